@@ -1,0 +1,88 @@
+"""Plain structures between the ReqIF parser/serializer and the import/export handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ReqifError(ValueError):
+    """A bad ReqIF document; the message is the 400 message ("invalid reqif XML: ...")."""
+
+
+@dataclass
+class AttrSpec:
+    """An attribute as req1 stores it: by name, with req1's data type."""
+
+    name: str
+    data_type: str
+    enum_values: list[str] | None = None
+    multi_select: bool = False
+
+
+@dataclass
+class HierNode:
+    """One SPEC-HIERARCHY entry: the SPEC-OBJECT it shows and its children, in order."""
+
+    object_ref: str
+    children: list[HierNode] = field(default_factory=list)
+
+
+@dataclass
+class SpecObject:
+    identifier: str
+    heading: str | None
+    body: str | None
+    attributes: dict[str, Any]
+
+
+@dataclass
+class Specification:
+    name: str
+    roots: list[HierNode]
+
+
+@dataclass
+class Relation:
+    source: str
+    target: str
+    type_name: str
+
+
+@dataclass
+class ReqifDocument:
+    """The content of a ReqIF file in req1 terms."""
+
+    title: str | None
+    attributes: dict[str, AttrSpec]
+    objects: dict[str, SpecObject]
+    specifications: list[Specification]
+    relations: list[Relation]
+    relation_types: list[str]
+
+
+@dataclass
+class ExportObject:
+    id: str
+    heading: str | None
+    body: str | None
+    attributes: dict[str, Any]
+    children: list[ExportObject] = field(default_factory=list)
+
+
+@dataclass
+class ExportLink:
+    id: str
+    source: str
+    target: str
+    type_id: str
+    type_name: str
+
+
+@dataclass
+class ExportModule:
+    id: str
+    name: str
+    attributes: list[tuple[str, AttrSpec]]  # (definition id, spec)
+    roots: list[ExportObject]
+    links: list[ExportLink]
