@@ -4,7 +4,7 @@ import pytest
 
 from req1_server.domain.attributes import AttrDef
 from req1_server.domain.csv_import import CsvImportError, decode, parse_rows
-from req1_server.domain.publish import PubObject, PublishError, render, resolve_format
+from req1_server.domain.publish import PublishError, PubObject, render, resolve_format
 
 DEFS = {
     "weight": AttrDef("weight", "integer"),
