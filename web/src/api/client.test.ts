@@ -1,0 +1,217 @@
+import { describe, expect, it, vi } from "vitest";
+import { ApiClient, ApiError, errorFromResponse, withQuery } from "./client";
+import { MemorySessionStore, StorageSessionStore } from "./session";
+
+type Call = { url: string; init: RequestInit };
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}
+
+/** A fetch double answering from a queue and recording calls. */
+function fakeFetch(...answers: Response[]) {
+  const calls: Call[] = [];
+  const fn = vi.fn(async (url: RequestInfo | URL, init?: RequestInit) => {
+    calls.push({ url: String(url), init: init ?? {} });
+    const next = answers.shift();
+    if (!next) throw new Error(`unexpected request ${String(url)}`);
+    return next;
+  });
+  return { fn: fn as unknown as typeof fetch, calls };
+}
+
+const user = { id: "u1", email: "a@b", display_name: "A", role: "editor" as const };
+const loginBody = (token: string, refresh: string | null = "r1") => ({ token, user, refresh_token: refresh, expires_at: "2030-01-01T00:00:00+00:00" });
+
+describe("withQuery", () => {
+  it("drops empty values and encodes the rest", () => {
+    expect(withQuery("/x", { a: 1, b: undefined, c: null, d: "", e: "a b&c" })).toBe("/x?a=1&e=a+b%26c");
+    expect(withQuery("/x")).toBe("/x");
+    expect(withQuery("/x?y=1", { z: true })).toBe("/x?y=1&z=true");
+  });
+});
+
+describe("errorFromResponse", () => {
+  it("reads the error envelope", async () => {
+    const err = await errorFromResponse(json(409, { error: { code: "CONFLICT", message: "object x version conflict: expected 1, found 2" } }, { "X-Request-Id": "rid-1" }));
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.status).toBe(409);
+    expect(err.code).toBe("CONFLICT");
+    expect(err.message).toBe("object x version conflict: expected 1, found 2");
+    expect(err.requestId).toBe("rid-1");
+    expect(err.isConflict).toBe(true);
+  });
+
+  it("falls back to the status for non-JSON bodies", async () => {
+    const err = await errorFromResponse(new Response("<html>bad gateway</html>", { status: 502, statusText: "Bad Gateway" }));
+    expect(err.code).toBe("HTTP_502");
+    expect(err.message).toBe("Bad Gateway");
+  });
+
+  it("mentions Retry-After on 429", async () => {
+    const err = await errorFromResponse(json(429, { error: { code: "RATE_LIMITED", message: "slow down" } }, { "Retry-After": "7" }));
+    expect(err.message).toBe("slow down (retry in 7 s)");
+  });
+});
+
+describe("ApiClient", () => {
+  it("logs in, stores the session and sends the bearer token", async () => {
+    const store = new MemorySessionStore();
+    const f = fakeFetch(json(200, loginBody("t1")), json(200, { items: [], total: 0, offset: 0, limit: 1000 }));
+    const api = new ApiClient({ store, fetch: f.fn });
+    await api.login("a@b", "secret-pw");
+    expect(store.get()?.token).toBe("t1");
+    expect(f.calls[0].url).toBe("/api/v1/auth/login");
+    expect(f.calls[0].init.method).toBe("POST");
+    expect((f.calls[0].init.headers as Record<string, string>).Authorization).toBeUndefined();
+    expect(JSON.parse(String(f.calls[0].init.body))).toEqual({ email: "a@b", password: "secret-pw" });
+    await api.listWorkspaces();
+    expect(f.calls[1].url).toBe("/api/v1/workspaces?limit=1000");
+    expect((f.calls[1].init.headers as Record<string, string>).Authorization).toBe("Bearer t1");
+  });
+
+  it("surfaces a failed login as ApiError without touching the session", async () => {
+    const store = new MemorySessionStore();
+    const lost = vi.fn();
+    const f = fakeFetch(json(401, { error: { code: "UNAUTHORIZED", message: "invalid credentials" } }));
+    const api = new ApiClient({ store, fetch: f.fn, onAuthLost: lost });
+    await expect(api.login("a@b", "wrong")).rejects.toMatchObject({ status: 401, message: "invalid credentials" });
+    expect(store.get()).toBeNull();
+    expect(lost).not.toHaveBeenCalled();
+  });
+
+  it("refreshes once on 401 and retries with the new token", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "old", refresh_token: "r1", user, expires_at: null });
+    const f = fakeFetch(
+      json(401, { error: { code: "UNAUTHORIZED", message: "invalid or expired token" } }),
+      json(200, loginBody("new", "r2")),
+      json(200, { id: "m1" }),
+    );
+    const api = new ApiClient({ store, fetch: f.fn });
+    const mod = await api.getModule("m1");
+    expect(mod).toEqual({ id: "m1" });
+    expect(f.calls[1].url).toBe("/api/v1/auth/refresh");
+    expect(JSON.parse(String(f.calls[1].init.body))).toEqual({ refresh_token: "r1" });
+    expect((f.calls[2].init.headers as Record<string, string>).Authorization).toBe("Bearer new");
+    expect(store.get()?.refresh_token).toBe("r2");
+  });
+
+  it("shares one refresh between concurrent 401s", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "old", refresh_token: "r1", user, expires_at: null });
+    let refreshes = 0;
+    const fn = vi.fn(async (url: RequestInfo | URL, init?: RequestInit) => {
+      const auth = (init?.headers as Record<string, string>).Authorization;
+      if (String(url).endsWith("/auth/refresh")) {
+        refreshes++;
+        await new Promise((r) => setTimeout(r, 5));
+        return json(200, loginBody("new", "r2"));
+      }
+      return auth === "Bearer new" ? json(200, { ok: true }) : json(401, { error: { code: "UNAUTHORIZED", message: "expired" } });
+    });
+    const api = new ApiClient({ store, fetch: fn as unknown as typeof fetch });
+    const results = await Promise.all([api.me(), api.me(), api.me()]);
+    expect(results).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    expect(refreshes).toBe(1);
+  });
+
+  it("drops the session and reports when refresh fails", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "old", refresh_token: "r1", user, expires_at: null });
+    const lost = vi.fn();
+    const f = fakeFetch(
+      json(401, { error: { code: "UNAUTHORIZED", message: "invalid or expired token" } }),
+      json(401, { error: { code: "UNAUTHORIZED", message: "invalid or expired refresh token" } }),
+    );
+    const api = new ApiClient({ store, fetch: f.fn, onAuthLost: lost });
+    await expect(api.me()).rejects.toMatchObject({ status: 401 });
+    expect(store.get()).toBeNull();
+    expect(lost).toHaveBeenCalledOnce();
+  });
+
+  it("drops the session on 401 when there is no refresh token (Redis down)", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "old", refresh_token: null, user, expires_at: null });
+    const lost = vi.fn();
+    const f = fakeFetch(json(401, { error: { code: "UNAUTHORIZED", message: "invalid or expired token" } }));
+    const api = new ApiClient({ store, fetch: f.fn, onAuthLost: lost });
+    await expect(api.me()).rejects.toBeInstanceOf(ApiError);
+    expect(lost).toHaveBeenCalledOnce();
+    expect(f.calls).toHaveLength(1);
+  });
+
+  it("sends expected_version on updates and moves", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "t", refresh_token: null, user, expires_at: null });
+    const f = fakeFetch(
+      json(409, { error: { code: "CONFLICT", message: "object o1 version conflict: expected 3, found 4" } }),
+      json(200, { id: "o1" }),
+    );
+    const api = new ApiClient({ store, fetch: f.fn });
+    const err = await api.updateObject("m1", "o1", { heading: "H", expected_version: 3 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).isConflict).toBe(true);
+    expect(f.calls[0].init.method).toBe("PATCH");
+    expect(f.calls[0].url).toBe("/api/v1/modules/m1/objects/o1");
+    expect(JSON.parse(String(f.calls[0].init.body))).toEqual({ heading: "H", expected_version: 3 });
+    expect((f.calls[0].init.headers as Record<string, string>)["Content-Type"]).toBe("application/json");
+    await api.moveObject("m1", "o1", "indent", 4);
+    expect(f.calls[1].url).toBe("/api/v1/modules/m1/objects/o1/move");
+    expect(JSON.parse(String(f.calls[1].init.body))).toEqual({ action: "indent", expected_version: 4 });
+  });
+
+  it("returns undefined for 204 and builds link-token URLs", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "t", refresh_token: null, user, expires_at: null });
+    const f = fakeFetch(new Response(null, { status: 204 }), json(200, { token: "lt", expires_in: 60 }));
+    const api = new ApiClient({ store, fetch: f.fn });
+    await expect(api.deleteLink("l1")).resolves.toBeUndefined();
+    const url = await api.linkUrl("/modules/m1/reqif/export", { format: "reqifz" });
+    expect(url).toBe("/api/v1/modules/m1/reqif/export?format=reqifz&token=lt");
+    expect(f.calls[1].url).toBe("/api/v1/auth/link-token");
+  });
+
+  it("pages through every object of a module", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "t", refresh_token: null, user, expires_at: null });
+    const many = Array.from({ length: 1000 }, (_, i) => ({ id: `o${i}` }));
+    const f = fakeFetch(json(200, { items: many, total: 1001, offset: 0, limit: 1000 }), json(200, { items: [{ id: "last" }], total: 1001, offset: 1000, limit: 1000 }));
+    const api = new ApiClient({ store, fetch: f.fn });
+    const all = await api.listAllObjects("m1");
+    expect(all).toHaveLength(1001);
+    expect(f.calls[1].url).toBe("/api/v1/modules/m1/objects?offset=1000&limit=1000");
+  });
+
+  it("sends ReqIF imports as multipart without forcing a content type", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "t", refresh_token: null, user, expires_at: null });
+    const f = fakeFetch(json(201, { module_id: "m", module_ids: ["m"], objects_created: 2, links_created: 0 }));
+    const api = new ApiClient({ store, fetch: f.fn });
+    await api.importReqif("p1", new File(["<REQ-IF/>"], "spec.reqif"));
+    expect(f.calls[0].url).toBe("/api/v1/projects/p1/reqif/import");
+    expect(f.calls[0].init.body).toBeInstanceOf(FormData);
+    expect((f.calls[0].init.headers as Record<string, string>)["Content-Type"]).toBeUndefined();
+  });
+
+  it("turns network failures into ApiError", async () => {
+    const api = new ApiClient({ store: new MemorySessionStore(), fetch: (async () => { throw new TypeError("Failed to fetch"); }) as typeof fetch });
+    await expect(api.listWorkspaces()).rejects.toMatchObject({ code: "NETWORK_ERROR" });
+  });
+});
+
+describe("StorageSessionStore", () => {
+  it("round-trips and ignores garbage", () => {
+    const store = new StorageSessionStore(window.sessionStorage, "t.session");
+    expect(store.get()).toBeNull();
+    store.set({ token: "a", refresh_token: null, user, expires_at: null });
+    expect(store.get()?.token).toBe("a");
+    window.sessionStorage.setItem("t.session", "{not json");
+    expect(store.get()).toBeNull();
+    store.clear();
+    expect(window.sessionStorage.getItem("t.session")).toBeNull();
+  });
+});

@@ -1,0 +1,360 @@
+// The one HTTP client of the UI: adds the bearer token, refreshes it once on 401,
+// and turns every failure into an ApiError carrying the server's error envelope.
+
+import { sessionFromLogin, type SessionStore } from "./session";
+import type {
+  AppUser,
+  AttributeDefinition,
+  AttrValue,
+  Baseline,
+  BaselineDiff,
+  Classification,
+  Link,
+  LinkType,
+  LoginResponse,
+  Module,
+  MoveAction,
+  ObjectHistory,
+  Page,
+  Project,
+  ReqifImportResult,
+  ReqObject,
+  SearchHit,
+  Workspace,
+} from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId: string | null = null,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  get isConflict(): boolean {
+    return this.status === 409;
+  }
+}
+
+export type Query = Record<string, string | number | boolean | null | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  json?: unknown;
+  body?: BodyInit;
+  contentType?: string;
+  /** Skip the token refresh-and-retry on 401 (auth routes themselves). */
+  noRetry?: boolean;
+  /** Do not send the Authorization header. */
+  anonymous?: boolean;
+}
+
+export interface ClientOptions {
+  store: SessionStore;
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  /** Called when the session is gone for good (refresh failed or impossible). */
+  onAuthLost?: () => void;
+}
+
+export const API_PREFIX = "/api/v1";
+
+/** Build `path?query` with undefined/null/empty values left out. */
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === "") continue;
+    params.append(k, String(v));
+  }
+  const qs = params.toString();
+  return qs ? `${path}${path.includes("?") ? "&" : "?"}${qs}` : path;
+}
+
+/** Turn a non-2xx response into an ApiError, reading the JSON envelope when there is one. */
+export async function errorFromResponse(res: Response): Promise<ApiError> {
+  const requestId = res.headers.get("X-Request-Id");
+  let code = `HTTP_${res.status}`;
+  let message = res.statusText || `request failed with status ${res.status}`;
+  try {
+    const text = await res.text();
+    if (text) {
+      const data = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+      if (data && typeof data.error === "object" && data.error) {
+        if (typeof data.error.code === "string") code = data.error.code;
+        if (typeof data.error.message === "string") message = data.error.message;
+      }
+    }
+  } catch {
+    // Not JSON (a proxy's error page): keep the status text.
+  }
+  if (res.status === 429) {
+    const retry = res.headers.get("Retry-After");
+    if (retry && !message.includes("retry")) message = `${message} (retry in ${retry} s)`;
+  }
+  return new ApiError(res.status, code, message, requestId);
+}
+
+const enc = encodeURIComponent;
+
+export class ApiClient {
+  private readonly store: SessionStore;
+  private readonly baseUrl: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly onAuthLost: () => void;
+  private refreshing: Promise<boolean> | null = null;
+
+  constructor(opts: ClientOptions) {
+    this.store = opts.store;
+    this.baseUrl = opts.baseUrl ?? "";
+    this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.onAuthLost = opts.onAuthLost ?? (() => undefined);
+  }
+
+  get session() {
+    return this.store.get();
+  }
+
+  /** Low-level request against /api/v1; resolves to parsed JSON, or undefined for 204. */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, opts);
+    if (res.status === 401 && !opts.noRetry && !opts.anonymous && this.store.get()?.refresh_token) {
+      if (await this.refresh()) {
+        const retried = await this.send(method, path, opts);
+        return this.parse<T>(retried);
+      }
+      this.lose();
+    } else if (res.status === 401 && !opts.anonymous && this.store.get()) {
+      this.lose();
+    }
+    return this.parse<T>(res);
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    let body: BodyInit | undefined = opts.body;
+    if (opts.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(opts.json);
+    } else if (opts.contentType) {
+      headers["Content-Type"] = opts.contentType;
+    }
+    const token = this.store.get()?.token;
+    if (token && !opts.anonymous) headers.Authorization = `Bearer ${token}`;
+    try {
+      return await this.fetchFn(this.baseUrl + withQuery(API_PREFIX + path, opts.query), { method, headers, body });
+    } catch (err) {
+      throw new ApiError(0, "NETWORK_ERROR", `cannot reach the server: ${(err as Error).message}`);
+    }
+  }
+
+  private async parse<T>(res: Response): Promise<T> {
+    if (!res.ok) throw await errorFromResponse(res);
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  private lose(): void {
+    this.store.clear();
+    this.onAuthLost();
+  }
+
+  /** Rotate the refresh token; concurrent callers share one refresh. */
+  refresh(): Promise<boolean> {
+    if (!this.refreshing) {
+      this.refreshing = this.doRefresh().finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<boolean> {
+    const refresh_token = this.store.get()?.refresh_token;
+    if (!refresh_token) return false;
+    try {
+      const res = await this.request<LoginResponse>("POST", "/auth/refresh", {
+        json: { refresh_token },
+        noRetry: true,
+        anonymous: true,
+      });
+      this.store.set(sessionFromLogin(res));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // --- auth -------------------------------------------------------------------------
+
+  async login(email: string, password: string): Promise<AppUser> {
+    const res = await this.request<LoginResponse>("POST", "/auth/login", {
+      json: { email, password },
+      noRetry: true,
+      anonymous: true,
+    });
+    this.store.set(sessionFromLogin(res));
+    return res.user;
+  }
+
+  async logout(): Promise<void> {
+    try {
+      if (this.store.get()) await this.request<void>("POST", "/auth/logout", { noRetry: true });
+    } finally {
+      this.store.clear();
+    }
+  }
+
+  listUsers(): Promise<Page<AppUser>> {
+    return this.request("GET", "/users", { query: { limit: 1000 } });
+  }
+
+  me(): Promise<AppUser> {
+    return this.request("GET", "/auth/me");
+  }
+
+  /** A URL for a GET download/export/publish route authorized by a 60 s link token. */
+  async linkUrl(path: string, query?: Query): Promise<string> {
+    const { token } = await this.request<{ token: string; expires_in: number }>("POST", "/auth/link-token");
+    return this.baseUrl + withQuery(API_PREFIX + path, { ...query, token });
+  }
+
+  // --- workspaces, projects, modules ---------------------------------------------------
+
+  listWorkspaces(): Promise<Page<Workspace>> {
+    return this.request("GET", "/workspaces", { query: { limit: 1000 } });
+  }
+  getWorkspace(id: string): Promise<Workspace> {
+    return this.request("GET", `/workspaces/${enc(id)}`);
+  }
+  createWorkspace(name: string, description?: string): Promise<Workspace> {
+    return this.request("POST", "/workspaces", { json: { name, description: description || undefined } });
+  }
+  listProjects(ws: string): Promise<Page<Project>> {
+    return this.request("GET", `/workspaces/${enc(ws)}/projects`, { query: { limit: 1000 } });
+  }
+  getProject(ws: string, id: string): Promise<Project> {
+    return this.request("GET", `/workspaces/${enc(ws)}/projects/${enc(id)}`);
+  }
+  createProject(ws: string, name: string, description?: string): Promise<Project> {
+    return this.request("POST", `/workspaces/${enc(ws)}/projects`, {
+      json: { name, description: description || undefined },
+    });
+  }
+  listModules(projectId: string): Promise<Page<Module>> {
+    return this.request("GET", "/modules", { query: { project_id: projectId, limit: 1000 } });
+  }
+  getModule(id: string): Promise<Module> {
+    return this.request("GET", `/modules/${enc(id)}`);
+  }
+  createModule(projectId: string, name: string, prefix?: string, description?: string): Promise<Module> {
+    return this.request("POST", "/modules", {
+      json: { project_id: projectId, name, prefix: prefix || undefined, description: description || undefined },
+    });
+  }
+
+  // --- objects --------------------------------------------------------------------------
+
+  /** Every live object of a module in document order (pages of 1000). */
+  async listAllObjects(moduleId: string): Promise<ReqObject[]> {
+    const all: ReqObject[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = await this.request<Page<ReqObject>>("GET", `/modules/${enc(moduleId)}/objects`, {
+        query: { offset, limit: 1000 },
+      });
+      all.push(...page.items);
+      if (page.items.length === 0 || all.length >= page.total) return all;
+    }
+  }
+  getObject(moduleId: string, id: string): Promise<ReqObject> {
+    return this.request("GET", `/modules/${enc(moduleId)}/objects/${enc(id)}`);
+  }
+  searchObjects(moduleId: string, q: string): Promise<Page<ReqObject>> {
+    return this.request("GET", `/modules/${enc(moduleId)}/objects`, { query: { search: q, limit: 200 } });
+  }
+  createObject(moduleId: string, input: ObjectInput & { parent_id?: string | null; position?: number }): Promise<ReqObject> {
+    return this.request("POST", `/modules/${enc(moduleId)}/objects`, { json: input });
+  }
+  updateObject(moduleId: string, id: string, input: ObjectInput & { expected_version?: number; reviewed?: boolean }): Promise<ReqObject> {
+    return this.request("PATCH", `/modules/${enc(moduleId)}/objects/${enc(id)}`, { json: input });
+  }
+  moveObject(moduleId: string, id: string, action: MoveAction, expectedVersion?: number): Promise<ReqObject> {
+    return this.request("POST", `/modules/${enc(moduleId)}/objects/${enc(id)}/move`, {
+      json: { action, expected_version: expectedVersion },
+    });
+  }
+  deleteObject(moduleId: string, id: string): Promise<void> {
+    return this.request("DELETE", `/modules/${enc(moduleId)}/objects/${enc(id)}`);
+  }
+  objectHistory(moduleId: string, id: string): Promise<Page<ObjectHistory>> {
+    return this.request("GET", `/modules/${enc(moduleId)}/objects/${enc(id)}/history`, { query: { limit: 1000 } });
+  }
+  attributeDefinitions(moduleId: string): Promise<Page<AttributeDefinition>> {
+    return this.request("GET", `/modules/${enc(moduleId)}/attribute-definitions`, { query: { limit: 1000 } });
+  }
+  createAttributeDefinition(
+    moduleId: string,
+    input: { name: string; data_type: string; enum_values?: string[]; multi_select?: boolean; default_value?: string },
+  ): Promise<AttributeDefinition> {
+    return this.request("POST", `/modules/${enc(moduleId)}/attribute-definitions`, { json: input });
+  }
+
+  // --- links ----------------------------------------------------------------------------
+
+  linkTypes(): Promise<LinkType[]> {
+    return this.request("GET", "/link-types");
+  }
+  linksFrom(objectId: string): Promise<Page<Link>> {
+    return this.request("GET", "/links", { query: { source_object_id: objectId, limit: 1000 } });
+  }
+  linksTo(objectId: string): Promise<Page<Link>> {
+    return this.request("GET", "/links", { query: { target_object_id: objectId, limit: 1000 } });
+  }
+  moduleLinks(moduleId: string): Promise<Page<Link>> {
+    return this.request("GET", "/links", { query: { module_id: moduleId, limit: 1000 } });
+  }
+  createLink(source: string, target: string, linkTypeId: string): Promise<Link> {
+    return this.request("POST", "/links", {
+      json: { source_object_id: source, target_object_id: target, link_type_id: linkTypeId },
+    });
+  }
+  clearSuspect(linkId: string): Promise<Link> {
+    return this.request("PATCH", `/links/${enc(linkId)}`, { json: { suspect: false } });
+  }
+  deleteLink(linkId: string): Promise<void> {
+    return this.request("DELETE", `/links/${enc(linkId)}`);
+  }
+
+  // --- baselines, search, ReqIF ------------------------------------------------------------
+
+  baselines(moduleId: string): Promise<Page<Baseline>> {
+    return this.request("GET", `/modules/${enc(moduleId)}/baselines`, { query: { limit: 1000 } });
+  }
+  createBaseline(moduleId: string, name: string, description?: string): Promise<Baseline> {
+    return this.request("POST", `/modules/${enc(moduleId)}/baselines`, {
+      json: { name, description: description || undefined },
+    });
+  }
+  baselineDiff(moduleId: string, a: string, b: string): Promise<BaselineDiff> {
+    return this.request("GET", `/modules/${enc(moduleId)}/baseline-diff`, { query: { a, b } });
+  }
+  search(q: string, offset = 0, limit = 50): Promise<Page<SearchHit>> {
+    return this.request("GET", "/search", { query: { q, offset, limit } });
+  }
+  importReqif(projectId: string, file: File | Blob, fileName = "import.reqif"): Promise<ReqifImportResult> {
+    const form = new FormData();
+    form.append("file", file, (file as File).name || fileName);
+    return this.request("POST", `/projects/${enc(projectId)}/reqif/import`, { body: form });
+  }
+}
+
+export interface ObjectInput {
+  heading?: string | null;
+  body?: string | null;
+  classification?: Classification;
+  attributes?: Record<string, AttrValue>;
+}

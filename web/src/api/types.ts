@@ -1,0 +1,179 @@
+// Wire shapes from the req1 REST API contract (shared/spec/req1-api.md). Only the
+// fields the UI reads are required here; the server may send more.
+
+export type Role = "viewer" | "reviewer" | "editor" | "admin";
+export type Classification = "normative" | "informative" | "heading";
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+export interface AppUser {
+  id: string;
+  email: string;
+  display_name: string;
+  role: Role;
+  active?: boolean;
+}
+
+export interface LoginResponse {
+  token: string;
+  user: AppUser;
+  refresh_token: string | null;
+  expires_at: string | number | null;
+}
+
+export interface Workspace {
+  id: string;
+  name: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Project extends Workspace {
+  workspace_id: string;
+}
+
+export interface Module {
+  id: string;
+  project_id: string;
+  name: string;
+  description: string | null;
+  prefix: string;
+  separator: string;
+  digits: number;
+  required_attributes: string[];
+  default_classification: Classification;
+  created_at: string;
+  updated_at: string;
+}
+
+export type AttrValue = string | number | boolean | string[] | null;
+
+export interface ReqObject {
+  id: string;
+  module_id: string;
+  parent_id: string | null;
+  position: number;
+  level: string;
+  heading: string | null;
+  body: string | null;
+  attributes: Record<string, AttrValue> | null;
+  current_version: number;
+  classification: Classification;
+  content_fingerprint: string;
+  reviewed_fingerprint: string | null;
+  reviewed_at: string | null;
+  reviewed_by: string | null;
+  deleted_at: string | null;
+  created_at: string;
+  updated_at: string;
+  rank?: number;
+  highlight?: { heading: string | null; body: string | null };
+}
+
+export interface SearchHit extends ReqObject {
+  module_name: string;
+  project_id: string;
+  workspace_id: string;
+  rank: number;
+  highlight: { heading: string | null; body: string | null };
+}
+
+export type ChangeType = "create" | "update" | "delete" | "move" | "sync";
+
+export interface ObjectHistory {
+  id: number;
+  object_id: string;
+  module_id: string;
+  version: number;
+  attribute_values: Record<string, AttrValue> | null;
+  heading: string | null;
+  body: string | null;
+  changed_by: string | null;
+  changed_at: string;
+  change_type: ChangeType;
+}
+
+export type DataType = "string" | "integer" | "float" | "date" | "bool" | "enum" | "rich_text" | "user_ref";
+
+export interface AttributeDefinition {
+  id: string;
+  module_id: string | null;
+  name: string;
+  data_type: DataType | "boolean";
+  default_value: string | null;
+  enum_values: string[] | null;
+  multi_select: boolean;
+  created_at: string;
+}
+
+export interface LinkType {
+  id: string;
+  name: string;
+  description: string | null;
+}
+
+export interface Link {
+  id: string;
+  source_object_id: string;
+  target_object_id: string;
+  link_type_id: string;
+  attributes: Record<string, unknown> | null;
+  suspect: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Baseline {
+  id: string;
+  module_id: string;
+  name: string;
+  description: string | null;
+  created_by: string | null;
+  created_at: string;
+  locked: boolean;
+}
+
+export interface DiffEntry {
+  object_id: string;
+  version: number;
+  heading: string | null;
+  body: string | null;
+  attributes: Record<string, AttrValue> | null;
+}
+
+export interface DiffModified {
+  object_id: string;
+  version_a: number;
+  version_b: number;
+  heading_a: string | null;
+  heading_b: string | null;
+  body_a: string | null;
+  body_b: string | null;
+  attributes_a: Record<string, AttrValue> | null;
+  attributes_b: Record<string, AttrValue> | null;
+}
+
+export interface BaselineDiff {
+  baseline_a: string;
+  baseline_b: string;
+  added: DiffEntry[];
+  removed: DiffEntry[];
+  modified: DiffModified[];
+}
+
+export interface ReqifImportResult {
+  module_id: string;
+  module_ids: string[];
+  objects_created: number;
+  links_created: number;
+  attribute_definitions_created: number;
+  link_types_created: number;
+}
+
+export type MoveAction = "up" | "down" | "indent" | "dedent";

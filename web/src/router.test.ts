@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { hrefOf, parseRoute, type Route } from "./router";
+
+const ws = "0195a1b2-0000-7000-8000-000000000001";
+
+describe("router", () => {
+  it("parses every screen", () => {
+    expect(parseRoute("/")).toEqual({ name: "workspaces" });
+    expect(parseRoute("/login", "?next=%2Fw%2Fx")).toEqual({ name: "login", next: "/w/x" });
+    expect(parseRoute(`/w/${ws}`)).toEqual({ name: "workspace", ws });
+    expect(parseRoute(`/w/${ws}/p/p1/`)).toEqual({ name: "project", ws, p: "p1" });
+    expect(parseRoute(`/w/${ws}/p/p1/m/m1`, "?object=o1")).toEqual({ name: "module", ws, p: "p1", m: "m1", object: "o1" });
+    expect(parseRoute(`/w/${ws}/p/p1/m/m1/baselines`)).toEqual({ name: "baselines", ws, p: "p1", m: "m1" });
+    expect(parseRoute(`/w/${ws}/p/p1/m/m1/diff`, "?a=x&b=y")).toEqual({ name: "diff", ws, p: "p1", m: "m1", a: "x", b: "y" });
+    expect(parseRoute("/search", "?q=brake+pedal")).toEqual({ name: "search", q: "brake pedal" });
+    expect(parseRoute("/w/../etc")).toEqual({ name: "notfound", path: "/w/../etc" });
+  });
+
+  it("round-trips hrefs", () => {
+    const routes: Route[] = [
+      { name: "workspaces" },
+      { name: "workspace", ws },
+      { name: "project", ws, p: "p" },
+      { name: "module", ws, p: "p", m: "m" },
+      { name: "module", ws, p: "p", m: "m", object: "o" },
+      { name: "baselines", ws, p: "p", m: "m" },
+      { name: "diff", ws, p: "p", m: "m", a: "a", b: "b" },
+      { name: "search", q: "a & b" },
+    ];
+    for (const r of routes) {
+      const url = new URL(hrefOf(r), "http://x");
+      expect(parseRoute(url.pathname, url.search)).toEqual(r);
+    }
+  });
+});

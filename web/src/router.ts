@@ -1,0 +1,98 @@
+// Client-side routes. The server answers every non-API path with index.html
+// (contract §6.3), so these paths survive reloads and can be bookmarked.
+
+export type Route =
+  | { name: "login"; next?: string }
+  | { name: "workspaces" }
+  | { name: "workspace"; ws: string }
+  | { name: "project"; ws: string; p: string }
+  | { name: "module"; ws: string; p: string; m: string; object?: string }
+  | { name: "baselines"; ws: string; p: string; m: string }
+  | { name: "diff"; ws: string; p: string; m: string; a: string; b: string }
+  | { name: "search"; q: string }
+  | { name: "notfound"; path: string };
+
+const UUIDISH = "([0-9A-Za-z-]{1,64})";
+const PATTERNS: [RegExp, (m: RegExpMatchArray, q: URLSearchParams) => Route][] = [
+  [/^\/login$/, (_m, q) => ({ name: "login", next: q.get("next") ?? undefined })],
+  [/^\/$/, () => ({ name: "workspaces" })],
+  [new RegExp(`^/w/${UUIDISH}$`), (m) => ({ name: "workspace", ws: m[1] })],
+  [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}$`), (m) => ({ name: "project", ws: m[1], p: m[2] })],
+  [
+    new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}$`),
+    (m, q) => ({ name: "module", ws: m[1], p: m[2], m: m[3], object: q.get("object") ?? undefined }),
+  ],
+  [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/baselines$`), (m) => ({ name: "baselines", ws: m[1], p: m[2], m: m[3] })],
+  [
+    new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/diff$`),
+    (m, q) => ({ name: "diff", ws: m[1], p: m[2], m: m[3], a: q.get("a") ?? "", b: q.get("b") ?? "" }),
+  ],
+  [/^\/search$/, (_m, q) => ({ name: "search", q: q.get("q") ?? "" })],
+];
+
+/** Parse a location (pathname + search) into a Route. */
+export function parseRoute(pathname: string, search = ""): Route {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
+  const query = new URLSearchParams(search);
+  for (const [re, build] of PATTERNS) {
+    const m = path.match(re);
+    if (m) return build(m, query);
+  }
+  return { name: "notfound", path: pathname };
+}
+
+const e = encodeURIComponent;
+
+/** The URL of a route (the inverse of parseRoute). */
+export function hrefOf(route: Route): string {
+  switch (route.name) {
+    case "login":
+      return route.next ? `/login?next=${e(route.next)}` : "/login";
+    case "workspaces":
+      return "/";
+    case "workspace":
+      return `/w/${e(route.ws)}`;
+    case "project":
+      return `/w/${e(route.ws)}/p/${e(route.p)}`;
+    case "module":
+      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}${route.object ? `?object=${e(route.object)}` : ""}`;
+    case "baselines":
+      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/baselines`;
+    case "diff":
+      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/diff?a=${e(route.a)}&b=${e(route.b)}`;
+    case "search":
+      return `/search?q=${e(route.q)}`;
+    case "notfound":
+      return route.path;
+  }
+}
+
+type Listener = (route: Route) => void;
+let listener: Listener | null = null;
+
+/** Start routing: calls `fn` now and on every navigation (links, back/forward). */
+export function startRouter(fn: Listener): void {
+  listener = fn;
+  window.addEventListener("popstate", () => fn(currentRoute()));
+  // Same-origin <a> clicks become pushState navigations.
+  document.addEventListener("click", (ev) => {
+    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    const a = (ev.target as Element | null)?.closest?.("a");
+    if (!a || a.target || a.hasAttribute("download") || !a.dataset.route) return;
+    ev.preventDefault();
+    navigate(a.getAttribute("href") ?? "/");
+  });
+  fn(currentRoute());
+}
+
+export function currentRoute(): Route {
+  return parseRoute(window.location.pathname, window.location.search);
+}
+
+/** Go to a path (or Route), adding a history entry unless `replace`. */
+export function navigate(to: string | Route, replace = false): void {
+  const url = typeof to === "string" ? to : hrefOf(to);
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  listener?.(currentRoute());
+}

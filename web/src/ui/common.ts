@@ -1,0 +1,77 @@
+// Building blocks shared by the screens: breadcrumbs, loading/empty states,
+// labelled form fields and buttons that disable themselves while working.
+
+import type { ApiClient } from "../api/client";
+import type { Role } from "../api/types";
+import { h, type Child } from "../lib/dom";
+import { hrefOf, type Route } from "../router";
+import { errorToast } from "./toast";
+
+export interface Ctx {
+  api: ApiClient;
+  /** Re-render the current route (after a mutation that changes what is shown). */
+  refresh: () => void;
+}
+
+const RANK: Record<Role, number> = { viewer: 0, reviewer: 1, editor: 2, admin: 3 };
+
+/** True when the logged-in user's role is at least `role` (the server decides; this only hides buttons). */
+export function hasRole(ctx: Ctx, role: Role): boolean {
+  const mine = ctx.api.session?.user.role;
+  return mine !== undefined && RANK[mine] >= RANK[role];
+}
+
+/** An in-app link (handled by the router without a page load). */
+export function link(route: Route, ...children: Child[]): HTMLAnchorElement {
+  return h("a", { href: hrefOf(route), dataset: { route: "1" } }, ...children);
+}
+
+export function crumbs(...items: (HTMLElement | string)[]): HTMLElement {
+  const list = h("ol", null);
+  items.forEach((item, i) => list.appendChild(h("li", { "aria-current": i === items.length - 1 ? "page" : null }, item)));
+  return h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, list);
+}
+
+export function loading(what = "Loading…"): HTMLElement {
+  return h("p", { class: "muted", role: "status" }, what);
+}
+
+export function empty(text: string): HTMLElement {
+  return h("p", { class: "empty" }, text);
+}
+
+let fieldSeq = 0;
+
+/** A label + control pair with a generated id. */
+export function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
+  const id = control.id || `f${++fieldSeq}`;
+  control.id = id;
+  return h("div", { class: "field" }, h("label", { for: id }, label), control, hint ? h("small", { class: "muted" }, hint) : null);
+}
+
+/**
+ * Run an async action from a button or form: disables the trigger while running,
+ * shows API errors as toasts, and returns the result (undefined on error).
+ */
+export async function busy<T>(trigger: HTMLElement | null, action: () => Promise<T>, context?: string): Promise<T | undefined> {
+  const ctl = trigger as HTMLButtonElement | null;
+  if (ctl) {
+    ctl.disabled = true;
+    ctl.setAttribute("aria-busy", "true");
+  }
+  try {
+    return await action();
+  } catch (err) {
+    errorToast(err, context);
+    return undefined;
+  } finally {
+    if (ctl) {
+      ctl.disabled = false;
+      ctl.removeAttribute("aria-busy");
+    }
+  }
+}
+
+export function button(label: string, onClick: (ev: Event) => void, attrs: Record<string, string | boolean | null> = {}): HTMLButtonElement {
+  return h("button", { type: "button", ...attrs, onClick }, label);
+}

@@ -1,0 +1,129 @@
+// Baselines: list, create (a frozen snapshot of the module), and a diff between two.
+
+import type { AttrValue, DiffEntry, DiffModified } from "../api/types";
+import { h, replace } from "../lib/dom";
+import { formatTime, shortId } from "../lib/format";
+import { changesBetween, formatValue } from "../lib/history";
+import { plainText, renderRichText } from "../lib/richtext";
+import { navigate } from "../router";
+import { busy, crumbs, empty, field, hasRole, link, loading, type Ctx } from "../ui/common";
+import { toast } from "../ui/toast";
+
+async function heads(ctx: Ctx, ws: string, p: string, m: string) {
+  const [workspace, project, module] = await Promise.all([ctx.api.getWorkspace(ws), ctx.api.getProject(ws, p), ctx.api.getModule(m)]);
+  return { workspace, project, module };
+}
+
+export async function renderBaselines(ctx: Ctx, root: HTMLElement, ws: string, p: string, m: string): Promise<void> {
+  replace(root, loading());
+  const [{ workspace, project, module }, page] = await Promise.all([heads(ctx, ws, p, m), ctx.api.baselines(m)]);
+  const items = page.items;
+  const a = h("select", { name: "a", required: true }, items.map((b, i) => h("option", { value: b.id, selected: i === 1 }, `${b.name} (${formatTime(b.created_at)})`)));
+  const b = h("select", { name: "b", required: true }, items.map((bl, i) => h("option", { value: bl.id, selected: i === 0 }, `${bl.name} (${formatTime(bl.created_at)})`)));
+  const diffForm = h("form", { class: "inline-form" }, h("h2", null, "Compare"), field("Older (A)", a), field("Newer (B)", b), h("button", { type: "submit", class: "primary" }, "Show differences"));
+  diffForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    navigate({ name: "diff", ws, p, m, a: a.value, b: b.value });
+  });
+
+  const name = h("input", { name: "name", required: true, maxlength: 200 });
+  const description = h("input", { name: "description", maxlength: 2000 });
+  const submit = h("button", { type: "submit", class: "primary" }, "Create baseline");
+  const createForm = h("form", { class: "inline-form" }, h("h2", null, "New baseline"), field("Name", name, "Freezes the current version of every object"), field("Description", description), submit);
+  createForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const created = await busy(submit, () => ctx.api.createBaseline(m, name.value.trim(), description.value.trim()), "Create baseline");
+    if (created) {
+      toast(`Baseline “${created.name}” created`, "success");
+      ctx.refresh();
+    }
+  });
+
+  replace(root, 
+    crumbs(
+      link({ name: "workspaces" }, "Workspaces"),
+      link({ name: "workspace", ws }, workspace.name),
+      link({ name: "project", ws, p }, project.name),
+      link({ name: "module", ws, p, m }, module.name),
+      "Baselines",
+    ),
+    h("h1", null, `Baselines of ${module.name}`),
+    items.length === 0
+      ? empty("No baselines yet.")
+      : h(
+          "table",
+          { class: "grid" },
+          h("thead", null, h("tr", null, ["Name", "Description", "Created", "By", "Objects"].map((c) => h("th", { scope: "col" }, c)))),
+          h(
+            "tbody",
+            null,
+            items.map((bl) =>
+              h(
+                "tr",
+                null,
+                h("td", null, h("strong", null, bl.name), bl.locked ? h("span", { class: "badge", title: "Baselines are immutable" }, "locked") : null),
+                h("td", null, bl.description ?? ""),
+                h("td", null, formatTime(bl.created_at)),
+                h("td", null, shortId(bl.created_by)),
+                h("td", null, String((bl as { entries?: unknown[] }).entries?.length ?? "")),
+              ),
+            ),
+          ),
+        ),
+    items.length >= 2 ? diffForm : null,
+    hasRole(ctx, "editor") ? createForm : null,
+  );
+}
+
+function attrRows(a: Record<string, AttrValue> | null, b: Record<string, AttrValue> | null): HTMLElement | null {
+  const changes = changesBetween(
+    { attribute_values: a, heading: null, body: null } as never,
+    { attribute_values: b, heading: null, body: null } as never,
+  );
+  if (!changes.length) return null;
+  return h(
+    "table",
+    { class: "changes" },
+    h("tbody", null, changes.map((c) => h("tr", null, h("th", { scope: "row" }, c.field.replace(/^attributes\./, "")), h("td", { class: "before" }, formatValue(c.before)), h("td", { class: "after" }, formatValue(c.after))))),
+  );
+}
+
+function entryCard(e: DiffEntry, kind: "added" | "removed"): HTMLElement {
+  const body = h("div", { class: "obj-body" });
+  body.appendChild(renderRichText(e.body));
+  return h("li", { class: `diff-${kind}` }, h("h4", null, e.heading ?? "(no heading)", h("small", { class: "muted" }, ` v${e.version}`)), body);
+}
+
+function modifiedCard(d: DiffModified): HTMLElement {
+  const row = (label: string, before: string, after: string) =>
+    before === after ? null : h("tr", null, h("th", { scope: "row" }, label), h("td", { class: "before" }, h("del", null, before || "—")), h("td", { class: "after" }, h("ins", null, after || "—")));
+  return h(
+    "li",
+    { class: "diff-modified" },
+    h("h4", null, d.heading_b ?? d.heading_a ?? "(no heading)", h("small", { class: "muted" }, ` v${d.version_a} → v${d.version_b}`)),
+    h("table", { class: "changes" }, h("tbody", null, row("heading", d.heading_a ?? "", d.heading_b ?? ""), row("body", plainText(d.body_a), plainText(d.body_b)))),
+    attrRows(d.attributes_a, d.attributes_b),
+  );
+}
+
+export async function renderDiff(ctx: Ctx, root: HTMLElement, ws: string, p: string, m: string, a: string, b: string): Promise<void> {
+  replace(root, loading());
+  const [{ workspace, project, module }, page, diff] = await Promise.all([heads(ctx, ws, p, m), ctx.api.baselines(m), ctx.api.baselineDiff(m, a, b)]);
+  const nameOf = (id: string) => page.items.find((x) => x.id === id)?.name ?? shortId(id);
+  const section = (title: string, n: number, list: HTMLElement[]) =>
+    h("section", { class: "diff-section" }, h("h2", null, `${title} (${n})`), n ? h("ul", { class: "diff-list" }, list) : h("p", { class: "muted" }, "None."));
+  replace(root, 
+    crumbs(
+      link({ name: "workspaces" }, "Workspaces"),
+      link({ name: "workspace", ws }, workspace.name),
+      link({ name: "project", ws, p }, project.name),
+      link({ name: "module", ws, p, m }, module.name),
+      link({ name: "baselines", ws, p, m }, "Baselines"),
+      "Diff",
+    ),
+    h("h1", null, `${nameOf(a)} → ${nameOf(b)}`),
+    section("Added", diff.added.length, diff.added.map((e) => entryCard(e, "added"))),
+    section("Removed", diff.removed.length, diff.removed.map((e) => entryCard(e, "removed"))),
+    section("Modified", diff.modified.length, diff.modified.map(modifiedCard)),
+  );
+}

@@ -1,0 +1,338 @@
+// Module view: the object tree rendered as a document (levels, headings, bodies),
+// with inline create/edit, structural moves and a side panel per selected object.
+
+import type { AttributeDefinition, Link, LinkType, Module, MoveAction, ReqObject } from "../api/types";
+import { h, replace } from "../lib/dom";
+import { formatValue } from "../lib/history";
+import { renderHighlight, renderRichText } from "../lib/richtext";
+import { depthOf, headingTag, needsReview, possibleMoves } from "../lib/tree";
+import { hrefOf } from "../router";
+import { busy, button, crumbs, empty, hasRole, link, loading, type Ctx } from "../ui/common";
+import { download, openInTab } from "../ui/downloads";
+import { toast } from "../ui/toast";
+import { objectForm } from "./objectForm";
+import { renderObjectPanel } from "./objectPanel";
+
+export interface ModuleData {
+  ws: string;
+  p: string;
+  module: Module;
+  objects: ReqObject[];
+  defs: AttributeDefinition[];
+  linkTypes: LinkType[];
+  links: Link[];
+  users: Map<string, string>;
+}
+
+/** Where an inline create form sits: after an object, as its last child, or at the end. */
+type Placement = { kind: "after" | "child"; anchor: string } | { kind: "end" };
+
+interface ViewState {
+  selected: string | null;
+  editing: string | null;
+  creating: Placement | null;
+}
+
+export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: string, m: string, objectId?: string): Promise<void> {
+  replace(root, loading());
+  const [workspace, project, module, objects, defs, linkTypes, links, users] = await Promise.all([
+    ctx.api.getWorkspace(ws),
+    ctx.api.getProject(ws, p),
+    ctx.api.getModule(m),
+    ctx.api.listAllObjects(m),
+    ctx.api.attributeDefinitions(m).then((pg) => pg.items),
+    ctx.api.linkTypes(),
+    ctx.api.moduleLinks(m).then((pg) => pg.items),
+    ctx.api
+      .listUsers()
+      .then((pg) => new Map(pg.items.map((u) => [u.id, u.display_name || u.email])))
+      .catch(() => new Map<string, string>()),
+  ]);
+  const data: ModuleData = { ws, p, module, objects, defs, linkTypes, links, users };
+  const state: ViewState = { selected: objectId ?? null, editing: null, creating: null };
+  const canEdit = hasRole(ctx, "editor");
+
+  const doc = h("article", { class: "document", "aria-label": `${module.name} document` });
+  const panel = h("aside", { class: "panel", "aria-label": "Selected object" });
+  const results = h("section", { class: "module-results", "aria-live": "polite" });
+
+  async function reload(): Promise<void> {
+    const [objs, lnks] = await Promise.all([ctx.api.listAllObjects(m), ctx.api.moduleLinks(m).then((pg) => pg.items)]);
+    data.objects = objs;
+    data.links = lnks;
+    draw();
+  }
+
+  function select(id: string | null, scroll = false): void {
+    state.selected = id;
+    const url = hrefOf({ name: "module", ws, p, m, object: id ?? undefined });
+    history.replaceState(null, "", url);
+    draw();
+    if (scroll && id) document.getElementById(`obj-${id}`)?.scrollIntoView({ block: "center" });
+  }
+
+  function suspectIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const l of data.links) {
+      if (l.suspect) {
+        ids.add(l.source_object_id);
+        ids.add(l.target_object_id);
+      }
+    }
+    return ids;
+  }
+
+  async function move(obj: ReqObject, action: MoveAction, trigger: HTMLElement): Promise<void> {
+    const moved = await busy(trigger, () => ctx.api.moveObject(m, obj.id, action, obj.current_version), "Move");
+    if (moved) {
+      await reload();
+      document.querySelector<HTMLButtonElement>(`#obj-${CSS.escape(obj.id)} [data-move="${action}"]`)?.focus();
+    }
+  }
+
+  async function remove(obj: ReqObject, trigger: HTMLElement): Promise<void> {
+    const label = `${obj.level} ${obj.heading ?? ""}`.trim();
+    if (!window.confirm(`Delete object ${label}? Its children move up to its place; history and baselines keep it.`)) return;
+    const ok = await busy(trigger, async () => {
+      await ctx.api.deleteObject(m, obj.id);
+      return true;
+    }, "Delete");
+    if (ok) {
+      toast(`Deleted ${label}`, "success");
+      if (state.selected === obj.id) state.selected = null;
+      await reload();
+    }
+  }
+
+  function createFormAt(place: Placement): HTMLElement {
+    let parentId: string | null = null;
+    let position: number | undefined;
+    if (place.kind === "after") {
+      const anchor = data.objects.find((o) => o.id === place.anchor);
+      parentId = anchor?.parent_id ?? null;
+      position = anchor ? anchor.position + 1 : undefined;
+    } else if (place.kind === "child") {
+      parentId = place.anchor;
+    }
+    const form = objectForm(
+      ctx,
+      { moduleId: m, parentId, position, defaultClassification: module.default_classification },
+      data.defs,
+      async (created) => {
+        state.creating = null;
+        toast(`Created ${created.level}`, "success");
+        state.selected = created.id;
+        await reload();
+        select(created.id, true);
+      },
+      () => {
+        state.creating = null;
+        draw();
+      },
+    );
+    return h("div", { class: "obj creating", style: `--depth:${place.kind === "child" ? 2 : 1}` }, form);
+  }
+
+  function objectActions(obj: ReqObject): HTMLElement {
+    const can = possibleMoves(data.objects, obj);
+    const moveBtn = (action: MoveAction, label: string, symbol: string, enabled: boolean) => {
+      const b = h("button", { type: "button", class: "icon", title: label, "aria-label": `${label}: ${obj.level}`, disabled: !enabled, dataset: { move: action } }, symbol);
+      b.addEventListener("click", (ev) => {
+        ev.stopPropagation();
+        void move(obj, action, b);
+      });
+      return b;
+    };
+    const act = (label: string, fn: (b: HTMLButtonElement) => void, cls = "") => {
+      const b: HTMLButtonElement = button(label, (ev) => {
+        ev.stopPropagation();
+        fn(b);
+      }, { class: `small ${cls}`.trim() });
+      return b;
+    };
+    return h(
+      "div",
+      { class: "obj-actions", role: "toolbar", "aria-label": `Actions for ${obj.level}` },
+      canEdit
+        ? [
+            act("Edit", () => {
+              state.editing = obj.id;
+              state.creating = null;
+              draw();
+            }),
+            act("Add after", () => {
+              state.creating = { kind: "after", anchor: obj.id };
+              state.editing = null;
+              draw();
+            }),
+            act("Add child", () => {
+              state.creating = { kind: "child", anchor: obj.id };
+              state.editing = null;
+              draw();
+            }),
+            moveBtn("up", "Move up", "↑", can.up),
+            moveBtn("down", "Move down", "↓", can.down),
+            moveBtn("indent", "Indent", "→", can.indent),
+            moveBtn("dedent", "Dedent", "←", can.dedent),
+            act("Delete", (b) => void remove(obj, b), "danger"),
+          ]
+        : null,
+    );
+  }
+
+  function objectSection(obj: ReqObject, suspects: Set<string>): HTMLElement {
+    const depth = depthOf(obj.level);
+    const selected = state.selected === obj.id;
+    if (state.editing === obj.id) {
+      const form = objectForm(
+        ctx,
+        { moduleId: m, object: obj, defaultClassification: module.default_classification },
+        data.defs,
+        async (saved) => {
+          state.editing = null;
+          toast(`Saved ${saved.level} (version ${saved.current_version})`, "success");
+          await reload();
+        },
+        () => {
+          state.editing = null;
+          draw();
+        },
+      );
+      return h("section", { class: "obj editing", id: `obj-${obj.id}`, style: `--depth:${depth}` }, form);
+    }
+    const headingEl = h(headingTag(depth), { class: "obj-heading" });
+    const title = h(
+      "button",
+      { type: "button", class: "obj-title", "aria-pressed": selected ? "true" : "false", "aria-label": `Select ${obj.level} ${obj.heading ?? ""}` },
+      h("span", { class: "level" }, obj.level),
+      " ",
+      obj.heading ? obj.heading : h("span", { class: "muted" }, "(no heading)"),
+    );
+    title.addEventListener("click", () => select(selected ? null : obj.id));
+    headingEl.appendChild(title);
+    const badges = h(
+      "span",
+      { class: "badges" },
+      obj.classification !== "normative" ? h("span", { class: "badge" }, obj.classification) : null,
+      needsReview(obj) ? h("span", { class: "badge warn", title: "Content changed since last review" }, "needs review") : null,
+      suspects.has(obj.id) ? h("span", { class: "badge suspect", title: "A link to or from this object is suspect" }, "⚠ suspect link") : null,
+    );
+    const attrs = Object.entries(obj.attributes ?? {}).filter(([, v]) => v !== null);
+    const body = h("div", { class: "obj-body" });
+    body.appendChild(renderRichText(obj.body));
+    return h(
+      "section",
+      { class: `obj${selected ? " selected" : ""}${obj.classification === "heading" ? " is-heading" : ""}`, id: `obj-${obj.id}`, style: `--depth:${depth}` },
+      h("header", { class: "obj-head" }, headingEl, badges, objectActions(obj)),
+      obj.body ? body : null,
+      attrs.length
+        ? h(
+            "dl",
+            { class: "obj-attrs" },
+            attrs.map(([k, v]) => h("div", null, h("dt", null, k), h("dd", null, formatValue(v)))),
+          )
+        : null,
+      state.creating?.kind !== "end" && state.creating?.anchor === obj.id ? createFormAt(state.creating) : null,
+    );
+  }
+
+  function drawDocument(): void {
+    const suspects = suspectIds();
+    const live = data.objects.filter((o) => !o.deleted_at);
+    replace(
+      doc,
+      live.length === 0 && !state.creating ? empty("This module has no objects yet.") : null,
+      live.map((o) => objectSection(o, suspects)),
+      state.creating?.kind === "end" ? createFormAt(state.creating) : null,
+      canEdit && !state.creating
+        ? button("+ Add object at end", () => {
+            state.creating = { kind: "end" };
+            state.editing = null;
+            draw();
+          }, { class: "add-end" })
+        : null,
+    );
+  }
+
+  function draw(): void {
+    drawDocument();
+    const obj = data.objects.find((o) => o.id === state.selected);
+    if (obj) {
+      panel.hidden = false;
+      void renderObjectPanel(ctx, panel, data, obj, {
+        reload,
+        close: () => select(null),
+        select: (id) => select(id, true),
+      });
+    } else {
+      panel.hidden = true;
+      panel.replaceChildren();
+    }
+  }
+
+  // Search within the module (ranked, with highlights).
+  const q = h("input", { type: "search", name: "q", placeholder: "Search this module", "aria-label": "Search this module" });
+  const searchForm = h("form", { class: "search-inline", role: "search" }, q, h("button", { type: "submit" }, "Search"));
+  searchForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const text = q.value.trim();
+    if (!text) {
+      results.replaceChildren();
+      return;
+    }
+    const page = await busy(searchForm.querySelector("button"), () => ctx.api.searchObjects(m, text), "Search");
+    if (!page) return;
+    const clear = button("Clear", () => {
+      results.replaceChildren();
+      q.value = "";
+    }, { class: "small" });
+    replace(
+      results,
+      h("h2", null, `${page.total} match${page.total === 1 ? "" : "es"} for “${text}”`, " ", clear),
+      page.items.length === 0
+        ? null
+        : h(
+            "ol",
+            { class: "hits" },
+            page.items.map((o) => {
+              const go = h("button", { type: "button", class: "link" }, h("span", { class: "level" }, o.level), " ", o.highlight ? renderHighlight(o.highlight.heading) : o.heading ?? "");
+              go.addEventListener("click", () => select(o.id, true));
+              return h("li", null, go, o.highlight?.body ? h("p", { class: "snippet" }, renderHighlight(o.highlight.body)) : null);
+            }),
+          ),
+    );
+  });
+
+  const exportReqif = button("ReqIF", (ev) => void download(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/reqif/export`, { format: "reqif" }), { class: "small" });
+  const exportReqifz = button("ReqIFz", (ev) => void download(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/reqif/export`, { format: "reqifz" }), { class: "small" });
+  const pubHtml = button("HTML", (ev) => void openInTab(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/publish`, { format: "html" }), { class: "small" });
+  const pubMd = button("Markdown", (ev) => void openInTab(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/publish`, { format: "md" }), { class: "small" });
+  const pubCsv = button("CSV", (ev) => void download(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/publish`, { format: "csv" }), { class: "small" });
+
+  replace(root, 
+    crumbs(
+      link({ name: "workspaces" }, "Workspaces"),
+      link({ name: "workspace", ws }, workspace.name),
+      link({ name: "project", ws, p }, project.name),
+      module.name,
+    ),
+    h(
+      "div",
+      { class: "module-head" },
+      h("h1", null, module.name, module.prefix ? h("span", { class: "tag" }, module.prefix) : null),
+      h(
+        "div",
+        { class: "module-tools" },
+        searchForm,
+        link({ name: "baselines", ws, p, m }, "Baselines"),
+        h("span", { class: "group", role: "group", "aria-label": "Export" }, h("span", { class: "muted" }, "Export:"), exportReqif, exportReqifz),
+        h("span", { class: "group", role: "group", "aria-label": "Publish" }, h("span", { class: "muted" }, "Publish:"), pubHtml, pubMd, pubCsv),
+      ),
+    ),
+    module.description ? h("p", { class: "lead" }, module.description) : null,
+    results,
+    h("div", { class: "module-grid" }, doc, panel),
+  );
+  draw();
+  if (state.selected) document.getElementById(`obj-${state.selected}`)?.scrollIntoView({ block: "center" });
+}
