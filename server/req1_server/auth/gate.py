@@ -1,0 +1,133 @@
+"""The request gate: who is calling, may they (rate limits), and per-request checks of §2.2.
+
+``routing.guarded`` calls :meth:`AuthGate.enter` before every handler; the role comparison itself
+stays in routing.py. Order: token → revocation (fail open while Redis is down, counted) → rate limit
+→ user loaded from PostgreSQL (missing → 401, inactive → 401).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from aiohttp import web
+
+from req1_server.auth import links, tokens
+from req1_server.auth.sessions import Sessions
+from req1_server.auth.users import current_user
+from req1_server.config import Settings
+from req1_server.db import RECENT_WRITE_SECONDS, Database
+from req1_server.errors import unauthorized
+from req1_server.metrics import Metrics
+from req1_server.net import client_ip
+from req1_server.ratelimit import RateLimiter
+from req1_server.redisstore import RedisStore, RedisUnavailable
+from req1_server.routing import USER, CurrentUser, Role, RouteSpec
+
+log = logging.getLogger("req1.auth")
+
+AUTH_SCOPE_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
+MISSING_HEADER = "missing or invalid Authorization header"
+INVALID_TOKEN = "invalid or expired token"
+DISABLED = "account is disabled"
+RECENT_WRITE = "req1:wrote:"
+CLAIMS: web.RequestKey[tokens.Claims] = web.RequestKey("req1.claims", tokens.Claims)
+
+
+class AuthGate:
+    def __init__(self, settings: Settings, db: Database, store: RedisStore, sessions: Sessions,
+                 limiter: RateLimiter, metrics: Metrics) -> None:
+        self.settings = settings
+        self.db = db
+        self.store = store
+        self.sessions = sessions
+        self.limiter = limiter
+        self.metrics = metrics
+
+    async def enter(self, request: web.Request, spec: RouteSpec) -> CurrentUser | None:
+        api = spec.path.startswith("/api/v1/")
+        ip = client_ip(request, self.settings.trust_proxy)
+        if api and spec.path in AUTH_SCOPE_PATHS:
+            await self.limiter.hit("auth", ip, self.settings.rate_limit_auth_per_minute)
+        if not spec.auth:
+            if api:
+                await self.limiter.hit("api", "ip:" + ip, self.settings.rate_limit_per_minute)
+            return None
+        try:
+            user_id, sid = await self.identify(request, spec)
+        except Exception:
+            if api:  # failed authentication still counts against the caller's IP
+                await self.limiter.hit("api", "ip:" + ip, self.settings.rate_limit_per_minute)
+            raise
+        if api:
+            await self.limiter.hit("api", "user:" + str(user_id), self.settings.rate_limit_per_minute)
+        if user_id == links.NIL_USER:
+            return CurrentUser(user_id, "signed-url", Role.VIEWER, "signed URL", None)
+        async with self.db.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT id, email, display_name, role, active FROM app_user WHERE id = $1", user_id
+            )
+        if row is None:
+            raise unauthorized(INVALID_TOKEN)
+        if not row["active"]:
+            raise unauthorized(DISABLED)
+        return current_user(row, sid)
+
+    async def identify(self, request: web.Request, spec: RouteSpec) -> tuple[uuid.UUID, str | None]:
+        """(user id, session id) from the bearer token, a ``?token=`` or a signed URL."""
+        header = request.headers.get("Authorization")
+        query_allowed = spec.query_token and request.method in ("GET", "HEAD")
+        if header is None and query_allowed:
+            if "signature" in request.query:
+                user = links.verify(
+                    self.settings.jwt_secret, request.path, request.query.get("expires", ""),
+                    request.query.get("uid", ""), request.query.get("signature", ""),
+                )
+                if user is None:
+                    raise unauthorized("invalid or expired download signature")
+                return user, None
+            if "token" in request.query:
+                claims = self.verify_token(request.query["token"])
+                await self.check_revoked(claims)
+                return claims.user_id, claims.session_id
+        if header is None:
+            raise unauthorized(MISSING_HEADER)
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthorized(MISSING_HEADER)
+        claims = self.verify_token(token.strip())
+        if claims.scope is not None:  # link tokens work only as ?token= on download routes
+            raise unauthorized(INVALID_TOKEN)
+        await self.check_revoked(claims)
+        request[CLAIMS] = claims
+        return claims.user_id, claims.session_id
+
+    def verify_token(self, token: str) -> tokens.Claims:
+        try:
+            return tokens.verify(self.settings.jwt_secret, token)
+        except tokens.TokenError:
+            raise unauthorized(INVALID_TOKEN) from None
+
+    async def check_revoked(self, claims: tokens.Claims) -> None:
+        try:
+            revoked = await self.sessions.is_revoked(claims.session_id)
+        except RedisUnavailable:
+            self.metrics.revocation_skipped.inc()
+            return
+        if revoked:
+            raise unauthorized(INVALID_TOKEN)
+
+    async def leave(self, request: web.Request, spec: RouteSpec, response: web.StreamResponse) -> None:
+        """Remember a successful write for 5 s so that user's heavy reads stay on the primary (§6.6)."""
+        if self.db.replica is None or spec.method in ("GET", "HEAD") or response.status >= 400:
+            return
+        user: CurrentUser | None = request.get(USER)
+        if user is None:
+            return
+        await self.store.run_or(lambda r: r.set(RECENT_WRITE + str(user.id), "1", ex=RECENT_WRITE_SECONDS), None)
+
+    async def wrote_recently(self, request: web.Request) -> bool:
+        user: CurrentUser | None = request.get(USER)
+        if user is None:
+            return False
+        return bool(await self.store.run_or(lambda r: r.exists(RECENT_WRITE + str(user.id)), 0))

@@ -1,0 +1,90 @@
+"""``req1-server serve | migrate``: the process entry point.
+
+``serve`` runs the app with its own signal handling so SIGTERM/SIGINT flip readiness to 503 at once,
+stop accepting, drain in-flight requests for up to SHUTDOWN_TIMEOUT_SECONDS (then cancel the rest),
+close the pools, and exit 0. ``migrate`` applies migrations and seeds, for a Kubernetes Job before a
+rollout, and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from req1_server.app import create_app
+from req1_server.appkeys import RUNTIME
+from req1_server.config import ConfigError, Settings, load_settings
+from req1_server.db import wait_for_postgres
+from req1_server.logs import configure
+from req1_server.migrate import MigrationError, migrate
+
+log = logging.getLogger("req1.server")
+
+
+async def serve(settings: Settings) -> int:
+    app = create_app(settings)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                           shutdown_timeout=settings.shutdown_timeout_seconds)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.listen_host, settings.listen_port, reuse_address=True)
+    await site.start()
+    log.info("req1 server listening on http://%s:%d", settings.listen_host, settings.listen_port,
+             extra={"build_sha": settings.build_sha})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signame: str) -> None:
+        if not stop.is_set():
+            log.info("received %s: draining for up to %.0fs", signame, settings.shutdown_timeout_seconds)
+            app[RUNTIME].shutting_down = True
+            stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig.name)
+    await stop.wait()
+    await runner.cleanup()  # stop listening, close idle keep-alives, drain, cancel, close backends
+    log.info("req1 server stopped")
+    return 0
+
+
+async def run_migrate(settings: Settings) -> int:
+    await wait_for_postgres(settings.database_url)
+    report = await migrate(settings.database_url, settings)
+    log.info("migrations done", extra={"applied": report.applied, "admin_seeded": report.admin_seeded,
+                                       "demo_seeded": report.demo_seeded})
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="req1-server", description="req1 API server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the HTTP server (migrates first unless RUN_MIGRATIONS=false)")
+    sub.add_parser("migrate", help="apply migrations and seeds, then exit")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        print(f"req1-server: configuration error: {err}", file=sys.stderr)
+        return 2
+    configure(settings.log_format, settings.log_level)
+    for warning in settings.warnings:
+        log.warning(warning)
+    try:
+        if args.command == "migrate":
+            return asyncio.run(run_migrate(settings))
+        return asyncio.run(serve(settings))
+    except MigrationError as err:
+        log.error("migration failed: %s", err)
+        return 3
+    except (OSError, ConnectionError) as err:
+        log.error("startup failed: %s", err)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

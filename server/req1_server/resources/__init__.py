@@ -1,0 +1,11 @@
+"""Resource modules: each exposes ``routes = Routes()``; app.py registers every module listed here.
+
+Platform and domain both append to this list (full dotted names, or bare names inside this package).
+"""
+
+RESOURCE_MODULES: list[str] = [
+    "req1_server.resources.health",
+    "req1_server.resources.auth",
+    "req1_server.resources.users",
+    "req1_server.resources.stubs",
+]

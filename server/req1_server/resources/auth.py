@@ -1,0 +1,167 @@
+"""Auth routes (§2.3): login, register, me, change-password, logout, refresh, link-token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from req1_server.appkeys import SESSIONS
+from req1_server.auth import tokens, users
+from req1_server.auth.gate import CLAIMS
+from req1_server.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from req1_server.auth.sessions import RefreshRejected
+from req1_server.config import SETTINGS
+from req1_server.db import database
+from req1_server.errors import bad_request, forbidden, unauthorized, unavailable
+from req1_server.http import json_response, no_content, read_json, req_str
+from req1_server.ids import new_id
+from req1_server.redisstore import RedisUnavailable
+from req1_server.routing import Role, Routes, user_of
+
+log = logging.getLogger("req1.auth")
+routes = Routes(tag="auth")
+
+INVALID_CREDENTIALS = "invalid credentials"
+
+
+async def login_response(request: web.Request, row: Any, sid: str, refresh: str | None) -> web.Response:
+    settings = request.app[SETTINGS]
+    token, exp = tokens.issue(settings.jwt_secret, row["id"], row["email"], row["role"], sid,
+                              settings.jwt_expiration_hours * 3600)
+    return json_response({
+        "token": token,
+        "user": users.public(row),
+        "refresh_token": refresh,
+        "expires_at": dt.datetime.fromtimestamp(exp, dt.UTC),
+    })
+
+
+@routes.post("/api/v1/auth/login", auth=False)
+async def login(request: web.Request) -> web.Response:
+    """Exchange email and password for an access token and a refresh token."""
+    body = await read_json(request)
+    email = req_str(body, "email").strip()
+    password = req_str(body, "password")
+    db = database(request)
+    async with db.acquire() as conn:
+        row = await users.by_email(conn, email)
+    hashed = row["password_hash"] if row is not None else None
+    if row is not None and hashed is None:
+        await verify_password(password, None)  # same cost as a real check
+        raise unauthorized("account has no password set")
+    if not await verify_password(password, hashed) or row is None:
+        raise unauthorized(INVALID_CREDENTIALS)
+    if not row["active"]:
+        raise unauthorized("account is disabled")
+    if hashed is not None and needs_rehash(hashed):
+        new_hash = await hash_password(password)
+        async with db.acquire() as conn:
+            await conn.execute("UPDATE app_user SET password_hash = $2 WHERE id = $1 AND password_hash = $3",
+                               row["id"], new_hash, hashed)
+        log.info("rehashed a legacy password hash", extra={"user": str(row["id"])})
+    sessions = request.app[SESSIONS]
+    sid = sessions.new_sid()
+    refresh = await sessions.create(row["id"], sid)
+    return await login_response(request, row, sid, refresh)
+
+
+@routes.post("/api/v1/auth/register", auth=False)
+async def register(request: web.Request) -> web.Response:
+    """Self-registration as a viewer (unless REGISTRATION_ENABLED=false)."""
+    if not request.app[SETTINGS].registration_enabled:
+        raise forbidden("registration is disabled")
+    body = await read_json(request)
+    email = users.normalize_email(req_str(body, "email"))
+    password = req_str(body, "password")
+    problem = password_problem(password)
+    if problem:
+        raise bad_request(problem)
+    display_name = req_str(body, "display_name").strip()
+    if not display_name:
+        raise bad_request("display_name must not be empty")
+    password_hash = await hash_password(password)
+    async with database(request).acquire() as conn:
+        row = await users.insert(conn, new_id(), email, display_name, Role.VIEWER, True, password_hash)
+    return json_response(users.public(row), status=201)
+
+
+@routes.get("/api/v1/auth/me")
+async def me(request: web.Request) -> web.Response:
+    """The caller as the database sees them now."""
+    user = user_of(request)
+    return json_response({"id": user.id, "email": user.email, "role": user.role.value,
+                          "display_name": user.display_name})
+
+
+@routes.post("/api/v1/auth/change-password", role=Role.VIEWER)
+async def change_password(request: web.Request) -> web.Response:
+    """Change one's own password; every other login session is revoked."""
+    user = user_of(request)
+    body = await read_json(request)
+    old = req_str(body, "old_password")
+    new = req_str(body, "new_password")
+    problem = password_problem(new)
+    if problem:
+        raise bad_request(problem)
+    db = database(request)
+    async with db.acquire() as conn:
+        row = await users.by_id(conn, user.id)
+    if row is None or not await verify_password(old, row["password_hash"]):
+        raise unauthorized("current password is incorrect")
+    new_hash = await hash_password(new)
+    async with db.acquire() as conn:
+        await conn.execute("UPDATE app_user SET password_hash = $2, updated_at = now() WHERE id = $1", user.id,
+                           new_hash)
+    try:
+        await request.app[SESSIONS].revoke_all(user.id, keep_sid=user.session_id)
+    except RedisUnavailable:
+        log.warning("could not revoke other sessions after a password change: redis is down",
+                    extra={"user": str(user.id)})
+    return no_content()
+
+
+@routes.post("/api/v1/auth/logout", role=Role.VIEWER)
+async def logout(request: web.Request) -> web.Response:
+    """Revoke this login session at once (its access and refresh tokens stop working)."""
+    user = user_of(request)
+    claims: tokens.Claims | None = request.get(CLAIMS)
+    if user.session_id is None:
+        return no_content()
+    try:
+        await request.app[SESSIONS].revoke(user.session_id, user.id, claims.expires_at if claims else None)
+    except RedisUnavailable:
+        raise unavailable("session store unavailable") from None
+    return no_content()
+
+
+@routes.post("/api/v1/auth/refresh", auth=False)
+async def refresh(request: web.Request) -> web.Response:
+    """Rotate a refresh token into a new access token and refresh token (same login session)."""
+    body = await read_json(request)
+    token = req_str(body, "refresh_token")
+    sessions = request.app[SESSIONS]
+    try:
+        user_id, sid, new_refresh = await sessions.rotate(token)
+    except RedisUnavailable:
+        raise unavailable("session store unavailable") from None
+    except RefreshRejected:
+        raise unauthorized("invalid or expired refresh token") from None
+    async with database(request).acquire() as conn:
+        row = await users.by_id(conn, user_id)
+    if row is None or not row["active"]:
+        await sessions.store.run_or(lambda r: r.delete("req1:session:" + sid), 0)
+        raise unauthorized("invalid or expired refresh token")
+    return await login_response(request, row, sid, new_refresh)
+
+
+@routes.post("/api/v1/auth/link-token", role=Role.VIEWER)
+async def link_token(request: web.Request) -> web.Response:
+    """A 60-second token usable only as ?token= on download, export and publish routes."""
+    user = user_of(request)
+    settings = request.app[SETTINGS]
+    token, _ = tokens.issue(settings.jwt_secret, user.id, user.email, user.role.value, user.session_id or "link",
+                            tokens.LINK_TOKEN_SECONDS, scope="link")
+    return json_response({"token": token, "expires_in": tokens.LINK_TOKEN_SECONDS})

@@ -1,0 +1,102 @@
+"""Stubs so req1-style single-page apps load their main screens (§5), and 501s for the rest.
+
+Lifecycle models and scripts answer 404 for an unknown module once the domain's ``module`` table
+exists; before that every module is unknown.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from req1_server.db import database
+from req1_server.errors import not_found, not_implemented
+from req1_server.http import json_response, page_envelope, page_params, path_uuid, query_bool, query_uuid
+from req1_server.routing import Role, Routes
+
+routes = Routes(tag="stubs")
+
+
+@routes.get("/api/v1/notifications")
+async def notifications(request: web.Request) -> web.Response:
+    """No notifications in this server: an empty page."""
+    page = page_params(request)
+    query_bool(request, "unread_only")
+    return json_response(page_envelope([], 0, page))
+
+
+@routes.get("/api/v1/notifications/unread-count")
+async def unread_count(request: web.Request) -> web.Response:
+    """Always zero."""
+    return json_response({"count": 0})
+
+
+@routes.post("/api/v1/notifications/{id}/read", role=Role.VIEWER)
+async def read_notification(request: web.Request) -> web.Response:
+    """No notification exists, so every ID is unknown."""
+    raise not_found("notification", path_uuid(request, "id"))
+
+
+@routes.post("/api/v1/notifications/read-all", role=Role.VIEWER)
+async def read_all(request: web.Request) -> web.Response:
+    """Nothing to mark."""
+    return json_response({"updated": 0})
+
+
+@routes.get("/api/v1/object-types")
+async def object_types(request: web.Request) -> web.Response:
+    """No object types: an empty page; ``module_id`` is still required."""
+    query_uuid(request, "module_id", required=True)
+    return json_response(page_envelope([], 0, page_params(request)))
+
+
+async def ensure_module(request: web.Request) -> None:
+    module_id = path_uuid(request, "module_id")
+    async with database(request).acquire() as conn:
+        exists = await conn.fetchval("SELECT to_regclass('module') IS NOT NULL")
+        if exists:
+            exists = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM module WHERE id = $1)", module_id)
+    if not exists:
+        raise not_found("module", module_id)
+
+
+@routes.get("/api/v1/modules/{module_id}/lifecycle-models")
+async def lifecycle_models(request: web.Request) -> web.Response:
+    """No lifecycle models: a plain empty array."""
+    await ensure_module(request)
+    return json_response([])
+
+
+@routes.get("/api/v1/modules/{module_id}/scripts")
+async def scripts(request: web.Request) -> web.Response:
+    """No layout scripts: a plain empty array, so no script calls follow."""
+    await ensure_module(request)
+    return json_response([])
+
+
+UNSUPPORTED = {
+    "review packages": "/api/v1/review-packages",
+    "change proposals": "/api/v1/change-proposals",
+    "test cases": "/api/v1/test-cases",
+    "webhooks": "/api/v1/webhooks",
+    "diagrams": "/api/v1/diagrams",
+    "dashboards": "/api/v1/dashboards",
+    "project templates": "/api/v1/project-templates",
+    "e-signatures": "/api/v1/e-signatures",
+    "audit log": "/api/v1/audit-log",
+}
+
+
+def unsupported(feature: str) -> object:
+    async def handler(request: web.Request) -> web.Response:
+        raise not_implemented(feature)
+
+    handler.__name__ = "unsupported_" + feature.replace(" ", "_").replace("-", "_")
+    handler.__doc__ = f"Not supported: {feature} (501)."
+    return handler
+
+
+for _feature, _path in UNSUPPORTED.items():
+    for _method in ("GET", "POST"):
+        routes.route(_method, _path, role=Role.VIEWER)(unsupported(_feature))  # type: ignore[arg-type]
+    for _method in ("GET", "PATCH", "DELETE"):
+        routes.route(_method, _path + "/{id}", role=Role.VIEWER)(unsupported(_feature))  # type: ignore[arg-type]

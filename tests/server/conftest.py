@@ -1,0 +1,118 @@
+"""Fixtures for server tests: the real app on the real PostgreSQL, Redis and SeaweedFS fixtures.
+
+``client`` is an aiohttp test client on ``create_app(settings)``; ``login``/``make_user``/``auth`` give
+tokens and headers. Rate limits are set high here so ordinary tests never trip them; the rate-limit
+tests lower them through ``server_env``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from req1_server.app import create_app
+from req1_server.config import Settings
+
+ADMIN_EMAIL = "admin@localhost"
+ADMIN_PASSWORD = "admin-password-for-tests"
+USER_PASSWORD = "user-password-123"
+_counter = itertools.count(1)
+
+Login = Callable[[str, str], Awaitable[str]]
+MakeUser = Callable[..., Awaitable[tuple[dict[str, Any], str]]]
+
+
+@pytest.fixture
+def server_env(pg_dsn: str, redis_url: str, s3_bucket: Any) -> dict[str, str]:
+    """Environment for a server on this test's database, Redis DB and bucket (edit it before `app`)."""
+    return {
+        "APP_ENV": "test",
+        "DATABASE_URL": pg_dsn,
+        "REDIS_URL": redis_url,
+        **s3_bucket.env(),
+        "JWT_SECRET": "test-secret-that-is-long-enough-for-hs256-use",
+        "ADMIN_EMAIL": ADMIN_EMAIL,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "warning",
+        "RATE_LIMIT_PER_MINUTE": "100000",
+        "RATE_LIMIT_AUTH_PER_MINUTE": "100000",
+        "DATABASE_POOL_SIZE": "5",
+        "REQ1_TEST_ROUTES": "true",
+        "SHUTDOWN_TIMEOUT_SECONDS": "5",
+    }
+
+
+@pytest.fixture
+def settings(server_env: dict[str, str]) -> Settings:
+    return Settings.from_env(server_env)
+
+
+@pytest.fixture
+def app(settings: Settings) -> web.Application:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: web.Application) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    test_client = TestClient(TestServer(app))
+    await test_client.start_server()
+    try:
+        yield test_client
+    finally:
+        await test_client.close()
+
+
+def auth_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def auth() -> Callable[[str], dict[str, str]]:
+    """``auth(token)`` → the Authorization header dict."""
+    return auth_headers
+
+
+@pytest.fixture
+def login(client: TestClient[web.Request, web.Application]) -> Login:
+    """``await login(email, password)`` → access token (asserts the login succeeded)."""
+
+    async def do_login(email: str, password: str) -> str:
+        resp = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        body = await resp.json()
+        assert resp.status == 200, body
+        token: str = body["token"]
+        return token
+
+    return do_login
+
+
+@pytest.fixture
+async def admin_token(login: Login) -> str:
+    return await login(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def make_user(client: TestClient[web.Request, web.Application], admin_token: str, login: Login) -> MakeUser:
+    """``await make_user("editor")`` → (user JSON, access token) for a new active user with that role."""
+
+    async def create(role: str = "viewer", *, email: str | None = None, password: str = USER_PASSWORD,
+                     display_name: str | None = None) -> tuple[dict[str, Any], str]:
+        n = next(_counter)
+        email = email or f"{role}{n}@example.com"
+        resp = await client.post(
+            "/api/v1/users",
+            json={"email": email, "display_name": display_name or f"{role.title()} {n}", "role": role,
+                  "password": password},
+            headers=auth_headers(admin_token),
+        )
+        user = await resp.json()
+        assert resp.status == 201, user
+        return user, await login(email, password)
+
+    return create
