@@ -15,7 +15,7 @@ describe("renderRichText", () => {
 
   it("drops scripts, handlers, styles and javascript: URLs", () => {
     const out = html(
-      renderRichText('<p onclick="alert(1)" style="color:red">t</p><script>alert(1)</script><a href="javascript:alert(1)">x</a><img src="x" onerror="alert(1)"><iframe title="f"></iframe>'),
+      renderRichText('<p onclick="alert(1)" style="color:red">t</p><script>alert(1)</script><a href="javascript:alert(1)">x</a><img src="x" onerror="alert(1)"><svg><script>alert(2)</script></svg>'),
     );
     expect(out).not.toMatch(/script|onclick|onerror|style=|javascript:|iframe/i);
     expect(out).toContain("<p>t</p>");
