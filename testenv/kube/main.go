@@ -1,9 +1,10 @@
 // Command req1-kube is a multi-call binary holding a whole Kubernetes control
-// plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) plus a
-// tiny hostPath volume provisioner, so tests get a real API server without
-// kind, k3d or a container runtime. Each component runs as its own process;
-// the component is picked from argv[1] ("req1-kube etcd ...") or from the
-// basename of argv[0] (a symlink named "kube-apiserver").
+// plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler), a tiny
+// hostPath volume provisioner and the KWOK stages for fake nodes, so tests get
+// a real API server without kind, k3d or a container runtime. Each component
+// runs as its own process; the component is picked from argv[1]
+// ("req1-kube etcd ...") or from the basename of argv[0] (a symlink named
+// "kube-apiserver").
 package main
 
 import (
@@ -31,6 +32,7 @@ var commands = map[string]func(args []string) int{
 	"kube-controller-manager": func(a []string) int { return runCobra(controllermanager.NewControllerManagerCommand(), a) },
 	"kube-scheduler":          func(a []string) int { return runCobra(scheduler.NewSchedulerCommand(), a) },
 	"provisioner":             runProvisioner,
+	"kwok-stages":             runKwokStages,
 }
 
 // runCobra runs an upstream component command exactly as its own main would,
