@@ -1,0 +1,802 @@
+"""The Req1Instance resource as pydantic models: the single source of the CRD schema and of the operator's view.
+
+Field names are snake_case in Python and camelCase on the wire (aliases). Cross-field rules live here as CEL
+(`x-kubernetes-validations`) so the API server rejects bad resources at apply time; the most important ones are
+mirrored as pydantic validators so the operator never acts on a spec the apiserver would have refused.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+GROUP = "req1.io"
+VERSION = "v1alpha1"
+KIND = "Req1Instance"
+PLURAL = "req1instances"
+SINGULAR = "req1instance"
+SHORT_NAMES = ["req1"]
+API_VERSION = f"{GROUP}/{VERSION}"
+
+#: Instance names are capped so every child name (e.g. `<name>-seaweedfs-volume-0` plus the StatefulSet
+#: revision hash label) stays within Kubernetes' 63-character limits.
+MAX_NAME_LENGTH = 30
+
+DEFAULT_VERSION = "0.1.0"
+DEFAULT_IMAGE_REPOSITORY = "ghcr.io/req1/req1-server"
+
+PostgresMajor = Literal[15, 16, 17]
+DEFAULT_POSTGRES_VERSION: PostgresMajor = 16
+
+# Patterns are kept compatible with both Python `re` and Go RE2 (no look-arounds).
+QUANTITY_PATTERN = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
+DNS_HOST_PATTERN = r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+IMAGE_PATTERN = r"^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*$"
+SEMVER_PATTERN = r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$"
+#: Five cron fields (minute hour day month weekday), each made of digits, `*`, `/`, `-`, `,` or names.
+CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|hourly)|([0-9*/,A-Za-z?-]+ ){4}[0-9*/,A-Za-z?-]+)$"
+RFC3339_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"
+RETENTION_PATTERN = r"^[1-9][0-9]*[dwm]$"
+DURATION_PATTERN = r"^[1-9][0-9]*(s|m|h)$"
+URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+
+#: Environment variables the operator sets on the API; `api.extraEnv` may not override them.
+MANAGED_ENV = (
+    "APP_ENV",
+    "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+    "REDIS_URL",
+    "S3_ENDPOINT",
+    "S3_BUCKET",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+    "S3_REGION",
+    "JWT_SECRET",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+    "RUN_MIGRATIONS",
+    "PORT",
+    "LISTEN_ADDR",
+)
+
+#: PostgreSQL settings the operator owns (replication, archiving, paths); `postgres.parameters` may not set them.
+MANAGED_PG_PARAMETERS = (
+    "listen_addresses",
+    "port",
+    "data_directory",
+    "hba_file",
+    "ident_file",
+    "config_file",
+    "wal_level",
+    "hot_standby",
+    "archive_mode",
+    "archive_command",
+    "restore_command",
+    "primary_conninfo",
+    "primary_slot_name",
+    "synchronous_standby_names",
+)
+
+
+def _cel(rule: str, message: str, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"rule": rule, "message": message}
+    out.update(extra)
+    return out
+
+
+def _rules(*rules: dict[str, Any]) -> dict[str, Any]:
+    return {"x-kubernetes-validations": list(rules)}
+
+
+def _quantity_schema(description: str) -> dict[str, Any]:
+    # The shape controller-gen emits for resource.Quantity: integer or string, string matching the pattern.
+    return {
+        "anyOf": [{"type": "integer"}, {"type": "string"}],
+        "pattern": QUANTITY_PATTERN,
+        "x-kubernetes-int-or-string": True,
+        "description": description,
+    }
+
+
+def _check_quantity(value: int | str) -> int | str:
+    if isinstance(value, str) and not re.match(QUANTITY_PATTERN, value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 500m, 2, 512Mi or 1Gi")
+    return value
+
+
+Quantity = Annotated[int | str, Field(union_mode="left_to_right"), AfterValidator(_check_quantity)]
+"""A Kubernetes resource quantity such as `500m`, `1`, `512Mi`; CRD schema patched in by `_quantity_field`."""
+
+
+def _quantity_field(description: str, default: Any = None) -> Any:
+    return Field(
+        default=default,
+        description=description,
+        json_schema_extra=_quantity_schema(description),
+    )
+
+
+class Model(BaseModel):
+    """Base: camelCase aliases, unknown fields rejected, population by either name."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+
+def _sub(model: type[Model], description: str) -> Any:
+    """A nested object defaulted to `{}` so the API server fills in its own defaults."""
+    return Field(default_factory=model, description=description, json_schema_extra={"default": {}})
+
+
+# ---------------------------------------------------------------------------------------------- common pieces
+
+
+class ResourceList(Model):
+    """CPU and memory amounts."""
+
+    cpu: Quantity | None = _quantity_field("CPU, e.g. `250m` or `1`.")
+    memory: Quantity | None = _quantity_field("Memory, e.g. `256Mi` or `1Gi`.")
+
+
+class Resources(Model):
+    """Container resource requests and limits."""
+
+    requests: ResourceList = _sub(ResourceList, "Minimum resources reserved for the container.")
+    limits: ResourceList = _sub(ResourceList, "Maximum resources the container may use.")
+
+
+class VolumeStorage(Model):
+    """A PersistentVolumeClaim's size and class (fixed at creation: StatefulSet claim templates are immutable)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel(
+                "self == oldSelf",
+                "storage size and storageClassName cannot be changed after creation (StatefulSet volume claim "
+                "templates are immutable); expand the PersistentVolumeClaims directly instead",
+                reason="FieldValueForbidden",
+            ),
+        )
+    )
+
+    size: str = Field(
+        default="1Gi",
+        description="Volume size, e.g. `10Gi`.",
+        pattern=QUANTITY_PATTERN,
+        max_length=32,
+        json_schema_extra=_rules(
+            _cel(
+                "isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))",
+                "storage size must be greater than zero",
+            ),
+        ),
+    )
+    storage_class_name: str | None = Field(
+        default=None,
+        description="StorageClass of the claim; the cluster default when omitted.",
+        pattern=DNS_SUBDOMAIN_PATTERN,
+        max_length=253,
+    )
+
+
+def _storage(size: str, description: str) -> Any:
+    return Field(
+        default_factory=lambda: VolumeStorage(size=size),
+        description=description,
+        json_schema_extra={"default": {"size": size}},
+    )
+
+
+class SecretKeyRef(Model):
+    """A key in a Secret of the instance's namespace."""
+
+    name: str = Field(description="Secret name.", pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)
+    key: str = Field(description="Key inside the Secret.", min_length=1, max_length=253)
+
+
+class EnvVar(Model):
+    """An extra environment variable for the API containers: a literal value or a Secret key."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel(
+                "has(self.value) != has(self.secretKeyRef)",
+                "set exactly one of value or secretKeyRef",
+            )
+        )
+    )
+
+    name: str = Field(description="Variable name.", pattern=ENV_NAME_PATTERN, max_length=128)
+    value: str | None = Field(default=None, description="Literal value.", max_length=4096)
+    secret_key_ref: SecretKeyRef | None = Field(default=None, description="Take the value from a Secret key.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EnvVar:
+        if (self.value is None) == (self.secret_key_ref is None):
+            raise ValueError("set exactly one of value or secretKeyRef")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------- api
+
+
+class Autoscaling(Model):
+    """HorizontalPodAutoscaler for the API; when enabled the operator stops setting Deployment replicas."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel(
+                "self.minReplicas <= self.maxReplicas",
+                "api.autoscaling.minReplicas must be less than or equal to maxReplicas",
+            )
+        )
+    )
+
+    enabled: bool = Field(default=False, description="Create an HPA for the API Deployment.")
+    min_replicas: int = Field(default=2, ge=1, le=100, description="Lower bound of API pods.")
+    max_replicas: int = Field(default=10, ge=1, le=100, description="Upper bound of API pods.")
+    target_cpu_utilization_percentage: int = Field(
+        alias="targetCPUUtilizationPercentage",
+        default=70,
+        ge=10,
+        le=100,
+        description="Average CPU utilization (of requests) the HPA aims for.",
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Autoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError("api.autoscaling.minReplicas must be less than or equal to maxReplicas")
+        return self
+
+
+def _default_api_resources() -> Resources:
+    return Resources(
+        requests=ResourceList(cpu="100m", memory="256Mi"),
+        limits=ResourceList(memory="512Mi"),
+    )
+
+
+class ApiSpec(Model):
+    """The req1 API server Deployment."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel(
+                "!has(self.extraEnv) || self.extraEnv.all(e, !(e.name in " + repr(list(MANAGED_ENV)) + "))",
+                "api.extraEnv cannot set variables the operator manages: " + ", ".join(MANAGED_ENV),
+            ),
+        )
+    )
+
+    replicas: int = Field(default=2, ge=0, le=100, description="API pods when autoscaling is off.")
+    autoscaling: Autoscaling = _sub(Autoscaling, "Horizontal autoscaling of the API.")
+    resources: Resources = Field(
+        default_factory=_default_api_resources,
+        description="API container resources.",
+        json_schema_extra={"default": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}},
+    )
+    cors_origin: str | None = Field(
+        default=None,
+        description="CORS_ORIGIN: `*` or a comma-separated list of exact origins.",
+        max_length=2048,
+        pattern=r"^(\*|https?://[^\s,]+(,\s*https?://[^\s,]+)*)$",
+    )
+    admin_email: str = Field(
+        default="admin@localhost",
+        description="E-mail of the initial administrator (its password is generated into a Secret).",
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+    )
+    extra_env: list[EnvVar] = Field(
+        default_factory=list,
+        description="Additional environment variables for the API and migrate containers.",
+        max_length=64,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    )
+
+    @model_validator(mode="after")
+    def _no_managed_env(self) -> ApiSpec:
+        bad = sorted({e.name for e in self.extra_env} & set(MANAGED_ENV))
+        if bad:
+            raise ValueError(f"api.extraEnv cannot set variables the operator manages: {', '.join(bad)}")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------- ingress
+
+
+class Issuer(Model):
+    """A cert-manager issuer that signs the ingress certificate."""
+
+    name: str = Field(description="Issuer name.", pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)
+    kind: Literal["ClusterIssuer", "Issuer"] = Field(default="ClusterIssuer", description="Issuer kind.")
+
+
+class IngressTLS(Model):
+    """HTTPS on the ingress: a certificate from a cert-manager issuer, or an existing TLS Secret."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel(
+                "!self.enabled || (has(self.issuer) != has(self.secretName))",
+                "ingress.tls.enabled requires exactly one of issuer (cert-manager) or secretName (existing Secret)",
+            ),
+            _cel(
+                "self.enabled || (!has(self.issuer) && !has(self.secretName))",
+                "ingress.tls.issuer and ingress.tls.secretName need ingress.tls.enabled: true",
+            ),
+        )
+    )
+
+    enabled: bool = Field(default=False, description="Serve HTTPS.")
+    issuer: Issuer | None = Field(default=None, description="cert-manager issuer creating the certificate.")
+    secret_name: str | None = Field(
+        default=None, description="An existing kubernetes.io/tls Secret.", pattern=DNS_SUBDOMAIN_PATTERN, max_length=253
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> IngressTLS:
+        if self.enabled and (self.issuer is None) == (self.secret_name is None):
+            raise ValueError(
+                "ingress.tls.enabled requires exactly one of issuer (cert-manager) or secretName (existing Secret)"
+            )
+        return self
+
+
+class RateLimit(Model):
+    """Per-client-IP request rate limit enforced by ingress-nginx (on top of the API's own limits)."""
+
+    requests_per_second: int = Field(default=20, ge=1, le=10000, description="Sustained requests per second.")
+    burst_multiplier: int = Field(default=5, ge=1, le=100, description="Burst size as a multiple of the rate.")
+
+
+class IngressSpec(Model):
+    """External HTTP(S) access through an Ingress (ingress-nginx annotations)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel("!self.enabled || has(self.host)", "ingress.host is required when ingress.enabled is true"),
+        )
+    )
+
+    enabled: bool = Field(default=False, description="Create Ingress objects for the API.")
+    host: str | None = Field(
+        default=None, description="DNS name served, e.g. `req1.example.com`.", pattern=DNS_HOST_PATTERN, max_length=253
+    )
+    class_name: str = Field(
+        default="nginx", description="IngressClass name.", pattern=DNS_SUBDOMAIN_PATTERN, max_length=253
+    )
+    tls: IngressTLS = _sub(IngressTLS, "HTTPS settings.")
+    rate_limit: RateLimit = _sub(RateLimit, "Rate limiting at the ingress.")
+    cache_assets: bool = Field(
+        default=False,
+        description="Cache `/assets/*` (immutable, content-hashed) in ingress-nginx's proxy cache. Needs the "
+        "controller to allow snippet annotations and to define the cache zone (http-snippet: proxy_cache_path ... "
+        "keys_zone=<cacheZone>:10m). Without it `/assets` is still served buffered and outside the rate limit.",
+    )
+    cache_zone: str = Field(
+        default="req1-assets",
+        description="ingress-nginx proxy_cache zone name.",
+        pattern=r"^[a-z0-9_-]+$",
+        max_length=63,
+    )
+    annotations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra annotations for the Ingress objects; they win over the operator's.",
+        max_length=64,
+    )
+
+    @model_validator(mode="after")
+    def _host(self) -> IngressSpec:
+        if self.enabled and not self.host:
+            raise ValueError("ingress.host is required when ingress.enabled is true")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------- postgres
+
+
+def _default_pg_resources() -> Resources:
+    return Resources(requests=ResourceList(cpu="250m", memory="512Mi"), limits=ResourceList(memory="1Gi"))
+
+
+class PostgresSpec(Model):
+    """PostgreSQL: one primary StatefulSet plus a replica StatefulSet fed by streaming replication."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel(
+                "!self.synchronousMode || self.replicas >= 1",
+                "postgres.synchronousMode needs postgres.replicas >= 1 (a standby to confirm commits)",
+            ),
+            _cel(
+                "!has(self.parameters) || self.parameters.all(k, !(k in " + repr(list(MANAGED_PG_PARAMETERS)) + "))",
+                "postgres.parameters cannot set settings the operator manages: " + ", ".join(MANAGED_PG_PARAMETERS),
+            ),
+        )
+    )
+
+    version: PostgresMajor = Field(
+        default=DEFAULT_POSTGRES_VERSION,
+        description="PostgreSQL major version. Fixed after creation: a major upgrade needs a dump and restore.",
+        json_schema_extra=_rules(
+            _cel(
+                "self == oldSelf",
+                "postgres.version is immutable: in-place major upgrades are not supported; "
+                "restore a backup into a new instance instead",
+                reason="FieldValueForbidden",
+            )
+        ),
+    )
+    image: str | None = Field(
+        default=None,
+        description="PostgreSQL image; `postgres:<version>` when omitted. Its major must match version.",
+        pattern=IMAGE_PATTERN,
+        max_length=512,
+    )
+    replicas: int = Field(default=0, ge=0, le=10, description="Read replicas (streaming standbys).")
+    synchronous_mode: bool = Field(
+        default=False, description="Commit waits for one standby (`synchronous_standby_names = ANY 1 (*)`)."
+    )
+    storage: VolumeStorage = _storage("10Gi", "Data volume of each PostgreSQL pod.")
+    resources: Resources = Field(
+        default_factory=_default_pg_resources,
+        description="PostgreSQL container resources.",
+        json_schema_extra={"default": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}},
+    )
+    parameters: dict[str, str] = Field(
+        default_factory=dict,
+        description='postgresql.conf settings, e.g. `max_connections: "200"`.',
+        max_length=128,
+    )
+    max_connections: int = Field(default=200, ge=20, le=10000, description="max_connections.")
+
+    @model_validator(mode="after")
+    def _rules(self) -> PostgresSpec:
+        if self.synchronous_mode and self.replicas < 1:
+            raise ValueError("postgres.synchronousMode needs postgres.replicas >= 1 (a standby to confirm commits)")
+        bad = sorted(set(self.parameters) & set(MANAGED_PG_PARAMETERS))
+        if bad:
+            raise ValueError(f"postgres.parameters cannot set settings the operator manages: {', '.join(bad)}")
+        return self
+
+    @property
+    def effective_image(self) -> str:
+        return self.image or f"postgres:{self.version}"
+
+
+# ---------------------------------------------------------------------------------------------- redis
+
+
+class RedisSpec(Model):
+    """Redis for sessions, token revocation and rate limits."""
+
+    image: str = Field(default="redis:7.4-alpine", description="Redis image.", pattern=IMAGE_PATTERN, max_length=512)
+    persistence: bool = Field(
+        default=True,
+        description="Append-only file on a PersistentVolumeClaim; off = in-memory only. Fixed at creation.",
+        json_schema_extra=_rules(
+            _cel(
+                "self == oldSelf",
+                "redis.persistence cannot be changed after creation (the StatefulSet's volumes are immutable)",
+                reason="FieldValueForbidden",
+            )
+        ),
+    )
+    storage: VolumeStorage = _storage("1Gi", "Volume used when persistence is on.")
+    resources: Resources = Field(
+        default_factory=lambda: Resources(
+            requests=ResourceList(cpu="50m", memory="64Mi"), limits=ResourceList(memory="256Mi")
+        ),
+        description="Redis container resources.",
+        json_schema_extra={"default": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}},
+    )
+
+
+# ---------------------------------------------------------------------------------------------- object storage
+
+
+class SeaweedFSSpec(Model):
+    """In-cluster SeaweedFS: masters, volume servers and a filer with the S3 gateway."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel("self.masters % 2 == 1", "storage.seaweedfs.masters must be odd (1, 3 or 5) for a Raft quorum"),
+            _cel(
+                "self.volumeServers >= int(self.replication.substring(2, 3)) + 1",
+                "storage.seaweedfs.replication needs more volume servers: replication '00N' keeps N extra copies, "
+                "so volumeServers must be at least N+1",
+            ),
+        )
+    )
+
+    image: str = Field(
+        default="chrislusf/seaweedfs:3.80", description="SeaweedFS image.", pattern=IMAGE_PATTERN, max_length=512
+    )
+    masters: int = Field(default=1, ge=1, le=5, description="Master servers (odd).")
+    volume_servers: int = Field(default=1, ge=1, le=20, description="Volume servers.")
+    replication: Literal["000", "001", "002"] = Field(
+        default="000", description="Default replication: `00N` = N extra copies on other volume servers."
+    )
+    storage: VolumeStorage = _storage("10Gi", "Volume of each volume server.")
+    master_storage: VolumeStorage = _storage("1Gi", "Volume of each master (metadata).")
+    filer_storage: VolumeStorage = _storage("1Gi", "Volume of the filer (its metadata store).")
+    resources: Resources = _sub(Resources, "Resources of each SeaweedFS container.")
+
+    @model_validator(mode="after")
+    def _rules(self) -> SeaweedFSSpec:
+        if self.masters % 2 != 1:
+            raise ValueError("storage.seaweedfs.masters must be odd (1, 3 or 5) for a Raft quorum")
+        if self.volume_servers < int(self.replication[2]) + 1:
+            raise ValueError("storage.seaweedfs.replication needs more volume servers")
+        return self
+
+
+class ExternalS3(Model):
+    """An existing S3-compatible service; the Secret holds keys `accessKey` and `secretKey`."""
+
+    endpoint: str = Field(
+        description="S3 endpoint URL, e.g. `https://s3.eu-west-1.amazonaws.com`.", pattern=URL_PATTERN, max_length=2048
+    )
+    bucket: str = Field(description="Existing bucket.", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    region: str = Field(default="us-east-1", description="Region.", pattern=r"^[a-z0-9-]+$", max_length=64)
+    secret_name: str = Field(
+        description="Secret with keys `accessKey` and `secretKey`.", pattern=DNS_SUBDOMAIN_PATTERN, max_length=253
+    )
+
+
+class StorageSpec(Model):
+    """Attachment storage: in-cluster SeaweedFS (default) or an external S3 service."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel(
+                "!(has(self.external) && has(self.seaweedfs))",
+                "storage.external and storage.seaweedfs are mutually exclusive: remove seaweedfs sizing when using "
+                "external S3",
+            ),
+        )
+    )
+
+    bucket: str = Field(
+        default="req1",
+        description="Bucket name in the in-cluster SeaweedFS.",
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+    )
+    seaweedfs: SeaweedFSSpec | None = Field(
+        default=None, description="SeaweedFS sizing; defaults apply when neither this nor external is set."
+    )
+    external: ExternalS3 | None = Field(default=None, description="Use an external S3 service instead of SeaweedFS.")
+
+    @model_validator(mode="after")
+    def _exclusive(self) -> StorageSpec:
+        if self.external is not None and self.seaweedfs is not None:
+            raise ValueError("storage.external and storage.seaweedfs are mutually exclusive")
+        return self
+
+    @property
+    def effective_seaweedfs(self) -> SeaweedFSSpec | None:
+        """The SeaweedFS to run, or None with external S3."""
+        if self.external is not None:
+            return None
+        return self.seaweedfs or SeaweedFSSpec()
+
+
+# ---------------------------------------------------------------------------------------------- backup / restore
+
+
+class ObjectStoreRef(Model):
+    """An S3 location for base backups and WAL; the Secret holds keys `accessKey` and `secretKey`."""
+
+    endpoint: str = Field(description="S3 endpoint URL.", pattern=URL_PATTERN, max_length=2048)
+    bucket: str = Field(description="Bucket.", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    path: str = Field(
+        default="", description="Prefix inside the bucket.", max_length=1024, pattern=r"^[A-Za-z0-9._/-]*$"
+    )
+    region: str = Field(default="us-east-1", description="Region.", pattern=r"^[a-z0-9-]+$", max_length=64)
+    secret_name: str = Field(
+        description="Secret with keys `accessKey` and `secretKey`.", pattern=DNS_SUBDOMAIN_PATTERN, max_length=253
+    )
+
+
+class BackupSpec(Model):
+    """Scheduled base backups and continuous WAL archiving (used by the backup feature)."""
+
+    enabled: bool = Field(default=False, description="Take backups.")
+    schedule: str = Field(
+        default="0 3 * * *",
+        description="Cron schedule of base backups (5 fields or @daily...).",
+        pattern=CRON_PATTERN,
+        max_length=128,
+    )
+    retention: str = Field(
+        default="7d",
+        description="Keep backups for this long: `<n>d`, `<n>w` or `<n>m`.",
+        pattern=RETENTION_PATTERN,
+        max_length=16,
+    )
+    destination: ObjectStoreRef | None = Field(
+        default=None, description="Where backups go; the instance's own object storage when omitted."
+    )
+
+
+class RestoreSpec(Model):
+    """Create the instance from a backup (read only at creation)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel(
+                "!(has(self.targetTime) && has(self.backupId))",
+                "restore.targetTime and restore.backupId are mutually exclusive",
+            ),
+        )
+    )
+
+    source: ObjectStoreRef = Field(description="Backup location to restore from.")
+    backup_id: str | None = Field(
+        default=None,
+        description="A specific base backup; the latest when omitted.",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        max_length=128,
+    )
+    target_time: str | None = Field(
+        default=None,
+        description="Point in time to recover to, RFC 3339 with zone, e.g. `2026-01-02T03:04:05Z`.",
+        max_length=64,
+        json_schema_extra=_rules(
+            _cel(
+                "self.matches('" + RFC3339_PATTERN.replace("\\", "\\\\") + "')",
+                "restore.targetTime must be an RFC 3339 timestamp with a zone, e.g. 2026-01-02T03:04:05Z",
+            )
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- monitoring
+
+
+class ServiceMonitorSpec(Model):
+    """Prometheus Operator ServiceMonitor for the API's /metrics."""
+
+    enabled: bool = Field(default=False, description="Create a ServiceMonitor (only if its CRD exists).")
+    interval: str = Field(default="30s", description="Scrape interval.", pattern=DURATION_PATTERN, max_length=16)
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Extra labels, e.g. what your Prometheus selects.", max_length=32
+    )
+
+
+class MonitoringSpec(Model):
+    """Monitoring integrations."""
+
+    service_monitor: ServiceMonitorSpec = _sub(ServiceMonitorSpec, "ServiceMonitor settings.")
+
+
+# ---------------------------------------------------------------------------------------------- root
+
+
+class Req1InstanceSpec(Model):
+    """Desired state of one req1 installation."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _cel(
+                "!has(self.restore) || (has(oldSelf.restore) && self.restore == oldSelf.restore)",
+                "spec.restore can only be set when the instance is created and cannot be changed afterwards",
+                reason="FieldValueForbidden",
+            ),
+        )
+    )
+
+    version: str = Field(
+        default=DEFAULT_VERSION,
+        description="req1 version; the image tag, and a change runs the migrate Job before the rollout.",
+        pattern=SEMVER_PATTERN,
+        max_length=64,
+    )
+    image: str | None = Field(
+        default=None,
+        description=f"Full API image reference; `{DEFAULT_IMAGE_REPOSITORY}:<version>` when omitted.",
+        pattern=IMAGE_PATTERN,
+        max_length=512,
+    )
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(
+        default="IfNotPresent", description="Pull policy of every container."
+    )
+    api: ApiSpec = _sub(ApiSpec, "The API server.")
+    ingress: IngressSpec = _sub(IngressSpec, "External access.")
+    postgres: PostgresSpec = _sub(PostgresSpec, "The database.")
+    redis: RedisSpec = _sub(RedisSpec, "The cache.")
+    storage: StorageSpec = _sub(StorageSpec, "Attachment storage.")
+    backup: BackupSpec = _sub(BackupSpec, "Backups.")
+    restore: RestoreSpec | None = Field(default=None, description="Bootstrap from a backup (creation only).")
+    monitoring: MonitoringSpec = _sub(MonitoringSpec, "Monitoring.")
+    deletion_policy: Literal["Retain", "Delete"] = Field(
+        default="Retain",
+        description="What happens to PersistentVolumeClaims when the instance is deleted.",
+    )
+
+    @property
+    def effective_image(self) -> str:
+        return self.image or f"{DEFAULT_IMAGE_REPOSITORY}:{self.version}"
+
+
+# ---------------------------------------------------------------------------------------------- status
+
+
+Phase = Literal["Pending", "Provisioning", "Ready", "Degraded", "Upgrading", "Failed"]
+
+
+class Condition(Model):
+    """A standard Kubernetes condition."""
+
+    model_config = ConfigDict(frozen=False)
+
+    type: str = Field(description="Condition type, e.g. Ready, Progressing, Degraded.", max_length=316)
+    status: Literal["True", "False", "Unknown"] = Field(description="Condition status.")
+    reason: str = Field(default="", description="CamelCase reason.", max_length=1024)
+    message: str = Field(default="", description="Human-readable detail.", max_length=32768)
+    last_transition_time: str | None = Field(default=None, description="When status last changed (RFC 3339).")
+    observed_generation: int | None = Field(default=None, description="Spec generation this was computed for.")
+
+
+class ComponentStatus(Model):
+    """Readiness of one component."""
+
+    model_config = ConfigDict(frozen=False)
+
+    ready: bool = Field(default=False, description="Whether the component is ready.")
+    message: str = Field(default="", description="Why not, if not.")
+
+
+class ApiStatus(Model):
+    """API replica counts; also the `/scale` subresource's status."""
+
+    model_config = ConfigDict(frozen=False)
+
+    replicas: int = Field(default=0, description="Desired API pods.")
+    ready_replicas: int = Field(default=0, description="Ready API pods.")
+    selector: str = Field(default="", description="Label selector of the API pods (for /scale).")
+
+
+class Req1InstanceStatus(Model):
+    """Observed state, written by the operator."""
+
+    model_config = ConfigDict(frozen=False)
+
+    phase: Phase | None = Field(default=None, description="Lifecycle phase.")
+    ready_components: str | None = Field(default=None, description="Ready components over total, e.g. `5/5`.")
+    api_replicas: str | None = Field(default=None, description="Ready over desired API pods, e.g. `2/2`.")
+    api: ApiStatus | None = Field(default=None, description="API replica counts.")
+    primary: str | None = Field(default=None, description="Pod name of the current PostgreSQL primary.")
+    url: str | None = Field(default=None, description="Where req1 is served.")
+    version: str | None = Field(default=None, description="req1 version running (migrations applied).")
+    observed_generation: int | None = Field(default=None, description="Last spec generation reconciled.")
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        description="Standard conditions.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+    components: dict[str, ComponentStatus] = Field(default_factory=dict, description="Per-component readiness.")
+    kopf: dict[str, Any] | None = Field(
+        default=None,
+        description="kopf's handler progress storage.",
+        json_schema_extra={"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+    )
+
+
+def parse_spec(raw: dict[str, Any] | None) -> Req1InstanceSpec:
+    """Validate a resource's `spec` (camelCase) into the model."""
+    return Req1InstanceSpec.model_validate(raw or {})
