@@ -22,13 +22,14 @@ from req1_server.config import ConfigError, Settings, load_settings
 from req1_server.db import wait_for_postgres
 from req1_server.logs import configure
 from req1_server.migrate import MigrationError, migrate
+from req1_server.runner import Req1Runner
 
 log = logging.getLogger("req1.server")
 
 
 async def serve(settings: Settings) -> int:
     app = create_app(settings)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None,
+    runner = Req1Runner(app, handle_signals=False, access_log=None,
                            shutdown_timeout=settings.shutdown_timeout_seconds)
     await runner.setup()
     site = web.TCPSite(runner, settings.listen_host, settings.listen_port, reuse_address=True)

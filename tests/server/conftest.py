@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from req1_server.app import create_app
 from req1_server.config import Settings
+from req1_server.runner import Req1Runner
 
 ADMIN_EMAIL = "admin@localhost"
 ADMIN_PASSWORD = "admin-password-for-tests"
@@ -25,6 +26,13 @@ _counter = itertools.count(1)
 
 Login = Callable[[str, str], Awaitable[str]]
 MakeUser = Callable[..., Awaitable[tuple[dict[str, Any], str]]]
+
+
+class Req1TestServer(TestServer):
+    """TestServer on the production runner (JSON envelopes for protocol-level errors too)."""
+
+    async def _make_runner(self, **kwargs: Any) -> Req1Runner:
+        return Req1Runner(self.app, **kwargs)
 
 
 @pytest.fixture
@@ -60,7 +68,7 @@ def app(settings: Settings) -> web.Application:
 
 @pytest.fixture
 async def client(app: web.Application) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    test_client = TestClient(TestServer(app))
+    test_client = TestClient(Req1TestServer(app))
     await test_client.start_server()
     try:
         yield test_client
