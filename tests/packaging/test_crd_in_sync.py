@@ -19,9 +19,7 @@ def test_checked_in_crd_matches_the_generator() -> None:
 
 
 def test_module_entry_point_prints_the_same_crd() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "req1_operator.crd"], check=True, capture_output=True, text=True
-    ).stdout
+    out = subprocess.run([sys.executable, "-m", "req1_operator.crd"], check=True, capture_output=True, text=True).stdout
     assert out == CHECKED_IN.read_text()
 
 

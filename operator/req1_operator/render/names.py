@@ -94,9 +94,10 @@ def api_secret(name: str) -> str:
 
 def migrate_job(name: str, version: str, image: str) -> str:
     """`<name>-migrate-<version>-<hash of image>`: a new version or image means a new Job, run before rollout."""
-    ver = re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")[:20].strip("-")
-    digest = hashlib.sha256(image.encode()).hexdigest()[:8]
-    return f"{name}-migrate-{ver}-{digest}"
+    digest = hashlib.sha256(f"{version}\n{image}".encode()).hexdigest()[:8]
+    room = 63 - len(f"{name}-migrate--{digest}")  # the Job name becomes a (63-char) pod label value
+    ver = re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")[: max(room, 0)].strip("-")
+    return f"{name}-migrate-{ver}-{digest}" if ver else f"{name}-migrate-{digest}"
 
 
 def ingress(name: str) -> str:
