@@ -6,7 +6,9 @@ Its own registry (not the process default) so tests and several operators in one
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
+import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -43,6 +45,57 @@ CHILD_WRITES = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+
+
+KUBE_REQUESTS = Counter(
+    "req1_operator_kube_requests_total",
+    "Every HTTP request the operator process sent to the API server (kopf's and its own), by verb and resource.",
+    ["verb", "resource"],
+    registry=REGISTRY,
+)
+
+
+def _resource_of(path: str) -> str:
+    """The resource plural of an API path (`/apis/apps/v1/namespaces/x/deployments/y` -> deployments)."""
+    parts = [p for p in path.split("/") if p]
+    if parts and parts[0] == "api":
+        parts = parts[2:]
+    elif parts and parts[0] == "apis":
+        parts = parts[3:]
+    else:
+        return "other"
+    if len(parts) >= 2 and parts[0] == "namespaces":
+        parts = parts[2:] or ["namespaces"]
+    return parts[0] if parts else "discovery"
+
+
+async def _on_request_start(_: aiohttp.ClientSession, __: object, params: aiohttp.TraceRequestStartParams) -> None:
+    verb = "WATCH" if params.url.query.get("watch") in ("true", "1") else params.method
+    KUBE_REQUESTS.labels(verb, _resource_of(params.url.path)).inc()
+
+
+_installed = False
+
+
+def count_http_requests() -> None:
+    """Count every aiohttp client request of this process (kopf's watches and patches, and ours).
+
+    kopf builds its own ClientSession without a hook for tracing, so the trace config is added to every
+    session created from now on; the operator process has no other HTTP clients.
+    """
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(_on_request_start)
+    original = aiohttp.ClientSession.__init__
+
+    def __init__(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
+        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or []), trace]
+        original(self, *args, **kwargs)
+
+    aiohttp.ClientSession.__init__ = __init__  # type: ignore[method-assign]
 
 
 class _LiveCollector(Collector):

@@ -164,6 +164,8 @@ def compute_status(inp: StatusInput) -> dict[str, Any]:
         phase = UPGRADING
     elif all_ready:
         phase = READY
+    elif prev_phase == UPGRADING and not broken:
+        phase = UPGRADING  # the migrated version is rolling out
     elif broken and prev_phase in (READY, DEGRADED):
         phase = DEGRADED
     elif not anything:

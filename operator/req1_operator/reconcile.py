@@ -1,0 +1,281 @@
+"""One reconcile pass for one instance: render, gate the API rollout on migrations, apply, prune, status.
+
+Observation comes in as an `Observed` snapshot (the handlers take it from the watch caches), so a pass that
+finds every child up to date sends no request at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from req1_operator.kube.apply import HASH_ANNOTATION, Owner, apply_child, with_ownership
+from req1_operator.kube.client import ApiError, KubeClient
+from req1_operator.kube.events import NORMAL, WARNING, emit
+from req1_operator.kube.observe import LABEL_COMPONENT, Observed
+from req1_operator.kube.resources import CHILD_KINDS, REQ1, UnknownKindError, resource_for, resource_of
+from req1_operator.render import render_all
+from req1_operator.render.types import RenderInput
+from req1_operator.spec import API_VERSION, KIND, Req1InstanceSpec, parse_spec
+from req1_operator.status import FAILED, StatusInput, UserError, compute_status
+
+log = logging.getLogger(__name__)
+
+_ORDER = {(r.api_version, r.kind): i for i, r in enumerate(CHILD_KINDS)}
+#: Kinds removed when no longer rendered. Secrets (generated credentials) and PVCs (data) never are.
+PRUNABLE = tuple((r.api_version, r.kind) for r in CHILD_KINDS if r.kind not in ("Secret", "PersistentVolumeClaim"))
+
+
+@dataclass
+class Outcome:
+    """What one pass did: writes sent, the status it computed, and the phase before and after."""
+
+    writes: int = 0
+    applied: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    status: dict[str, Any] = field(default_factory=dict)
+    old_phase: str | None = None
+    error: UserError | None = None
+
+
+def owner_of(body: Mapping[str, Any]) -> Owner:
+    meta = body["metadata"]
+    return Owner(API_VERSION, KIND, meta["name"], meta["uid"], meta["namespace"])
+
+
+def _image(obj: Mapping[str, Any] | None) -> str | None:
+    if not obj:
+        return None
+    tpl = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    containers = tpl.get("containers") or []
+    return str(containers[0].get("image")) if containers else None
+
+
+def _job_state(job: Mapping[str, Any] | None) -> str:
+    """'absent', 'running', 'succeeded' or 'failed'."""
+    if job is None:
+        return "absent"
+    st = job.get("status") or {}
+    for c in st.get("conditions") or []:
+        if c.get("status") == "True" and c.get("type") in ("Complete", "SuccessCriteriaMet"):
+            return "succeeded"
+        if c.get("status") == "True" and c.get("type") == "Failed":
+            return "failed"
+    return "succeeded" if int(st.get("succeeded") or 0) >= 1 else "running"
+
+
+@dataclass
+class Gate:
+    """The API Deployment held back until the migrate Job for its image has succeeded."""
+
+    hold: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) not to apply this pass
+    upgrading: str | None = None
+    waiting: str | None = None
+    error: UserError | None = None
+
+
+def migration_gate(desired: list[dict[str, Any]], observed: Observed) -> Gate:
+    """Hold the API Deployment while the migrate Job for the desired image has not succeeded."""
+    gate = Gate()
+    jobs = [
+        o
+        for o in desired
+        if o["kind"] == "Job" and (o["metadata"].get("labels") or {}).get(LABEL_COMPONENT) == "migrate"
+    ]
+    deploys = [
+        o
+        for o in desired
+        if o["kind"] == "Deployment" and (o["metadata"].get("labels") or {}).get(LABEL_COMPONENT) == "api"
+    ]
+    if not jobs or not deploys:
+        return gate
+    job, deploy = jobs[0], deploys[0]
+    live_deploy = observed.get("Deployment", deploy["metadata"]["name"])
+    state = _job_state(observed.get("Job", job["metadata"]["name"]))
+    if state == "succeeded":
+        return gate
+    new_image = _image(deploy)
+    if live_deploy is not None and _image(live_deploy) == new_image:
+        return gate  # already rolled (e.g. the Job was cleaned up afterwards)
+    gate.hold.add(("Deployment", deploy["metadata"]["name"]))
+    jname = job["metadata"]["name"]
+    if state == "failed":
+        gate.error = UserError(
+            "MigrationFailed", f"migrate Job {jname} failed; fix the cause and bump spec.version or spec.image"
+        )
+    elif live_deploy is not None:
+        gate.upgrading = f"running migrate Job {jname} before rolling the API to {new_image}"
+    else:
+        gate.waiting = f"running migrate Job {jname} before starting the API"
+    return gate
+
+
+def _sorted(desired: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(desired, key=lambda o: _ORDER.get((o.get("apiVersion", ""), o.get("kind", "")), 99))
+
+
+def _api_deployment(desired: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for o in desired:
+        if o["kind"] == "Deployment" and (o["metadata"].get("labels") or {}).get(LABEL_COMPONENT) == "api":
+            return o
+    return None
+
+
+def _url(spec: Any, namespace: str, name: str) -> str:
+    ing = spec.ingress
+    if ing.enabled and ing.host:
+        return f"{'https' if ing.tls.enabled else 'http'}://{ing.host}"
+    return f"http://{name}-api.{namespace}.svc"
+
+
+def status_patch(old: Mapping[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
+    """The merge patch turning old status into new (kopf's own field untouched), or None if equal."""
+    patch: dict[str, Any] = {}
+    for k, v in new.items():
+        if k == "components":
+            gone = {c: None for c in (old.get("components") or {}) if c not in v}
+            if (old.get("components") or {}) != v:
+                patch[k] = {**gone, **v}
+        elif old.get(k) != v:
+            patch[k] = v
+    return patch or None
+
+
+async def reconcile(
+    client: KubeClient,
+    body: Mapping[str, Any],
+    observed: Observed,
+    *,
+    monitoring_crd_present: bool = False,
+    on_write: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Bring one instance's children and status in line with its spec; return what was done."""
+    owner = owner_of(body)
+    meta = body["metadata"]
+    old_status: Mapping[str, Any] = body.get("status") or {}
+    out = Outcome(old_phase=old_status.get("phase"))
+    generation = int(meta.get("generation") or 0)
+    desired: list[dict[str, Any]] = []
+    url: str | None = None
+    spec: Req1InstanceSpec | None = None
+    gate = Gate()
+    try:
+        spec = parse_spec(dict(body.get("spec") or {}))
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        out.error = UserError("InvalidSpec", f"spec{'.' + where if where else ''}: {first.get('msg')}")
+    else:
+        inp = RenderInput(
+            name=owner.name,
+            namespace=owner.namespace,
+            uid=owner.uid,
+            spec=spec,
+            existing_secrets=frozenset(observed.secret_names()),
+            monitoring_crd_present=monitoring_crd_present,
+        )
+        desired = _sorted(render_all(inp))
+        url = _url(spec, owner.namespace, owner.name)
+        gate = migration_gate(desired, observed)
+        out.error = gate.error
+        for obj in desired:
+            key = (obj["kind"], obj["metadata"]["name"])
+            if key in gate.hold:
+                continue
+            live = observed.get(*key)
+            try:
+                if obj["kind"] == "Job" and live is not None and not _same_job(obj, live, owner):
+                    await client.delete(resource_of(obj), owner.namespace, key[1])
+                    out.writes += 1
+                    continue  # the deletion's watch event brings the next pass, which creates it anew
+                res = await apply_child(client, owner, obj, live)
+            except UnknownKindError as e:
+                out.error = UserError("UnsupportedObject", str(e))
+                continue
+            except ApiError as e:
+                if not e.user_error:
+                    raise
+                out.error = UserError("ApplyRejected", f"{key[0]} {key[1]}: {e.message}")
+                continue
+            if res.changed:
+                out.writes += 1
+                out.applied.append(f"{key[0]}/{key[1]}")
+                if on_write:
+                    on_write(key[0])
+        out.pruned = await _prune(client, owner, desired, observed)
+        out.writes += len(out.pruned)
+
+    api = _api_deployment(desired)
+    status = compute_status(
+        StatusInput(
+            generation=generation,
+            desired=desired,
+            observed=observed,
+            previous=old_status,
+            api_deployment=api["metadata"]["name"] if api else None,
+            url=url,
+            upgrading=gate.upgrading,
+            error=out.error,
+        )
+    )
+    if gate.waiting and status["phase"] not in (FAILED,):
+        for c in status["conditions"]:
+            if c["type"] == "Progressing" and c["status"] == "True":
+                c["message"] = gate.waiting
+    if api is not None:
+        sel = (api.get("spec") or {}).get("selector", {}).get("matchLabels") or {}
+        status["api"]["selector"] = ",".join(f"{k}={v}" for k, v in sorted(sel.items()))
+    ready_version = (
+        spec.version if spec is not None and out.error is None and status["phase"] == "Ready" and desired else None
+    )
+    status["version"] = ready_version or old_status.get("version")
+    out.status = status
+    patch = status_patch(old_status, status)
+    if patch is not None:
+        await client.patch_status(REQ1, owner.namespace, owner.name, patch)
+        out.writes += 1
+    await _announce(client, owner, out, old_status)
+    return out
+
+
+def _same_job(desired: Mapping[str, Any], live: Mapping[str, Any], owner: Owner) -> bool:
+    """Jobs are immutable: a live Job rendered differently must be replaced, not patched."""
+    want = with_ownership(owner, dict(desired))["metadata"]["annotations"][HASH_ANNOTATION]
+    return bool(((live.get("metadata") or {}).get("annotations") or {}).get(HASH_ANNOTATION) == want)
+
+
+async def _prune(client: KubeClient, owner: Owner, desired: list[dict[str, Any]], observed: Observed) -> list[str]:
+    """Delete children this instance no longer renders (never Secrets or PVCs)."""
+    keep = {(o["kind"], o["metadata"]["name"]) for o in desired}
+    pruned = []
+    for (kind, name), live in sorted(observed.children.items()):
+        api_version = str(live.get("apiVersion") or "")
+        if (kind, name) in keep or (api_version, kind) not in PRUNABLE:
+            continue
+        refs = (live.get("metadata") or {}).get("ownerReferences") or []
+        if not any(r.get("uid") == owner.uid for r in refs):
+            continue  # only what this very instance owns
+        if await client.delete(resource_for(api_version, kind), owner.namespace, name):
+            pruned.append(f"{kind}/{name}")
+    return pruned
+
+
+async def _announce(client: KubeClient, owner: Owner, out: Outcome, old_status: Mapping[str, Any]) -> None:
+    """Events on every phase transition and on every new user-actionable error."""
+    new_phase = out.status.get("phase")
+    if new_phase != out.old_phase:
+        type_ = WARNING if new_phase in ("Degraded", "Failed") else NORMAL
+        why = next((c["message"] for c in out.status["conditions"] if c["type"] == "Ready"), "")
+        await emit(client, owner, type_, f"Phase{new_phase}", f"phase {out.old_phase or 'None'} -> {new_phase}: {why}")
+        out.writes += 1
+    if out.error is not None:
+        old: Mapping[str, Any] = next(
+            (c for c in old_status.get("conditions") or [] if c.get("type") == "Reconciled"), {}
+        )
+        if old.get("message") != out.error.message:
+            await emit(client, owner, WARNING, out.error.reason, out.error.message)
+            out.writes += 1
