@@ -8,4 +8,13 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.auth",
     "req1_server.resources.users",
     "req1_server.resources.stubs",
+    "req1_server.resources.workspaces",
+    "req1_server.resources.projects",
+    "req1_server.resources.modules",
+    "req1_server.resources.objects",
+    "req1_server.resources.search",
+    "req1_server.resources.attribute_definitions",
+    "req1_server.resources.link_types",
+    "req1_server.resources.links",
+    "req1_server.resources.baselines",
 ]

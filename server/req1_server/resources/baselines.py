@@ -1,0 +1,243 @@
+"""Baselines (spec §4.7): immutable snapshots of (object, version), set-based diff by content."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from req1_server.db import database
+from req1_server.domain.diff import classify
+from req1_server.domain.ids import new_id
+from req1_server.errors import bad_request, not_found
+from req1_server.http import (
+    json_response,
+    no_content,
+    opt_str,
+    opt_uuid,
+    page_envelope,
+    page_params,
+    path_uuid,
+    query_uuid,
+    read_json,
+    req_str,
+)
+from req1_server.resources import object_ops as ops
+from req1_server.resources.common import checked_name, paged, require_module
+from req1_server.routing import Role, Routes, user_of
+
+routes = Routes(tag="baselines")
+
+COLUMNS = "id, module_id, name, description, created_by, created_at, locked, baseline_set_id"
+LIST_MODULE = f"""
+SELECT {COLUMNS} FROM baseline WHERE module_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT $3
+"""
+COUNT_MODULE = "SELECT count(*) FROM baseline WHERE module_id = $1"
+LIST_ALL = f"SELECT {COLUMNS} FROM baseline ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT $2"
+COUNT_ALL = "SELECT count(*) FROM baseline"
+GET = f"SELECT {COLUMNS} FROM baseline WHERE id = $1"
+ENTRIES = "SELECT baseline_id, object_id, version FROM baseline_entry WHERE baseline_id = $1 ORDER BY object_id"
+SET_EXISTS = "SELECT 1 FROM baseline_set WHERE id = $1"
+INSERT = f"""
+INSERT INTO baseline (id, module_id, name, description, created_by, baseline_set_id)
+VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}
+"""
+SNAPSHOT = """
+INSERT INTO baseline_entry (baseline_id, object_id, version)
+SELECT $1, id, current_version FROM object WHERE module_id = $2 AND deleted_at IS NULL
+"""
+DIFF = """
+WITH a AS (SELECT object_id, version FROM baseline_entry WHERE baseline_id = $1),
+     b AS (SELECT object_id, version FROM baseline_entry WHERE baseline_id = $2),
+     j AS (SELECT coalesce(a.object_id, b.object_id) AS object_id, a.version AS version_a, b.version AS version_b
+           FROM a FULL OUTER JOIN b ON a.object_id = b.object_id
+           WHERE a.version IS DISTINCT FROM b.version)
+SELECT j.object_id, j.version_a, j.version_b,
+       ha.heading AS heading_a, ha.body AS body_a, ha.attribute_values AS attributes_a,
+       hb.heading AS heading_b, hb.body AS body_b, hb.attribute_values AS attributes_b
+FROM j
+LEFT JOIN object_history ha ON ha.object_id = j.object_id AND ha.version = j.version_a
+LEFT JOIN object_history hb ON hb.object_id = j.object_id AND hb.version = j.version_b
+WHERE j.version_a IS NULL OR j.version_b IS NULL
+   OR (ha.heading, ha.body, ha.attribute_values) IS DISTINCT FROM (hb.heading, hb.body, hb.attribute_values)
+ORDER BY j.object_id
+"""
+SET_COLUMNS = "id, name, version, description, created_by, created_at"
+
+
+async def with_entries(conn: asyncpg.Connection, row: asyncpg.Record) -> dict[str, Any]:
+    out = dict(row)
+    out["entries"] = await conn.fetch(ENTRIES, row["id"])
+    return out
+
+
+@routes.get("/api/v1/modules/{module_id}/baselines")
+async def list_module_baselines(request: web.Request) -> web.Response:
+    """Baselines of a module, newest first."""
+    module_id = path_uuid(request, "module_id")
+    page = page_params(request, default_limit=1000)
+    async with database(request).acquire() as conn:
+        await require_module(conn, module_id)
+        items, total = await paged(conn, LIST_MODULE, COUNT_MODULE, (module_id,), page)
+    return json_response(page_envelope(items, total, page))
+
+
+@routes.get("/api/v1/baselines")
+async def list_baselines(request: web.Request) -> web.Response:
+    """Baselines of all modules, newest first."""
+    page = page_params(request)
+    async with database(request).acquire() as conn:
+        items, total = await paged(conn, LIST_ALL, COUNT_ALL, (), page)
+    return json_response(page_envelope(items, total, page))
+
+
+@routes.post("/api/v1/modules/{module_id}/baselines")
+async def create_baseline(request: web.Request) -> web.Response:
+    """Snapshot (object, current_version) of every live object, under the module lock."""
+    module_id = path_uuid(request, "module_id")
+    body = await read_json(request)
+    name = checked_name(req_str(body, "name"))
+    description = opt_str(body, "description")
+    set_id = opt_uuid(body, "baseline_set_id")
+    user = user_of(request)
+
+    async def run(conn: asyncpg.Connection) -> dict[str, Any]:
+        await ops.lock_module(conn, module_id)
+        if set_id is not None and await conn.fetchval(SET_EXISTS, set_id) is None:
+            raise not_found("baseline set", set_id)
+        row = await conn.fetchrow(INSERT, new_id(), module_id, name, description, user.id, set_id)
+        await conn.execute(SNAPSHOT, row["id"], module_id)
+        return await with_entries(conn, row)
+
+    return json_response(await database(request).transaction(run), status=201)
+
+
+async def module_baseline(conn: asyncpg.Connection, module_id: uuid.UUID, baseline_id: uuid.UUID) -> asyncpg.Record:
+    row = await conn.fetchrow(GET, baseline_id)
+    if row is None or row["module_id"] != module_id:
+        raise not_found("baseline", baseline_id)
+    return row
+
+
+@routes.get("/api/v1/modules/{module_id}/baselines/{id}")
+async def get_baseline(request: web.Request) -> web.Response:
+    """A baseline with its entries."""
+    module_id, baseline_id = path_uuid(request, "module_id"), path_uuid(request, "id")
+    async with database(request).acquire() as conn:
+        row = await module_baseline(conn, module_id, baseline_id)
+        return json_response(await with_entries(conn, row))
+
+
+@routes.delete("/api/v1/modules/{module_id}/baselines/{id}", role=Role.ADMIN)
+async def delete_baseline(request: web.Request) -> web.Response:
+    """Admin only: the baseline and its entries go, history stays."""
+    module_id, baseline_id = path_uuid(request, "module_id"), path_uuid(request, "id")
+    async with database(request).acquire() as conn:
+        await module_baseline(conn, module_id, baseline_id)
+        await conn.execute("DELETE FROM baseline WHERE id = $1", baseline_id)
+    return no_content()
+
+
+async def diff(request: web.Request, module_id: uuid.UUID | None) -> web.Response:
+    a = query_uuid(request, "a", required=True)
+    b = query_uuid(request, "b", required=True)
+    assert a is not None and b is not None
+
+    async def compute(conn: asyncpg.Connection) -> dict[str, Any]:
+        rows = {r["id"]: r for r in await conn.fetch(f"SELECT {COLUMNS} FROM baseline WHERE id = ANY($1)", [a, b])}
+        for key in (a, b):
+            if key not in rows or (module_id is not None and rows[key]["module_id"] != module_id):
+                raise not_found("baseline", key)
+        if rows[a]["module_id"] != rows[b]["module_id"]:
+            raise bad_request("baselines belong to different modules")
+        return {"baseline_a": a, "baseline_b": b, **classify(await conn.fetch(DIFF, a, b))}
+
+    return json_response(await database(request).read(request, compute))
+
+
+@routes.get("/api/v1/modules/{module_id}/baseline-diff")
+async def module_baseline_diff(request: web.Request) -> web.Response:
+    """Added / removed / modified objects between two baselines of this module."""
+    module_id = path_uuid(request, "module_id")
+    return await diff(request, module_id)
+
+
+@routes.get("/api/v1/baseline-diff")
+async def baseline_diff(request: web.Request) -> web.Response:
+    """Added / removed / modified objects between two baselines of one module."""
+    return await diff(request, None)
+
+
+# ---- baseline sets ---------------------------------------------------------------------------
+
+SETS = f"SELECT {SET_COLUMNS} FROM baseline_set ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT $2"
+SETS_COUNT = "SELECT count(*) FROM baseline_set"
+SET_GET = f"SELECT {SET_COLUMNS} FROM baseline_set WHERE id = $1"
+SET_INSERT = f"""
+INSERT INTO baseline_set (id, name, version, description, created_by) VALUES ($1, $2, $3, $4, $5)
+RETURNING {SET_COLUMNS}
+"""
+SET_UPDATE = f"""
+UPDATE baseline_set SET name = coalesce($2, name), version = coalesce($3, version),
+       description = CASE WHEN $5 THEN $4 ELSE description END
+WHERE id = $1 RETURNING {SET_COLUMNS}
+"""
+
+
+@routes.get("/api/v1/baseline-sets")
+async def list_sets(request: web.Request) -> web.Response:
+    """Baseline sets, newest first."""
+    page = page_params(request)
+    async with database(request).acquire() as conn:
+        items, total = await paged(conn, SETS, SETS_COUNT, (), page)
+    return json_response(page_envelope(items, total, page))
+
+
+@routes.post("/api/v1/baseline-sets")
+async def create_set(request: web.Request) -> web.Response:
+    """Create a baseline set."""
+    body = await read_json(request)
+    name = checked_name(req_str(body, "name"))
+    version = checked_name(opt_str(body, "version", "1.0"), "version")
+    async with database(request).acquire() as conn:
+        row = await conn.fetchrow(SET_INSERT, new_id(), name, version, opt_str(body, "description"),
+                                  user_of(request).id)
+    return json_response(row, status=201)
+
+
+@routes.get("/api/v1/baseline-sets/{id}")
+async def get_set(request: web.Request) -> web.Response:
+    """One baseline set."""
+    set_id = path_uuid(request, "id")
+    async with database(request).acquire() as conn:
+        row = await conn.fetchrow(SET_GET, set_id)
+    if row is None:
+        raise not_found("baseline set", set_id)
+    return json_response(row)
+
+
+@routes.patch("/api/v1/baseline-sets/{id}")
+async def update_set(request: web.Request) -> web.Response:
+    """Update name, version or description."""
+    set_id = path_uuid(request, "id")
+    body = await read_json(request)
+    name = checked_name(opt_str(body, "name"))
+    version = checked_name(opt_str(body, "version"), "version")
+    async with database(request).acquire() as conn:
+        row = await conn.fetchrow(SET_UPDATE, set_id, name, version, opt_str(body, "description"),
+                                  "description" in body)
+    if row is None:
+        raise not_found("baseline set", set_id)
+    return json_response(row)
+
+
+@routes.delete("/api/v1/baseline-sets/{id}")
+async def delete_set(request: web.Request) -> web.Response:
+    """Delete a set; its baselines are detached, not deleted."""
+    set_id = path_uuid(request, "id")
+    async with database(request).acquire() as conn:
+        if await conn.execute("DELETE FROM baseline_set WHERE id = $1", set_id) == "DELETE 0":
+            raise not_found("baseline set", set_id)
+    return no_content()
