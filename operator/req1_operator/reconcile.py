@@ -29,6 +29,9 @@ _ORDER = {(r.api_version, r.kind): i for i, r in enumerate(CHILD_KINDS)}
 #: Kinds removed when no longer rendered. Secrets (generated credentials) and PVCs (data) never are.
 PRUNABLE = tuple((r.api_version, r.kind) for r in CHILD_KINDS if r.kind not in ("Secret", "PersistentVolumeClaim"))
 
+#: Kinds of optional CRDs the operator does not watch: read before applying so a pass stays write-free.
+UNWATCHED_KINDS = frozenset({"ServiceMonitor"})
+
 
 @dataclass
 class Outcome:
@@ -188,6 +191,8 @@ async def reconcile(
                 continue
             live = observed.get(*key)
             try:
+                if live is None and obj["kind"] in UNWATCHED_KINDS:
+                    live = await client.get(resource_of(obj), owner.namespace, key[1])
                 if obj["kind"] == "Job" and live is not None and not _same_job(obj, live, owner):
                     await client.delete(resource_of(obj), owner.namespace, key[1])
                     out.writes += 1
