@@ -2,4 +2,5 @@
 
 pytest_plugins = [
     "req1_testenv.pytest_services",
+    "req1_testenv.pytest_kube",
 ]
