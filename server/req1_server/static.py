@@ -100,12 +100,10 @@ class StaticFiles:
         body = entry.gz if use_gz and entry.gz is not None else entry.body
         if use_gz:
             headers["Content-Encoding"] = "gzip"
-        response = web.Response(body=body if request.method != "HEAD" else None, headers=headers)
+        response = web.Response(body=body, headers=headers)  # aiohttp omits the body for HEAD
         response.content_type = entry.content_type.split(";")[0]
         if "charset=" in entry.content_type:
             response.charset = "utf-8"
-        if request.method == "HEAD":
-            response.content_length = len(body)
         return response
 
     def handle(self, request: web.Request) -> web.StreamResponse:

@@ -76,6 +76,27 @@ async def client(app: web.Application) -> AsyncIterator[TestClient[web.Request, 
         await test_client.close()
 
 
+ClientFor = Callable[[dict[str, str]], Awaitable[TestClient[web.Request, web.Application]]]
+
+
+@pytest.fixture
+async def client_for() -> AsyncIterator[ClientFor]:
+    """``await client_for(env)`` → a test client on an app built from that environment (closed after)."""
+    clients: list[TestClient[web.Request, web.Application]] = []
+
+    async def start(env: dict[str, str]) -> TestClient[web.Request, web.Application]:
+        test_client = TestClient(Req1TestServer(create_app(Settings.from_env(env))))
+        await test_client.start_server()
+        clients.append(test_client)
+        return test_client
+
+    try:
+        yield start
+    finally:
+        for test_client in clients:
+            await test_client.close()
+
+
 def auth_headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
