@@ -1,7 +1,8 @@
 # Operator model and rendering: the CRD in crds/ is generated from operator/req1_operator/spec.py.
 .PHONY: crds
 
-crds: venv ## regenerate crds/req1instances.yaml from the pydantic spec
+crds: venv ## regenerate crds/req1instances.yaml from the pydantic spec (and the chart copy + install manifest)
 	@mkdir -p crds
 	$(VENV_PY) -m req1_operator.crd > crds/req1instances.yaml.tmp
 	mv crds/req1instances.yaml.tmp crds/req1instances.yaml
+	@if [ -d charts/req1-operator ] && [ -x .cache/bin/helm ]; then $(MAKE) --no-print-directory manifests; fi

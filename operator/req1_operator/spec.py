@@ -191,12 +191,48 @@ class VolumeStorage(Model):
     )
 
 
-def _storage(size: str, description: str) -> Any:
+def _size(default_size: str) -> Any:
     return Field(
-        default_factory=lambda: VolumeStorage(size=size),
-        description=description,
-        json_schema_extra={"default": {"size": size}},
+        default=default_size,
+        description=f"Volume size, e.g. `{default_size}`.",
+        pattern=QUANTITY_PATTERN,
+        max_length=32,
+        json_schema_extra=_rules(
+            _cel(
+                "isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))",
+                "storage size must be greater than zero",
+            ),
+        ),
     )
+
+
+# One class per default size, so `storage: {storageClassName: fast}` keeps the right size default.
+class PostgresStorage(VolumeStorage):
+    """Data volume of a PostgreSQL pod (fixed at creation: StatefulSet claim templates are immutable)."""
+
+    size: str = _size("10Gi")
+
+
+class RedisStorage(VolumeStorage):
+    """Redis volume (fixed at creation: StatefulSet claim templates are immutable)."""
+
+    size: str = _size("1Gi")
+
+
+class SeaweedFSVolumeStorage(VolumeStorage):
+    """Volume of a SeaweedFS volume server (fixed at creation: StatefulSet claim templates are immutable)."""
+
+    size: str = _size("10Gi")
+
+
+class SeaweedFSMetaStorage(VolumeStorage):
+    """Metadata volume of a SeaweedFS master or filer (fixed at creation)."""
+
+    size: str = _size("1Gi")
+
+
+def _storage(model: type[VolumeStorage], description: str) -> Any:
+    return Field(default_factory=model, description=description, json_schema_extra={"default": {}})
 
 
 class SecretKeyRef(Model):
@@ -451,7 +487,7 @@ class PostgresSpec(Model):
     synchronous_mode: bool = Field(
         default=False, description="Commit waits for one standby (`synchronous_standby_names = ANY 1 (*)`)."
     )
-    storage: VolumeStorage = _storage("10Gi", "Data volume of each PostgreSQL pod.")
+    storage: PostgresStorage = _storage(PostgresStorage, "Data volume of each PostgreSQL pod.")
     resources: Resources = Field(
         default_factory=_default_pg_resources,
         description="PostgreSQL container resources.",
@@ -496,7 +532,7 @@ class RedisSpec(Model):
             )
         ),
     )
-    storage: VolumeStorage = _storage("1Gi", "Volume used when persistence is on.")
+    storage: RedisStorage = _storage(RedisStorage, "Volume used when persistence is on.")
     resources: Resources = Field(
         default_factory=lambda: Resources(
             requests=ResourceList(cpu="50m", memory="64Mi"), limits=ResourceList(memory="256Mi")
@@ -531,9 +567,9 @@ class SeaweedFSSpec(Model):
     replication: Literal["000", "001", "002"] = Field(
         default="000", description="Default replication: `00N` = N extra copies on other volume servers."
     )
-    storage: VolumeStorage = _storage("10Gi", "Volume of each volume server.")
-    master_storage: VolumeStorage = _storage("1Gi", "Volume of each master (metadata).")
-    filer_storage: VolumeStorage = _storage("1Gi", "Volume of the filer (its metadata store).")
+    storage: SeaweedFSVolumeStorage = _storage(SeaweedFSVolumeStorage, "Volume of each volume server.")
+    master_storage: SeaweedFSMetaStorage = _storage(SeaweedFSMetaStorage, "Volume of each master (metadata).")
+    filer_storage: SeaweedFSMetaStorage = _storage(SeaweedFSMetaStorage, "Volume of the filer (its metadata store).")
     resources: Resources = _sub(Resources, "Resources of each SeaweedFS container.")
 
     @model_validator(mode="after")

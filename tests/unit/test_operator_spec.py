@@ -115,3 +115,19 @@ def test_quantities_accept_integers_and_strings() -> None:
     spec = parse_spec({"api": {"resources": {"requests": {"cpu": 1, "memory": "1Gi"}}}})
     assert spec.api.resources.requests.cpu == 1
     assert spec.api.resources.requests.memory == "1Gi"
+
+
+def test_setting_only_the_storage_class_keeps_each_size_default() -> None:
+    spec = parse_spec(
+        {
+            "postgres": {"storage": {"storageClassName": "fast"}},
+            "redis": {"storage": {"storageClassName": "fast"}},
+            "storage": {"seaweedfs": {"storage": {"storageClassName": "fast"}}},
+        }
+    )
+    assert spec.postgres.storage.size == "10Gi"
+    assert spec.redis.storage.size == "1Gi"
+    sw = spec.storage.effective_seaweedfs
+    assert sw is not None
+    assert sw.storage.size == "10Gi"
+    assert sw.master_storage.size == "1Gi"
