@@ -8,7 +8,13 @@ tests lower them through ``server_env``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+import json
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +24,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from req1_server.app import create_app
 from req1_server.config import Settings
 from req1_server.runner import Req1Runner
+from req1_testenv.process import ManagedProcess, free_port
 
 ADMIN_EMAIL = "admin@localhost"
 ADMIN_PASSWORD = "admin-password-for-tests"
@@ -145,3 +152,60 @@ def make_user(client: TestClient[web.Request, web.Application], admin_token: str
         return user, await login(email, password)
 
     return create
+
+
+@dataclass
+class ServerProcess:
+    """A real ``req1-server serve`` process on its own port."""
+
+    process: ManagedProcess
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str, headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, Any]:
+        """(status, parsed JSON body) of a GET; HTTP errors are returned, not raised."""
+        request = urllib.request.Request(self.url + path, headers=headers or {})  # noqa: S310 - http only
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    def log(self) -> str:
+        return self.process.log_file.read_text(errors="replace") if self.process.log_file.exists() else ""
+
+
+def live(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=1) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+SpawnServer = Callable[..., ServerProcess]
+
+
+@pytest.fixture
+def spawn_server(tmp_path: Path) -> Iterator[SpawnServer]:
+    """``spawn_server(env, name="server", start=True)`` → a ServerProcess (stopped after the test)."""
+    started: list[ServerProcess] = []
+    binary = str(Path(sys.executable).parent / "req1-server")
+
+    def spawn(env: dict[str, str], name: str = "server", start: bool = True) -> ServerProcess:
+        port = free_port()
+        full_env = {**env, "PORT": str(port), "LOG_FORMAT": "json", "LOG_LEVEL": "info"}
+        process = ManagedProcess(name, [binary, "serve"], tmp_path / name, env=full_env,
+                                 ready=lambda: live(port), timeout=60)
+        server = ServerProcess(process, port)
+        started.append(server)
+        if start:
+            process.start()
+        return server
+
+    yield spawn
+    for server in started:
+        server.process.stop(timeout=20)
