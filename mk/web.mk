@@ -37,3 +37,17 @@ $(STAMPS)/web-npm-ci: $(WEB_DIR)/package-lock.json | web-node-check
 $(STAMPS)/web-build: $(STAMPS)/web-npm-ci $(WEB_SOURCES)
 	cd $(WEB_DIR) && npm run build
 	@touch $@
+
+# Debian's Chromium for the browser end-to-end test (tests/web/test_web_e2e.py skips without it).
+# WEB_E2E=0 leaves it out of `make setup`.
+WEB_E2E ?= 1
+ifeq ($(WEB_E2E),1)
+SETUP_TARGETS += web-e2e-deps
+endif
+
+.PHONY: web-e2e-deps
+web-e2e-deps: ## Debian chromium for the headless browser test
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+	fi

@@ -30,6 +30,11 @@ export function toast(message: string, kind: ToastKind = "info", detail?: string
   return el;
 }
 
+/** Remove every toast (e.g. a stale "invalid credentials" after a successful login). */
+export function clearToasts(): void {
+  region?.replaceChildren();
+}
+
 /** Describe any thrown value as a toast. */
 export function errorToast(err: unknown, context?: string): HTMLElement {
   if (err instanceof ApiError) {

@@ -3,6 +3,7 @@
 import { h, replace } from "../lib/dom";
 import { navigate } from "../router";
 import { busy, field, type Ctx } from "../ui/common";
+import { clearToasts } from "../ui/toast";
 
 export function renderLogin(ctx: Ctx, root: HTMLElement, next?: string): void {
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, autofocus: true });
@@ -28,6 +29,7 @@ export function renderLogin(ctx: Ctx, root: HTMLElement, next?: string): void {
       password.select();
       return;
     }
+    clearToasts();
     const target = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
     navigate(target, true);
   });

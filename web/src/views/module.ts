@@ -214,7 +214,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
       "span",
       { class: "badges" },
       obj.classification !== "normative" ? h("span", { class: "badge" }, obj.classification) : null,
-      needsReview(obj) ? h("span", { class: "badge warn", title: "Content changed since last review" }, "needs review") : null,
+      needsReview(obj) && obj.classification !== "heading" ? h("span", { class: "badge warn", title: "Content changed since last review" }, "needs review") : null,
       suspects.has(obj.id) ? h("span", { class: "badge suspect", title: "A link to or from this object is suspect" }, "⚠ suspect link") : null,
     );
     const attrs = Object.entries(obj.attributes ?? {}).filter(([, v]) => v !== null);

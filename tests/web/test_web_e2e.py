@@ -1,0 +1,149 @@
+"""Browser end-to-end test: the built UI served by a real req1-server (on the real PostgreSQL,
+Redis and SeaweedFS fixtures), driven by playwright-core in Debian's headless Chromium.
+
+Covers login (and a failed one), workspace → project → module navigation, the document view,
+reload of a client route (SPA fallback), history, inline create, a 409 edit conflict, search
+highlights and the baselines page; fails on any console error or CSP violation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from req1_testenv.process import ManagedProcess, free_port
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+NODE = shutil.which("node")
+NPM = shutil.which("npm")
+ADMIN_PASSWORD = "e2e-admin-password"
+
+pytestmark = [
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"browser e2e skipped: no Chromium at {CHROMIUM} (apt-get install -y chromium)",
+    ),
+    pytest.mark.skipif(NODE is None or NPM is None, reason="browser e2e skipped: Node.js/npm not installed"),
+]
+
+
+def _npm(*args: str) -> None:
+    assert NPM is not None
+    res = subprocess.run([NPM, *args], cwd=WEB, capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, f"npm {' '.join(args)} failed:\n{res.stdout}\n{res.stderr}"
+
+
+@pytest.fixture(scope="module")
+def built_ui() -> Path:
+    """web/dist from `make web-build`, built here when missing."""
+    if not (WEB / "node_modules" / ".package-lock.json").exists():
+        _npm("ci", "--no-audit", "--no-fund", "--loglevel=error")
+    if not (WEB / "dist" / "index.html").exists():
+        _npm("run", "build")
+    return WEB / "dist"
+
+
+def _ready(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/health/ready", timeout=1) as resp:  # noqa: S310 (local http)
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture
+def server(pg_dsn: str, redis_url: str, s3_bucket: Any, tmp_path: Path, built_ui: Path) -> Iterator[str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        "APP_ENV": "development",
+        "DATABASE_URL": pg_dsn,
+        "REDIS_URL": redis_url,
+        **s3_bucket.env(),
+        "JWT_SECRET": "e2e-secret-that-is-long-enough-for-hs256-0123",
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "STATIC_DIR": str(built_ui),
+        "PORT": str(port),
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "warning",
+        "RATE_LIMIT_AUTH_PER_MINUTE": "1000",
+        "RATE_LIMIT_PER_MINUTE": "100000",
+    }
+    proc = ManagedProcess(
+        "req1-server", [str(Path(sys.executable).parent / "req1-server"), "serve"], tmp_path / "server",
+        env=env, ready=lambda: _ready(base), timeout=60,
+    )
+    proc.start()
+    try:
+        yield base
+    finally:
+        proc.stop()
+
+
+class Api:
+    """Just enough of the API to seed a small module."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.token = ""
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        req = urllib.request.Request(  # noqa: S310 (local http)
+            f"{self.base}/api/v1{path}", method=method, data=json.dumps(body).encode() if body is not None else None
+        )
+        if body is not None:
+            req.add_header("Content-Type", "application/json")
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (local http)
+            raw = resp.read()
+            return json.loads(raw) if raw else None
+
+
+def seed(base: str) -> dict[str, str]:
+    api = Api(base)
+    api.token = api.call("POST", "/auth/login", {"email": "admin@localhost", "password": ADMIN_PASSWORD})["token"]
+    ws = api.call("POST", "/workspaces", {"name": "Braking Systems"})
+    project = api.call("POST", f"/workspaces/{ws['id']}/projects", {"name": "BBW Gen 2"})
+    module = api.call("POST", "/modules", {"name": "System Requirements", "project_id": project["id"], "prefix": "SYS"})
+    m = module["id"]
+    api.call("POST", f"/modules/{m}/attribute-definitions",
+             {"name": "priority", "data_type": "enum", "enum_values": ["low", "high"]})
+    intro = api.call("POST", f"/modules/{m}/objects", {"heading": "Introduction", "classification": "heading"})
+    api.call("POST", f"/modules/{m}/objects", {
+        "parent_id": intro["id"], "heading": "Purpose",
+        "body": "<p>Specifies the <strong>brake pedal</strong> behaviour.<script>alert(1)</script></p>",
+    })
+    req = api.call("POST", f"/modules/{m}/objects", {
+        "heading": "Pedal travel sensing", "body": "<p>The system shall measure pedal travel.</p>",
+        "attributes": {"priority": "high"},
+    })
+    api.call("PATCH", f"/modules/{m}/objects/{req['id']}", {"attributes": {"priority": "low"}, "expected_version": 1})
+    api.call("POST", f"/modules/{m}/baselines", {"name": "v1.0"})
+    return {"workspace": ws["name"], "project": project["name"], "module": module["name"]}
+
+
+def test_login_and_module_view_in_chromium(server: str, tmp_path: Path) -> None:
+    names = seed(server)
+    shots = tmp_path / "screenshots"
+    assert NODE is not None
+    res = subprocess.run(
+        [NODE, "e2e/smoke.mjs", "--base", server, "--email", "admin@localhost", "--password", ADMIN_PASSWORD,
+         "--workspace", names["workspace"], "--project", names["project"], "--module", names["module"],
+         "--shots", str(shots), "--chromium", CHROMIUM],
+        cwd=WEB, capture_output=True, text=True, timeout=240, check=False,
+    )
+    assert res.returncode == 0, f"browser test failed:\n{res.stdout}\n{res.stderr}"
+    assert "e2e: ok" in res.stdout
+    assert (shots / "03-module.png").stat().st_size > 10_000

@@ -1,0 +1,168 @@
+// End-to-end smoke test of the built UI against a running req1 server, driven by
+// playwright-core with the system Chromium (no browser download).
+//
+//   node e2e/smoke.mjs --base http://127.0.0.1:8080 --email admin@localhost --password ... \
+//        --workspace "Braking Systems" --project "BBW Gen 2" --module "System Requirements" [--shots DIR]
+//
+// Exits non-zero with a message on the first failed expectation, or when the page logs an
+// error or violates the Content-Security-Policy.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+
+const { values: opt } = parseArgs({
+  options: {
+    base: { type: "string" },
+    email: { type: "string" },
+    password: { type: "string" },
+    workspace: { type: "string" },
+    project: { type: "string" },
+    module: { type: "string" },
+    shots: { type: "string" },
+    chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+  },
+});
+for (const k of ["base", "email", "password", "workspace", "project", "module"]) {
+  if (!opt[k]) {
+    console.error(`missing --${k}`);
+    process.exit(2);
+  }
+}
+
+const problems = [];
+const step = (name) => console.log(`step: ${name}`);
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const browser = await chromium.launch({
+  executablePath: opt.chromium,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+  ],
+});
+let exitCode = 0;
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(15000);
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  const shot = async (name) => {
+    if (!opt.shots) return;
+    mkdirSync(opt.shots, { recursive: true });
+    await page.screenshot({ path: join(opt.shots, `${name}.png`), fullPage: false });
+  };
+
+  step("unauthenticated visit redirects to /login");
+  await page.goto(`${opt.base}/`);
+  await page.waitForURL(/\/login/);
+  await page.getByRole("heading", { name: "Sign in to req1" }).waitFor();
+  await shot("01-login");
+
+  step("wrong password shows the API's error message");
+  await page.getByLabel("Email").fill(opt.email);
+  await page.getByLabel("Password").fill("definitely-wrong-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator(".toast-error", { hasText: "invalid credentials" }).waitFor();
+  problems.length = 0; // the 401 of that login is logged by the browser as a failed resource
+
+  step("login");
+  await page.getByLabel("Password").fill(opt.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Workspaces", level: 1 }).waitFor();
+  const stored = await page.evaluate(() => window.sessionStorage.getItem("req1.session"));
+  expect(stored && JSON.parse(stored).token, "token not kept in sessionStorage");
+  await shot("02-workspaces");
+
+  step("workspace → project → module");
+  await page.getByRole("link", { name: opt.workspace }).click();
+  await page.getByRole("heading", { name: opt.workspace, level: 1 }).waitFor();
+  await page.getByRole("link", { name: opt.project }).click();
+  await page.getByRole("heading", { name: opt.project, level: 1 }).waitFor();
+  await page.getByRole("link", { name: new RegExp(opt.module) }).click();
+  await page.locator("article.document section.obj").first().waitFor();
+  const url = page.url();
+  expect(/\/w\/[^/]+\/p\/[^/]+\/m\/[^/]+/.test(url), `unexpected module URL ${url}`);
+  const levels = await page.locator("article.document .obj-title .level").allTextContents();
+  expect(levels.length >= 3, `expected objects in the document, got ${levels.length}`);
+  expect(levels[0] === "1", `first level is ${levels[0]}`);
+  const bodyHtml = await page.locator("article.document .obj-body").first().innerHTML();
+  expect(!/<script/i.test(bodyHtml), "a script element reached the document");
+  await shot("03-module");
+
+  step("reload of a client route keeps the view (SPA fallback)");
+  await page.reload();
+  await page.locator("article.document section.obj").first().waitFor();
+
+  step("select an object, open its history");
+  const first = page.locator("article.document section.obj .obj-title").nth(1);
+  await first.click();
+  await page.locator("aside.panel").waitFor();
+  await page.getByRole("tab", { name: "History" }).click();
+  await page.locator("ol.history li").first().waitFor();
+  await shot("04-history");
+
+  step("create an object inline");
+  await page.getByRole("button", { name: "+ Add object at end" }).click();
+  await page.getByLabel("Heading", { exact: true }).fill("E2E created requirement");
+  await page.locator("textarea[name=body]").fill("<p>Created by the <em>browser</em> test.</p>");
+  await page.getByRole("button", { name: "Create", exact: true }).click();
+  await page.locator("article.document .obj-title", { hasText: "E2E created requirement" }).waitFor();
+
+  step("edit conflict (409) is explained");
+  const created = page.locator("article.document section.obj", { hasText: "E2E created requirement" });
+  await created.getByRole("button", { name: "Edit" }).click();
+  // Someone else edits the same object meanwhile (same account, through the API).
+  await page.evaluate(async () => {
+    const s = JSON.parse(window.sessionStorage.getItem("req1.session"));
+    const m = window.location.pathname.split("/m/")[1];
+    const id = new URLSearchParams(window.location.search).get("object");
+    const r = await fetch(`/api/v1/modules/${m}/objects/${id}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${s.token}` },
+      body: JSON.stringify({ heading: "E2E created requirement (changed elsewhere)" }),
+    });
+    if (!r.ok) throw new Error(`concurrent PATCH failed: ${r.status}`);
+  });
+  await page.getByLabel("Heading", { exact: true }).fill("E2E edited requirement");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.locator(".conflict", { hasText: "version conflict" }).waitFor();
+  await shot("05-conflict");
+  problems.length = 0; // the 409 response is logged by the browser as a failed resource
+  await page.getByRole("button", { name: /load the latest version/ }).click();
+  await page.locator("article.document .obj-title", { hasText: "changed elsewhere" }).waitFor();
+
+  step("global search highlights matches");
+  await page.getByRole("searchbox", { name: "Search all requirements" }).fill("pedal");
+  await page.getByRole("searchbox", { name: "Search all requirements" }).press("Enter");
+  await page.locator("ol.hits mark").first().waitFor();
+  await shot("06-search");
+
+  step("baselines page");
+  await page.goBack();
+  await page.locator("article.document section.obj").first().waitFor();
+  await page.getByRole("link", { name: "Baselines" }).click();
+  await page.getByRole("heading", { name: /^Baselines of / }).waitFor();
+  await shot("07-baselines");
+
+  if (problems.length) throw new Error(`browser problems:\n${problems.join("\n")}`);
+  console.log("e2e: ok");
+} catch (err) {
+  console.error(`e2e: FAILED: ${err instanceof Error ? err.message : err}`);
+  if (problems.length) console.error(problems.join("\n"));
+  exitCode = 1;
+} finally {
+  await browser.close();
+}
+process.exit(exitCode);
