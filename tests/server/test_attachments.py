@@ -1,0 +1,86 @@
+"""Attachments: streamed upload with SHA-256, verified download, corruption in S3 detected, signed links."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import aiohttp
+import pytest
+from domain_api import Api
+
+
+@pytest.fixture
+async def api(client: Any, admin_token: str) -> Api:
+    return Api(client, admin_token)
+
+
+def form(content: bytes, name: str = "report.txt", field: str = "file", ctype: str = "text/plain") -> aiohttp.FormData:
+    data = aiohttp.FormData(quote_fields=False)
+    data.add_field("note", "ignored")
+    data.add_field(field, content, filename=name, content_type=ctype)
+    return data
+
+
+async def test_upload_download_verify_and_corruption(api: Api, client: Any, s3_bucket: Any, make_user: Any) -> None:
+    m = (await api.module())["id"]
+    obj = await api.obj(m, heading="with files")
+    base = f"/objects/{obj['id']}/attachments"
+    content = b"hello attachment\n" * 1000
+    att = await api.call("POST", base, data=form(content, "dir/../Bericht \u00fcber.txt"), expect=201)
+    assert att["file_name"] == "Bericht \u00fcber.txt" and att["size_bytes"] == len(content)
+    assert att["sha256"] == hashlib.sha256(content).hexdigest()
+    assert att["storage_path"] == f"attachments/{obj['id']}/{att['id']}" and att["content_type"] == "text/plain"
+    assert att["download_url"].startswith(f"/api/v1/objects/{obj['id']}/attachments/{att['id']}/download?")
+    listing = await api.get(base)
+    assert [a["id"] for a in listing] == [att["id"]]
+
+    resp = await client.get(f"/api/v1{base}/{att['id']}/download", headers={"Authorization": f"Bearer {api.token}"})
+    assert resp.status == 200 and await resp.read() == content
+    assert resp.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert resp.headers["Cache-Control"] == "private, no-store"
+    assert resp.headers["ETag"] == f'"{att["sha256"]}"'
+    assert "filename*=UTF-8''Bericht%20%C3%BCber.txt" in resp.headers["Content-Disposition"]
+    # the signed link works without any header; a tampered one does not
+    resp = await client.get(att["download_url"])
+    assert resp.status == 200 and await resp.read() == content
+    resp = await client.get(att["download_url"].replace("signature=", "signature=0"))
+    assert resp.status == 401
+
+    verify = await api.get(f"{base}/{att['id']}/verify")
+    assert verify == {"attachment_id": att["id"], "file_name": att["file_name"], "expected_sha256": att["sha256"],
+                      "actual_sha256": att["sha256"], "valid": True}
+    # corrupt the object directly in S3
+    s3 = s3_bucket.server.client()
+    s3.put_object(Bucket=s3_bucket.name, Key=att["storage_path"], Body=content[:-1] + b"X")
+    verify = await api.get(f"{base}/{att['id']}/verify")
+    assert verify["valid"] is False and verify["actual_sha256"] != att["sha256"]
+    await api.error("GET", f"{base}/{att['id']}/download", status=500,
+                    message=f"attachment {att['id']} failed integrity check")
+    s3.delete_object(Bucket=s3_bucket.name, Key=att["storage_path"])
+    await api.error("GET", f"{base}/{att['id']}/download", status=500,
+                    message=f"attachment {att['id']} content is missing from storage")
+    assert (await api.get(f"{base}/{att['id']}/verify"))["actual_sha256"] is None
+
+    # roles, validation and deletion
+    _, viewer = await make_user("viewer")
+    await api.call("POST", base, data=form(b"x"), expect=403, token=viewer)
+    await api.error("POST", base, None, status=415)
+    empty = aiohttp.MultipartWriter("form-data")
+    empty.append("no file").set_content_disposition("form-data", name="note")
+    await api.call("POST", base, data=empty, expect=400)
+    await api.delete(f"{base}/{att['id']}")
+    assert await api.get(base) == []
+    await api.delete(f"/modules/{m}/objects/{obj['id']}")
+    await api.call("POST", base, data=form(b"x"), expect=404)
+
+
+async def test_large_upload_streams_and_spills_to_disk(api: Api, client: Any) -> None:
+    m = (await api.module())["id"]
+    obj = await api.obj(m, heading="big")
+    content = bytes(range(256)) * (40 * 1024 + 7)  # ~10 MiB: multipart upload and a temp-file download
+    att = await api.call("POST", f"/objects/{obj['id']}/attachments", data=form(content, "big.bin", ctype=""),
+                         expect=201)
+    assert att["sha256"] == hashlib.sha256(content).hexdigest()
+    resp = await client.get(att["download_url"])
+    assert resp.status == 200 and hashlib.sha256(await resp.read()).hexdigest() == att["sha256"]
