@@ -21,6 +21,7 @@ import type {
   ReqObject,
   SearchHit,
   Workspace,
+  ImpactResult,
 } from "./types";
 
 export class ApiError extends Error {
@@ -327,6 +328,11 @@ export class ApiClient {
   }
   deleteLink(linkId: string): Promise<void> {
     return this.request("DELETE", `/links/${enc(linkId)}`);
+  }
+
+  /** Objects linked to `id` (depth 1): heading, level and module of link ends in other modules. */
+  impact(id: string, maxDepth = 1): Promise<ImpactResult> {
+    return this.request("GET", `/object-impact/${enc(id)}`, { query: { direction: "both", max_depth: maxDepth } });
   }
 
   // --- baselines, search, ReqIF ------------------------------------------------------------

@@ -177,3 +177,17 @@ export interface ReqifImportResult {
 }
 
 export type MoveAction = "up" | "down" | "indent" | "dedent";
+
+export interface ImpactObject {
+  id: string;
+  heading: string | null;
+  level: string;
+  depth: number;
+  link_type: string;
+  module_id: string;
+}
+
+export interface ImpactResult {
+  root_id: string;
+  objects: ImpactObject[];
+}

@@ -9,7 +9,11 @@ export function formatTime(iso: string | null | undefined): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-/** First 8 characters of a UUID, for compact display. */
+/**
+ * A compact form of a UUID. IDs are UUIDv7, whose leading digits are a timestamp shared by
+ * everything created in the same moment, so the random tail is what tells them apart.
+ */
 export function shortId(id: string | null | undefined): string {
-  return id ? id.slice(0, 8) : "—";
+  if (!id) return "—";
+  return id.length > 12 ? `…${id.slice(-8)}` : id;
 }

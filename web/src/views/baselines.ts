@@ -16,7 +16,14 @@ async function heads(ctx: Ctx, ws: string, p: string, m: string) {
 
 export async function renderBaselines(ctx: Ctx, root: HTMLElement, ws: string, p: string, m: string): Promise<void> {
   replace(root, loading());
-  const [{ workspace, project, module }, page] = await Promise.all([heads(ctx, ws, p, m), ctx.api.baselines(m)]);
+  const [{ workspace, project, module }, page, users] = await Promise.all([
+    heads(ctx, ws, p, m),
+    ctx.api.baselines(m),
+    ctx.api
+      .listUsers()
+      .then((pg) => new Map(pg.items.map((u) => [u.id, u.display_name || u.email])))
+      .catch(() => new Map<string, string>()),
+  ]);
   const items = page.items;
   const a = h("select", { name: "a", required: true }, items.map((b, i) => h("option", { value: b.id, selected: i === 1 }, `${b.name} (${formatTime(b.created_at)})`)));
   const b = h("select", { name: "b", required: true }, items.map((bl, i) => h("option", { value: bl.id, selected: i === 0 }, `${bl.name} (${formatTime(bl.created_at)})`)));
@@ -53,7 +60,7 @@ export async function renderBaselines(ctx: Ctx, root: HTMLElement, ws: string, p
       : h(
           "table",
           { class: "grid" },
-          h("thead", null, h("tr", null, ["Name", "Description", "Created", "By", "Objects"].map((c) => h("th", { scope: "col" }, c)))),
+          h("thead", null, h("tr", null, ["Name", "Description", "Created", "By"].map((c) => h("th", { scope: "col" }, c)))),
           h(
             "tbody",
             null,
@@ -64,8 +71,7 @@ export async function renderBaselines(ctx: Ctx, root: HTMLElement, ws: string, p
                 h("td", null, h("strong", null, bl.name), bl.locked ? h("span", { class: "badge", title: "Baselines are immutable" }, "locked") : null),
                 h("td", null, bl.description ?? ""),
                 h("td", null, formatTime(bl.created_at)),
-                h("td", null, shortId(bl.created_by)),
-                h("td", null, String((bl as { entries?: unknown[] }).entries?.length ?? "")),
+                h("td", null, bl.created_by ? users.get(bl.created_by) ?? shortId(bl.created_by) : "—"),
               ),
             ),
           ),
@@ -75,40 +81,65 @@ export async function renderBaselines(ctx: Ctx, root: HTMLElement, ws: string, p
   );
 }
 
-function attrRows(a: Record<string, AttrValue> | null, b: Record<string, AttrValue> | null): HTMLElement | null {
+type Row = { field: string; before: string; after: string };
+
+function attrRows(a: Record<string, AttrValue> | null, b: Record<string, AttrValue> | null): Row[] {
   const changes = changesBetween(
     { attribute_values: a, heading: null, body: null } as never,
     { attribute_values: b, heading: null, body: null } as never,
   );
-  if (!changes.length) return null;
+  return changes.map((c) => ({ field: c.field.replace(/^attributes\./, ""), before: formatValue(c.before), after: formatValue(c.after) }));
+}
+
+function changeTable(rows: Row[]): HTMLElement {
   return h(
     "table",
-    { class: "changes" },
-    h("tbody", null, changes.map((c) => h("tr", null, h("th", { scope: "row" }, c.field.replace(/^attributes\./, "")), h("td", { class: "before" }, formatValue(c.before)), h("td", { class: "after" }, formatValue(c.after))))),
+    { class: "changes fixed" },
+    h("colgroup", null, h("col", { class: "c-field" }), h("col", null), h("col", null)),
+    h("thead", null, h("tr", null, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "Before (A)"), h("th", { scope: "col" }, "After (B)"))),
+    h("tbody", null, rows.map((r) => h("tr", null, h("th", { scope: "row" }, r.field), h("td", { class: "before" }, r.before || "—"), h("td", { class: "after" }, r.after || "—")))),
   );
 }
 
-function entryCard(e: DiffEntry, kind: "added" | "removed"): HTMLElement {
+type LevelOf = (id: string) => string | null;
+
+function title(heading: string | null, level: string | null, note: string): HTMLElement {
+  return h("h3", null, level ? h("span", { class: "level" }, level) : null, level ? " " : null, heading ?? "(no heading)", h("small", { class: "muted" }, ` ${note}`));
+}
+
+function entryCard(e: DiffEntry, kind: "added" | "removed", levelOf: LevelOf): HTMLElement {
   const body = h("div", { class: "obj-body" });
   body.appendChild(renderRichText(e.body));
-  return h("li", { class: `diff-${kind}` }, h("h4", null, e.heading ?? "(no heading)", h("small", { class: "muted" }, ` v${e.version}`)), body);
-}
-
-function modifiedCard(d: DiffModified): HTMLElement {
-  const row = (label: string, before: string, after: string) =>
-    before === after ? null : h("tr", null, h("th", { scope: "row" }, label), h("td", { class: "before" }, h("del", null, before || "—")), h("td", { class: "after" }, h("ins", null, after || "—")));
+  const attrs = Object.entries(e.attributes ?? {}).filter(([, v]) => v !== null);
   return h(
     "li",
-    { class: "diff-modified" },
-    h("h4", null, d.heading_b ?? d.heading_a ?? "(no heading)", h("small", { class: "muted" }, ` v${d.version_a} → v${d.version_b}`)),
-    h("table", { class: "changes" }, h("tbody", null, row("heading", d.heading_a ?? "", d.heading_b ?? ""), row("body", plainText(d.body_a), plainText(d.body_b)))),
-    attrRows(d.attributes_a, d.attributes_b),
+    { class: `diff-${kind}` },
+    title(e.heading, levelOf(e.object_id), `v${e.version}`),
+    body,
+    attrs.length ? h("dl", { class: "obj-attrs" }, attrs.map(([k, v]) => h("div", null, h("dt", null, k), h("dd", null, formatValue(v))))) : null,
   );
+}
+
+function modifiedCard(d: DiffModified, levelOf: LevelOf): HTMLElement {
+  const rows: Row[] = [];
+  if ((d.heading_a ?? "") !== (d.heading_b ?? "")) rows.push({ field: "heading", before: d.heading_a ?? "", after: d.heading_b ?? "" });
+  const bodyA = plainText(d.body_a);
+  const bodyB = plainText(d.body_b);
+  if (bodyA !== bodyB || (d.body_a ?? "") !== (d.body_b ?? "")) rows.push({ field: "body", before: bodyA, after: bodyB });
+  rows.push(...attrRows(d.attributes_a, d.attributes_b));
+  return h("li", { class: "diff-modified" }, title(d.heading_b ?? d.heading_a, levelOf(d.object_id), `v${d.version_a} → v${d.version_b}`), changeTable(rows));
 }
 
 export async function renderDiff(ctx: Ctx, root: HTMLElement, ws: string, p: string, m: string, a: string, b: string): Promise<void> {
   replace(root, loading());
-  const [{ workspace, project, module }, page, diff] = await Promise.all([heads(ctx, ws, p, m), ctx.api.baselines(m), ctx.api.baselineDiff(m, a, b)]);
+  const [{ workspace, project, module }, page, diff, objects] = await Promise.all([
+    heads(ctx, ws, p, m),
+    ctx.api.baselines(m),
+    ctx.api.baselineDiff(m, a, b),
+    ctx.api.listAllObjects(m).catch(() => []),
+  ]);
+  const levels = new Map(objects.map((o) => [o.id, o.level]));
+  const levelOf: LevelOf = (id) => levels.get(id) ?? null;
   const nameOf = (id: string) => page.items.find((x) => x.id === id)?.name ?? shortId(id);
   const section = (title: string, n: number, list: HTMLElement[]) =>
     h("section", { class: "diff-section" }, h("h2", null, `${title} (${n})`), n ? h("ul", { class: "diff-list" }, list) : h("p", { class: "muted" }, "None."));
@@ -122,8 +153,8 @@ export async function renderDiff(ctx: Ctx, root: HTMLElement, ws: string, p: str
       "Diff",
     ),
     h("h1", null, `${nameOf(a)} → ${nameOf(b)}`),
-    section("Added", diff.added.length, diff.added.map((e) => entryCard(e, "added"))),
-    section("Removed", diff.removed.length, diff.removed.map((e) => entryCard(e, "removed"))),
-    section("Modified", diff.modified.length, diff.modified.map(modifiedCard)),
+    section("Added", diff.added.length, diff.added.map((e) => entryCard(e, "added", levelOf))),
+    section("Removed", diff.removed.length, diff.removed.map((e) => entryCard(e, "removed", levelOf))),
+    section("Modified", diff.modified.length, diff.modified.map((d) => modifiedCard(d, levelOf))),
   );
 }

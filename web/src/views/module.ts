@@ -10,6 +10,7 @@ import { hrefOf } from "../router";
 import { busy, button, crumbs, empty, hasRole, link, loading, type Ctx } from "../ui/common";
 import { download, openInTab } from "../ui/downloads";
 import { toast } from "../ui/toast";
+import { attributeSection } from "./attributes";
 import { objectForm } from "./objectForm";
 import { renderObjectPanel } from "./objectPanel";
 
@@ -303,11 +304,23 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
     );
   });
 
-  const exportReqif = button("ReqIF", (ev) => void download(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/reqif/export`, { format: "reqif" }), { class: "small" });
-  const exportReqifz = button("ReqIFz", (ev) => void download(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/reqif/export`, { format: "reqifz" }), { class: "small" });
+  const attrSlot = h("div", null);
+  const drawAttrs = (open = false): void => {
+    const section = attributeSection(ctx, m, data.defs, async () => {
+      data.defs = (await ctx.api.attributeDefinitions(m)).items;
+      drawAttrs(true);
+      draw();
+    });
+    (section as HTMLDetailsElement).open = open;
+    replace(attrSlot, section);
+  };
+  drawAttrs();
+
+  const exportReqif = button("ReqIF", (ev) => void download(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/reqif/export`, { format: "reqif" }, `${m}.reqif`), { class: "small" });
+  const exportReqifz = button("ReqIFz", (ev) => void download(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/reqif/export`, { format: "reqifz" }, `${m}.reqifz`), { class: "small" });
   const pubHtml = button("HTML", (ev) => void openInTab(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/publish`, { format: "html" }), { class: "small" });
   const pubMd = button("Markdown", (ev) => void openInTab(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/publish`, { format: "md" }), { class: "small" });
-  const pubCsv = button("CSV", (ev) => void download(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/publish`, { format: "csv" }), { class: "small" });
+  const pubCsv = button("CSV", (ev) => void download(ctx.api, ev.currentTarget as HTMLElement, `/modules/${m}/publish`, { format: "csv" }, "objects.csv"), { class: "small" });
 
   replace(root, 
     crumbs(
@@ -330,6 +343,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
       ),
     ),
     module.description ? h("p", { class: "lead" }, module.description) : null,
+    attrSlot,
     results,
     h("div", { class: "module-grid" }, doc, panel),
   );

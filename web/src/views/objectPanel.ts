@@ -1,12 +1,13 @@
 // Side panel for the selected object: details and review, links (suspect markers,
 // clearing, creating) and the attribute-level history.
 
-import type { Link, ReqObject } from "../api/types";
+import type { ImpactObject, Link, ReqObject } from "../api/types";
 import { h, replace } from "../lib/dom";
 import { formatTime, shortId } from "../lib/format";
 import { formatValue, historyWithChanges } from "../lib/history";
 import { plainText } from "../lib/richtext";
 import { needsReview } from "../lib/tree";
+import { hrefOf } from "../router";
 import { busy, button, field, hasRole, loading, type Ctx } from "../ui/common";
 import { toast } from "../ui/toast";
 import type { ModuleData } from "./module";
@@ -85,9 +86,27 @@ async function links(ctx: Ctx, body: HTMLElement, data: ModuleData, obj: ReqObje
   if (!out || !inc) return;
   const typeName = (id: string) => data.linkTypes.find((t) => t.id === id)?.name ?? shortId(id);
   const byId = new Map(data.objects.map((o) => [o.id, o]));
+  // Ends in other modules: one impact query (depth 1) names them; without it, show the ID.
+  const foreign = [...out.items.map((l) => l.target_object_id), ...inc.items.map((l) => l.source_object_id)].filter((id) => !byId.has(id));
+  const remote = new Map<string, ImpactObject>();
+  if (foreign.length) {
+    const impact = await ctx.api.impact(obj.id).catch(() => null);
+    for (const o of impact?.objects ?? []) remote.set(o.id, o);
+  }
   const other = (id: string) => {
     const o = byId.get(id);
-    if (!o) return h("span", { title: id }, `object ${shortId(id)} (other module)`);
+    const r = remote.get(id);
+    if (!o && r) {
+      return h(
+        "a",
+        { href: hrefOf({ name: "module", ws: data.ws, p: data.p, m: r.module_id, object: r.id }), dataset: { route: "1" }, title: id },
+        h("span", { class: "level" }, r.level),
+        " ",
+        r.heading ?? "(no heading)",
+        h("small", { class: "muted" }, " (other module)"),
+      );
+    }
+    if (!o) return h("span", { title: id }, h("code", null, shortId(id)), h("small", { class: "muted" }, " (other module)"));
     const b = h("button", { type: "button", class: "link" }, h("span", { class: "level" }, o.level), " ", o.heading ?? "");
     b.addEventListener("click", () => hooks.select(o.id));
     return b;
