@@ -20,4 +20,9 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.views",
     "req1_server.resources.comments",
     "req1_server.resources.attachments",
+    "req1_server.resources.traceability",
+    "req1_server.resources.validate",
+    "req1_server.resources.publish",
+    "req1_server.resources.csv_import",
+    "req1_server.resources.reqif",
 ]

@@ -202,3 +202,17 @@ async def insert_objects(conn: asyncpg.Connection, module_id: uuid.UUID, objects
         [o.source_module_id for o in objects],
         [o.is_placeholder for o in objects],
     )
+
+
+async def create_objects(
+    conn: asyncpg.Connection, module_id: uuid.UUID, objects: Sequence[NewObject], user_id: uuid.UUID | None
+) -> None:
+    """Append new objects (parents before children) in order, with levels and `create` history."""
+    if not objects:
+        return
+    skeleton = await load_skeleton(conn, module_id)
+    await insert_objects(conn, module_id, objects)
+    for obj in objects:
+        skeleton.outline.insert(obj.id, obj.parent_id, None)
+    await write_skeleton(conn, skeleton)
+    await write_history(conn, [o.id for o in objects], user_id, "create")
