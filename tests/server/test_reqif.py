@@ -43,7 +43,8 @@ async def test_round_trip(api: Api, client: Any) -> None:
                          attributes={"prio": "high", "tags": ["a", "b"], "weight": 3, "ratio": 0.5, "ok": True,
                                      "due": "2026-03-01", "notes": "<ul><li>n</li></ul>"})
     child = await api.obj(m, heading="Child", parent_id=root["id"], attributes={"weight": -1})
-    await api.obj(m, heading="Grandchild", parent_id=child["id"], body="<table><tbody><tr><td>c</td></tr></tbody></table>")
+    await api.obj(m, heading="Grandchild", parent_id=child["id"],
+                  body="<table><tbody><tr><td>c</td></tr></tbody></table>")
     other = await api.obj(m, heading="Other", body='<p><a href="https://example.com">x</a></p>')
     await api.post("/links", {"source_object_id": other["id"], "target_object_id": child["id"],
                               "link_type_id": SATISFIES})
