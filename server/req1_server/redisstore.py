@@ -74,6 +74,12 @@ class RedisStore:
         except FAILURES:
             return False
 
+    async def refresh(self) -> bool:
+        """Ping now and record the result (readiness uses it, so a probe also speeds up recovery)."""
+        up = await self.ping()
+        self._set_up(up)
+        return up
+
     def _set_up(self, up: bool) -> None:
         if up != self.up:
             if up:
@@ -87,7 +93,7 @@ class RedisStore:
     async def _watch_loop(self) -> None:
         while True:
             await asyncio.sleep(PING_INTERVAL_SECONDS)
-            self._set_up(await self.ping())
+            await self.refresh()
 
     async def run(self, fn: Callable[[redis.Redis], Awaitable[T]]) -> T:
         """Run one operation; raise :class:`RedisUnavailable` when Redis is off, down or fails now."""

@@ -53,7 +53,7 @@ async def ready(request: web.Request) -> web.Response:
     async def redis() -> str:
         if not store.configured:
             return "disabled"
-        return "ok" if await store.ping() else "down"
+        return "ok" if await store.refresh() else "down"
 
     async def s3() -> str:
         if not storage.configured:
