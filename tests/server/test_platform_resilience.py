@@ -182,7 +182,8 @@ async def test_auth_rate_limit_per_ip(server_env: dict[str, str], client_for: An
             body = await resp.json()
             retry = int(resp.headers["Retry-After"])
             assert 1 <= retry <= 60
-            assert body["error"] == {"code": "RATE_LIMITED", "message": f"rate limit exceeded, retry in {retry} seconds"}
+            message = f"rate limit exceeded, retry in {retry} seconds"
+            assert body["error"] == {"code": "RATE_LIMITED", "message": message}
     # a window boundary can reset the count once, so allow one extra success
     assert statuses[:3] == [401, 401, 401] and statuses.count(429) >= 2, statuses
     # health, metrics are never limited
