@@ -25,6 +25,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
         for (const [k, v] of Object.entries(value)) el.dataset[k] = v;
       } else if (name === "value" && "value" in el) {
         (el as HTMLInputElement).value = String(value);
+      } else if (name === "selected" && el instanceof HTMLOptionElement) {
+        el.defaultSelected = true;
+        el.selected = true;
       } else if (name === "checked" && el instanceof HTMLInputElement) {
         el.checked = Boolean(value);
       } else if (value === true) {

@@ -25,8 +25,10 @@ export async function renderBaselines(ctx: Ctx, root: HTMLElement, ws: string, p
       .catch(() => new Map<string, string>()),
   ]);
   const items = page.items;
-  const a = h("select", { name: "a", required: true }, items.map((b, i) => h("option", { value: b.id, selected: i === 1 }, `${b.name} (${formatTime(b.created_at)})`)));
-  const b = h("select", { name: "b", required: true }, items.map((bl, i) => h("option", { value: bl.id, selected: i === 0 }, `${bl.name} (${formatTime(bl.created_at)})`)));
+  const a = h("select", { name: "a", required: true }, items.map((b) => h("option", { value: b.id }, `${b.name} (${formatTime(b.created_at)})`)));
+  a.selectedIndex = items.length > 1 ? 1 : 0; // the previous baseline vs…
+  const b = h("select", { name: "b", required: true }, items.map((bl) => h("option", { value: bl.id }, `${bl.name} (${formatTime(bl.created_at)})`)));
+  b.selectedIndex = 0; // …the newest
   const diffForm = h("form", { class: "inline-form" }, h("h2", null, "Compare"), field("Older (A)", a), field("Newer (B)", b), h("button", { type: "submit", class: "primary" }, "Show differences"));
   diffForm.addEventListener("submit", (ev) => {
     ev.preventDefault();

@@ -27,18 +27,22 @@ function attrControl(def: AttributeDefinition, value: AttrValue | undefined): HT
       "select",
       { name: `attr:${def.name}`, multiple: def.multi_select },
       def.multi_select ? null : h("option", { value: "" }, "—"),
-      (def.enum_values ?? []).map((v) => h("option", { value: v, selected: selected.has(v) }, v)),
+      (def.enum_values ?? []).map((v) => h("option", { value: v }, v)),
     );
+    // Select after the options are in place: selection set while building is not reliable everywhere.
+    for (const o of Array.from(sel.options)) o.selected = selected.has(o.value);
     return sel;
   }
   if (type === "bool") {
-    return h(
+    const sel = h(
       "select",
       { name: `attr:${def.name}` },
       h("option", { value: "" }, "—"),
-      h("option", { value: "true", selected: current === "true" }, "yes"),
-      h("option", { value: "false", selected: current === "false" }, "no"),
+      h("option", { value: "true" }, "yes"),
+      h("option", { value: "false" }, "no"),
     );
+    sel.value = String(current);
+    return sel;
   }
   if (type === "rich_text") return h("textarea", { name: `attr:${def.name}`, rows: 3, value: String(current) });
   const inputType = type === "integer" || type === "float" ? "number" : type === "date" ? "date" : "text";
@@ -71,10 +75,9 @@ export function objectForm(
   const classification = h(
     "select",
     { name: "classification" },
-    (["normative", "informative", "heading"] as const).map((c) =>
-      h("option", { value: c, selected: (obj?.classification ?? target.defaultClassification) === c }, c),
-    ),
+    (["normative", "informative", "heading"] as const).map((c) => h("option", { value: c }, c)),
   );
+  classification.value = obj?.classification ?? target.defaultClassification;
   const body = h("textarea", { name: "body", rows: 6, value: obj?.body ?? "" });
   const controls = defs.map((d) => ({ def: d, el: attrControl(d, obj?.attributes?.[d.name]) }));
   const conflict = h("div", { class: "conflict", role: "alert", hidden: true });
