@@ -51,6 +51,7 @@ class Storage:
                 region_name=settings.s3_region,
                 config=Config(
                     s3={"addressing_style": "path"} if settings.s3_endpoint else {},
+                    signature_version="s3v4",  # presigned URLs with response overrides need v4 on SeaweedFS
                     retries={"max_attempts": 2},
                     connect_timeout=2,
                     read_timeout=30,
