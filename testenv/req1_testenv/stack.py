@@ -3,24 +3,33 @@
 PostgreSQL primary and a streaming replica, Redis and SeaweedFS run under ``--dir`` (default
 ``.run/stack``) from the same classes the tests use. Credentials are generated once and kept in
 ``stack.json`` so that ``make up`` twice reuses the running services and ``make down`` stops exactly
-the PIDs recorded there.
+the PIDs recorded there. Then ``req1-server migrate`` applies migrations and seeds the admin and the
+demo workspace, and ``req1-server serve`` runs natively (port 8080 when free) serving web/dist.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import secrets
+import subprocess
 import sys
+import threading
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 from req1_testenv.postgres import PostgresServer
-from req1_testenv.process import ServiceStartError, pid_alive, stop_pid
+from req1_testenv.process import ManagedProcess, ServiceStartError, free_port, log_tail, pid_alive, port_open, stop_pid
 from req1_testenv.redis import RedisServer
 from req1_testenv.seaweedfs import SeaweedS3
 
 STATE_FILE = "stack.json"
+DEFAULT_SERVER_PORT = 8080
+ADMIN_EMAIL = "admin@localhost"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_state(root: Path) -> dict[str, Any]:
@@ -48,6 +57,25 @@ def new_state() -> dict[str, Any]:
     }
 
 
+def clone_replica(primary: PostgresServer, workdir: Path) -> PostgresServer:
+    """start_replica, with immediate CHECKPOINTs issued meanwhile: pg_basebackup otherwise waits for a
+    spread checkpoint (a minute or more on an idle server)."""
+    cloned = threading.Event()
+
+    def hurry() -> None:
+        while not cloned.wait(0.5):
+            with contextlib.suppress(Exception):
+                primary.psql("CHECKPOINT")
+
+    helper = threading.Thread(target=hurry, daemon=True)
+    helper.start()
+    try:
+        return primary.start_replica(workdir)
+    finally:
+        cloned.set()
+        helper.join()
+
+
 def start_services(root: Path) -> dict[str, Any]:
     """Start (or find running) every data service and return the state with their addresses."""
     root.mkdir(parents=True, exist_ok=True)
@@ -67,7 +95,7 @@ def start_services(root: Path) -> dict[str, Any]:
         if (replica.data_dir / "PG_VERSION").exists():
             replica.start()
         else:
-            replica = primary.start_replica(root / "postgres-replica")
+            replica = clone_replica(primary, root / "postgres-replica")
             state["pg_replica_port"] = replica.port
     if "req1" not in primary.psql("SELECT datname FROM pg_database").split():
         primary.create_database("req1")
@@ -88,6 +116,69 @@ def start_services(root: Path) -> dict[str, Any]:
     }
     save_state(root, state)
     return state
+
+
+def server_binary() -> str:
+    """The req1-server console script of this interpreter's environment."""
+    beside = Path(sys.executable).parent / "req1-server"
+    return str(beside) if beside.exists() else "req1-server"
+
+
+def server_env(state: dict[str, Any]) -> dict[str, str]:
+    """Environment of the natively run req1 server (secrets from stack.json, demo data on)."""
+    env = {
+        **state["env"],
+        "APP_ENV": "development",
+        "JWT_SECRET": state["jwt_secret"],
+        "ADMIN_EMAIL": ADMIN_EMAIL,
+        "ADMIN_PASSWORD": state["admin_password"],
+        "PORT": str(state["server_port"]),
+        "SEED_DEMO_DATA": "true",
+        "LOG_FORMAT": "json",
+    }
+    dist = REPO_ROOT / "web" / "dist"
+    if (dist / "index.html").exists():
+        env["STATIC_DIR"] = str(dist)
+    return env
+
+
+def server_answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=1) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+def pick_server_port(state: dict[str, Any]) -> int:
+    """The port recorded before, else 8080 when free, else any free port."""
+    for candidate in (state.get("server_port"), DEFAULT_SERVER_PORT):
+        if candidate and not port_open(int(candidate)):
+            return int(candidate)
+    return free_port()
+
+
+def start_server(root: Path, state: dict[str, Any]) -> ManagedProcess:
+    """Migrate and seed, then start (or find running) ``req1-server serve``."""
+    workdir = root / "server"
+    process = ManagedProcess("req1-server", [server_binary(), "serve"], workdir, timeout=90)
+    if process.running() and state.get("server_port") and server_answers(int(state["server_port"])):
+        return process
+    state["server_port"] = pick_server_port(state)
+    env = server_env(state)
+    workdir.mkdir(parents=True, exist_ok=True)
+    migrate_log = workdir / "migrate.log"
+    with migrate_log.open("ab") as log:
+        done = subprocess.run([server_binary(), "migrate"], env={**os.environ, **env}, stdout=log,
+                              stderr=subprocess.STDOUT, cwd=workdir, check=False, timeout=300)
+    if done.returncode != 0:
+        raise ServiceStartError(f"req1-server migrate failed ({done.returncode}); last lines of {migrate_log}:\n"
+                                f"{log_tail(migrate_log)}")
+    port = state["server_port"]
+    process = ManagedProcess("req1-server", [server_binary(), "serve"], workdir, env=env,
+                             ready=lambda: server_answers(port), timeout=90)
+    process.start()
+    return process
 
 
 def stop_all(root: Path) -> list[str]:
@@ -122,11 +213,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         state = start_services(root)
+        start_server(root, state)
+        save_state(root, state)
     except ServiceStartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     for key, value in state["env"].items():
         print(f"{key}={value}")
+    url = f"http://localhost:{state['server_port']}"
+    ui = "web UI and API" if "STATIC_DIR" in server_env(state) else "API only (web/dist not built)"
+    print(f"\nreq1 is running: {url}  ({ui})")
+    print(f"login: {ADMIN_EMAIL} / {state['admin_password']}")
+    print(f"server log: {root / 'server' / 'req1-server.log'}   stop everything: make down")
     return 0
 
 
