@@ -56,6 +56,12 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
   const doc = h("article", { class: "document", "aria-label": `${module.name} document` });
   const panel = h("aside", { class: "panel", "aria-label": "Selected object" });
   const results = h("section", { class: "module-results", "aria-live": "polite" });
+  const body = h("div", { class: "objects" });
+  const tail = h("div", { class: "doc-tail" });
+  doc.append(body, tail);
+  /** Rendered section per object, so a click redraws two sections, not the whole document. */
+  const sections = new Map<string, HTMLElement>();
+  let suspects = new Set<string>();
 
   async function reload(): Promise<void> {
     const [objs, lnks] = await Promise.all([ctx.api.listAllObjects(m), ctx.api.moduleLinks(m).then((pg) => pg.items)]);
@@ -65,11 +71,34 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
   }
 
   function select(id: string | null, scroll = false): void {
-    state.selected = id;
     const url = hrefOf({ name: "module", ws, p, m, object: id ?? undefined });
     history.replaceState(null, "", url);
-    draw();
+    update({ selected: id });
     if (scroll && id) document.getElementById(`obj-${id}`)?.scrollIntoView({ block: "center" });
+  }
+
+  /** Change the view state and redraw only the objects (and panel) it touches. */
+  function update(patch: Partial<ViewState>): void {
+    const before = { ...state };
+    Object.assign(state, patch);
+    const touched = new Set<string>();
+    for (const st of [before, state]) {
+      if (st.selected) touched.add(st.selected);
+      if (st.editing) touched.add(st.editing);
+      if (st.creating && st.creating.kind !== "end") touched.add(st.creating.anchor);
+    }
+    for (const id of touched) redrawObject(id);
+    drawTail();
+    if (before.selected !== state.selected) drawPanel();
+  }
+
+  function redrawObject(id: string): void {
+    const old = sections.get(id);
+    const obj = data.objects.find((o) => o.id === id);
+    if (!old || !obj) return;
+    const fresh = objectSection(obj);
+    old.replaceWith(fresh);
+    sections.set(id, fresh);
   }
 
   function suspectIds(): Set<string> {
@@ -100,6 +129,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
     }, "Delete");
     if (ok) {
       toast(`Deleted ${label}`, "success");
+      if (state.selected === obj.id) history.replaceState(null, "", hrefOf({ name: "module", ws, p, m }));
       if (state.selected === obj.id) state.selected = null;
       await reload();
     }
@@ -122,14 +152,10 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
       async (created) => {
         state.creating = null;
         toast(`Created ${created.level}`, "success");
-        state.selected = created.id;
         await reload();
         select(created.id, true);
       },
-      () => {
-        state.creating = null;
-        draw();
-      },
+      () => update({ creating: null }),
     );
     return h("div", { class: "obj creating", style: `--depth:${place.kind === "child" ? 2 : 1}` }, form);
   }
@@ -156,21 +182,9 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
       { class: "obj-actions", role: "toolbar", "aria-label": `Actions for ${obj.level}` },
       canEdit
         ? [
-            act("Edit", () => {
-              state.editing = obj.id;
-              state.creating = null;
-              draw();
-            }),
-            act("Add after", () => {
-              state.creating = { kind: "after", anchor: obj.id };
-              state.editing = null;
-              draw();
-            }),
-            act("Add child", () => {
-              state.creating = { kind: "child", anchor: obj.id };
-              state.editing = null;
-              draw();
-            }),
+            act("Edit", () => update({ editing: obj.id, creating: null })),
+            act("Add after", () => update({ creating: { kind: "after", anchor: obj.id }, editing: null })),
+            act("Add child", () => update({ creating: { kind: "child", anchor: obj.id }, editing: null })),
             moveBtn("up", "Move up", "↑", can.up),
             moveBtn("down", "Move down", "↓", can.down),
             moveBtn("indent", "Indent", "→", can.indent),
@@ -181,7 +195,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
     );
   }
 
-  function objectSection(obj: ReqObject, suspects: Set<string>): HTMLElement {
+  function objectSection(obj: ReqObject): HTMLElement {
     const depth = depthOf(obj.level);
     const selected = state.selected === obj.id;
     if (state.editing === obj.id) {
@@ -194,10 +208,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
           toast(`Saved ${saved.level} (version ${saved.current_version})`, "success");
           await reload();
         },
-        () => {
-          state.editing = null;
-          draw();
-        },
+        () => update({ editing: null }),
       );
       return h("section", { class: "obj editing", id: `obj-${obj.id}`, style: `--depth:${depth}` }, form);
     }
@@ -224,7 +235,8 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
     return h(
       "section",
       { class: `obj${selected ? " selected" : ""}${obj.classification === "heading" ? " is-heading" : ""}`, id: `obj-${obj.id}`, style: `--depth:${depth}` },
-      h("header", { class: "obj-head" }, headingEl, badges, objectActions(obj)),
+      // Actions only on the selected object: a 10,000-object module stays a light document.
+      h("header", { class: "obj-head" }, headingEl, badges, selected ? objectActions(obj) : null),
       obj.body ? body : null,
       attrs.length
         ? h(
@@ -238,25 +250,30 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
   }
 
   function drawDocument(): void {
-    const suspects = suspectIds();
+    suspects = suspectIds();
+    sections.clear();
     const live = data.objects.filter((o) => !o.deleted_at);
+    const frag = document.createDocumentFragment();
+    for (const o of live) {
+      const section = objectSection(o);
+      sections.set(o.id, section);
+      frag.appendChild(section);
+    }
+    replace(body, live.length === 0 ? empty("This module has no objects yet.") : null, frag);
+    drawTail();
+  }
+
+  function drawTail(): void {
     replace(
-      doc,
-      live.length === 0 && !state.creating ? empty("This module has no objects yet.") : null,
-      live.map((o) => objectSection(o, suspects)),
+      tail,
       state.creating?.kind === "end" ? createFormAt(state.creating) : null,
       canEdit && !state.creating
-        ? button("+ Add object at end", () => {
-            state.creating = { kind: "end" };
-            state.editing = null;
-            draw();
-          }, { class: "add-end" })
+        ? button("+ Add object at end", () => update({ creating: { kind: "end" }, editing: null }), { class: "add-end" })
         : null,
     );
   }
 
-  function draw(): void {
-    drawDocument();
+  function drawPanel(): void {
     const obj = data.objects.find((o) => o.id === state.selected);
     if (obj) {
       panel.hidden = false;
@@ -269,6 +286,11 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
       panel.hidden = true;
       panel.replaceChildren();
     }
+  }
+
+  function draw(): void {
+    drawDocument();
+    drawPanel();
   }
 
   // Search within the module (ranked, with highlights).
