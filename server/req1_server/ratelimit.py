@@ -18,13 +18,24 @@ class RateLimiter:
         self.metrics = metrics
         self.enabled = enabled and store.configured
 
+    @staticmethod
+    def window_key(scope: str, ident: str) -> tuple[int, str]:
+        """The current window number and its Redis key."""
+        window = int(time.time() // WINDOW_SECONDS)
+        return window, f"{PREFIX}{scope}:{ident}:{window}"
+
+    def judge(self, scope: str, count: int, window: int, limit: int) -> None:
+        """Raise 429 when ``count`` requests in ``window`` exceed ``limit``."""
+        if count > limit:
+            self.metrics.rate_limited.labels(scope=scope).inc()
+            retry = max(1, int((window + 1) * WINDOW_SECONDS - time.time() + 0.999))
+            raise rate_limited(retry)
+
     async def hit(self, scope: str, ident: str, limit: int) -> None:
         """Count one request in the current window; raise 429 when it is over ``limit``."""
         if not self.enabled:
             return
-        now = time.time()
-        window = int(now // WINDOW_SECONDS)
-        key = f"{PREFIX}{scope}:{ident}:{window}"
+        window, key = self.window_key(scope, ident)
 
         async def incr(r):  # type: ignore[no-untyped-def]
             async with r.pipeline(transaction=False) as pipe:
@@ -38,7 +49,4 @@ class RateLimiter:
         except RedisUnavailable:
             self.metrics.rate_limit_skipped.inc()
             return
-        if count > limit:
-            self.metrics.rate_limited.labels(scope=scope).inc()
-            retry = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
-            raise rate_limited(retry)
+        self.judge(scope, count, window, limit)

@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         return 0
     if args.command == "env":
-        for key, value in load_state(root).get("env", {}).items():
+        state = load_state(root)
+        env = server_env(state) if "server_port" in state else state.get("env", {})
+        for key, value in env.items():
             print(f"{key}={value}")
         return 0
     try:

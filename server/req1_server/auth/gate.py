@@ -13,14 +13,14 @@ import uuid
 from aiohttp import web
 
 from req1_server.auth import links, tokens
-from req1_server.auth.sessions import Sessions
+from req1_server.auth.sessions import REVOKED, Sessions
 from req1_server.auth.users import current_user
 from req1_server.config import Settings
 from req1_server.db import RECENT_WRITE_SECONDS, Database
 from req1_server.errors import unauthorized
 from req1_server.metrics import Metrics
 from req1_server.net import client_ip
-from req1_server.ratelimit import RateLimiter
+from req1_server.ratelimit import WINDOW_SECONDS, RateLimiter
 from req1_server.redisstore import RedisStore, RedisUnavailable
 from req1_server.routing import USER, CurrentUser, Role, RouteSpec
 
@@ -59,8 +59,7 @@ class AuthGate:
             if api:  # failed authentication still counts against the caller's IP
                 await self.limiter.hit("api", "ip:" + ip, self.settings.rate_limit_per_minute)
             raise
-        if api:
-            await self.limiter.hit("api", "user:" + str(user_id), self.settings.rate_limit_per_minute)
+        await self.redis_checks(sid, "user:" + str(user_id) if api else None)
         if user_id == links.NIL_USER:
             return CurrentUser(user_id, "signed-url", Role.VIEWER, "signed URL", None)
         async with self.db.acquire() as conn:
@@ -88,7 +87,6 @@ class AuthGate:
                 return user, None
             if "token" in request.query:
                 claims = self.verify_token(request.query["token"])
-                await self.check_revoked(claims)
                 return claims.user_id, claims.session_id
         if header is None:
             raise unauthorized(MISSING_HEADER)
@@ -98,7 +96,6 @@ class AuthGate:
         claims = self.verify_token(token.strip())
         if claims.scope is not None:  # link tokens work only as ?token= on download routes
             raise unauthorized(INVALID_TOKEN)
-        await self.check_revoked(claims)
         request[CLAIMS] = claims
         return claims.user_id, claims.session_id
 
@@ -108,14 +105,36 @@ class AuthGate:
         except tokens.TokenError:
             raise unauthorized(INVALID_TOKEN) from None
 
-    async def check_revoked(self, claims: tokens.Claims) -> None:
-        try:
-            revoked = await self.sessions.is_revoked(claims.session_id)
-        except RedisUnavailable:
-            self.metrics.revocation_skipped.inc()
+    async def redis_checks(self, sid: str | None, rate_ident: str | None) -> None:
+        """Revocation of ``sid`` and the per-user rate limit in one Redis round trip; fail open."""
+        rate_key = None
+        window = 0
+        if rate_ident is not None and self.limiter.enabled:
+            window, rate_key = self.limiter.window_key("api", rate_ident)
+        if sid is None and rate_key is None:
             return
-        if revoked:
+
+        async def run(r):  # type: ignore[no-untyped-def]
+            async with r.pipeline(transaction=False) as pipe:
+                if sid is not None:
+                    pipe.exists(REVOKED + sid)
+                if rate_key is not None:
+                    pipe.incr(rate_key)
+                    pipe.expire(rate_key, WINDOW_SECONDS + 5)
+                return await pipe.execute()
+
+        try:
+            results = await self.store.run(run)
+        except RedisUnavailable:
+            if sid is not None:
+                self.metrics.revocation_skipped.inc()
+            if rate_key is not None:
+                self.metrics.rate_limit_skipped.inc()
+            return
+        if sid is not None and results[0]:
             raise unauthorized(INVALID_TOKEN)
+        if rate_key is not None:
+            self.limiter.judge("api", int(results[-2]), window, self.settings.rate_limit_per_minute)
 
     async def leave(self, request: web.Request, spec: RouteSpec, response: web.StreamResponse) -> None:
         """Remember a successful write for 5 s so that user's heavy reads stay on the primary (§6.6)."""
