@@ -213,3 +213,30 @@ async def test_api_rate_limit_per_user_and_proxy_ip(server_env: dict[str, str], 
     assert 401 in anon and 429 in anon, anon
     other_ip = (await client.get("/api/v1/auth/me", headers={"X-Forwarded-For": "10.9.9.10"})).status
     assert other_ip == 401
+
+
+@pytest.fixture
+def own_postgres(services_root: Path) -> Iterator[PostgresServer]:
+    server = PostgresServer(services_root / f"pg-{uuid.uuid4().hex[:8]}", name="postgres-outage").start()
+    yield server
+    server.stop()
+    remove_tree(server.workdir)
+
+
+async def test_primary_down_is_503_and_recovers(server_env: dict[str, str], client_for: Any,
+                                                own_postgres: PostgresServer) -> None:
+    dsn = own_postgres.create_database("req1")
+    client = await client_for({**server_env, "DATABASE_URL": dsn})
+    token = (await (await client.post("/api/v1/auth/login", json={
+        "email": "admin@localhost", "password": "admin-password-for-tests"})).json())["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    own_postgres.stop()
+    resp = await client.get("/api/v1/users", headers=headers)
+    assert resp.status == 503
+    assert await resp.json() == {"error": {"code": "SERVICE_UNAVAILABLE", "message": "database unavailable"}}
+    status, body = await ready_checks(client)
+    assert status == 503 and body["status"] == "unavailable" and body["checks"]["database"] == "down"
+    assert (await client.get("/health/live")).status == 200
+    own_postgres.start()
+    await poll(lambda: ready_checks(client), lambda r: r[0] == 200, "the primary to be back")
+    assert (await client.get("/api/v1/users", headers=headers)).status == 200

@@ -6,9 +6,10 @@ import asyncio
 
 from aiohttp import web
 
+from req1_server.auth.links import sign_download
 from req1_server.db import database
 from req1_server.http import json_response, query_int
-from req1_server.routing import Routes
+from req1_server.routing import Routes, user_of
 
 routes = Routes(tag="testing")
 
@@ -40,3 +41,10 @@ async def read_fn(request: web.Request) -> web.Response:
     """Like /_test/read through Database.read (reruns on the primary if the replica fails mid-query)."""
     in_recovery = await database(request).read(request, lambda conn: conn.fetchval("SELECT pg_is_in_recovery()"))
     return json_response({"server": "replica" if in_recovery else "primary"})
+
+
+@routes.get("/api/v1/_test/download", query_token=True)
+async def download(request: web.Request) -> web.Response:
+    """A download-style route: accepts ?token= (access or link token) and signed URLs."""
+    user = user_of(request)
+    return json_response({"user": user.id, "signed_url": sign_download(request.path, 30, user.id)})
