@@ -45,8 +45,11 @@ INSERT INTO baseline (id, module_id, name, description, created_by, baseline_set
 VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}
 """
 SNAPSHOT = """
-INSERT INTO baseline_entry (baseline_id, object_id, version)
-SELECT $1, id, current_version FROM object WHERE module_id = $2 AND deleted_at IS NULL
+WITH entries AS (
+  INSERT INTO baseline_entry (baseline_id, object_id, version)
+  SELECT $1, id, current_version FROM object WHERE module_id = $2 AND deleted_at IS NULL
+  RETURNING baseline_id, object_id, version)
+SELECT baseline_id, object_id, version FROM entries ORDER BY object_id
 """
 DIFF = """
 WITH a AS (SELECT object_id, version FROM baseline_entry WHERE baseline_id = $1),
@@ -108,8 +111,7 @@ async def create_baseline(request: web.Request) -> web.Response:
         if set_id is not None and await conn.fetchval(SET_EXISTS, set_id) is None:
             raise not_found("baseline set", set_id)
         row = await conn.fetchrow(INSERT, new_id(), module_id, name, description, user.id, set_id)
-        await conn.execute(SNAPSHOT, row["id"], module_id)
-        return await with_entries(conn, row)
+        return {**dict(row), "entries": await conn.fetch(SNAPSHOT, row["id"], module_id)}
 
     return json_response(await database(request).transaction(run), status=201)
 

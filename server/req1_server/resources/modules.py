@@ -63,13 +63,15 @@ DELETE = "DELETE FROM module WHERE id = $1"
 COPY_DEFINITIONS = """
 INSERT INTO attribute_definition (id, module_id, name, data_type, default_value, enum_values, multi_select,
                                   dependency_mapping)
-SELECT gen_random_uuid(), $2, name, data_type, default_value, enum_values, multi_select, dependency_mapping
-FROM attribute_definition WHERE module_id = $1
+SELECT u.new_id, $2, d.name, d.data_type, d.default_value, d.enum_values, d.multi_select, d.dependency_mapping
+FROM attribute_definition d JOIN unnest($3::uuid[], $4::uuid[]) AS u(old_id, new_id) ON u.old_id = d.id
+WHERE d.module_id = $1
 """
+TEMPLATE_DEFINITIONS = "SELECT id FROM attribute_definition WHERE module_id = $1"
 TEMPLATE_OBJECTS = """
 SELECT id, parent_id, position, heading, body, body_text, attributes, classification, content_fingerprint,
        references_, lifecycle_state
-FROM object WHERE module_id = $1 AND deleted_at IS NULL
+FROM object WHERE module_id = $1 AND deleted_at IS NULL ORDER BY level_path, id
 """
 TEMPLATE_LINKS = """
 SELECT l.source_object_id, l.target_object_id, l.link_type_id, l.attributes FROM link l
@@ -162,7 +164,8 @@ async def create_from_template(request: web.Request) -> web.Response:
             template["prefix"], template["separator"], template["digits"], template["required_attributes"],
             template["default_classification"], template["publish_template"], template["signature_config"],
         )
-        await conn.execute(COPY_DEFINITIONS, template_id, module_id)
+        old_ids = [r["id"] for r in await conn.fetch(TEMPLATE_DEFINITIONS, template_id)]
+        await conn.execute(COPY_DEFINITIONS, template_id, module_id, old_ids, [new_id() for _ in old_ids])
         if copy_objects:
             await copy_content(conn, template_id, module_id, user.id)
         return row
@@ -182,14 +185,8 @@ async def copy_content(conn: asyncpg.Connection, source: uuid.UUID, target: uuid
         )
         for r in rows
     ]
-    # parents first, so the FK holds row by row as well
-    await ops.insert_objects(conn, target, objects)
-    skeleton = await ops.load_skeleton(conn, target)
-    skeleton.outline = ops.Outline.from_rows(
-        (mapping[r["id"]], mapping.get(r["parent_id"]), r["position"]) for r in rows
-    )
-    await ops.write_skeleton(conn, skeleton)
-    await ops.write_history(conn, list(mapping.values()), user_id, "create")
+    # rows come in document order: parents before children, siblings in order
+    await ops.create_objects(conn, target, objects, user_id)
     links = await conn.fetch(TEMPLATE_LINKS, source)
     if links:
         await conn.execute(

@@ -171,18 +171,21 @@ class NewObject:
 INSERT_MANY = """
 INSERT INTO object (id, module_id, parent_id, heading, body, body_text, attributes, classification,
                     content_fingerprint, references_, lifecycle_state, source_object_id, source_module_id,
-                    is_placeholder, position)
+                    is_placeholder, position, level, level_path)
 SELECT u.id, $1, u.parent_id, u.heading, u.body, u.body_text, u.attributes::jsonb, u.classification, u.fingerprint,
-       u.refs::jsonb, u.lifecycle_state, u.source_object_id, u.source_module_id, u.is_placeholder, 0
+       u.refs::jsonb, u.lifecycle_state, u.source_object_id, u.source_module_id, u.is_placeholder, u.position,
+       u.level, string_to_array(u.level, '.')::int[]
 FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-            $10::text[], $11::text[], $12::uuid[], $13::uuid[], $14::bool[])
+            $10::text[], $11::text[], $12::uuid[], $13::uuid[], $14::bool[], $15::int[], $16::text[])
      AS u(id, parent_id, heading, body, body_text, attributes, classification, fingerprint, refs, lifecycle_state,
-          source_object_id, source_module_id, is_placeholder)
+          source_object_id, source_module_id, is_placeholder, position, level)
 """
 
 
-async def insert_objects(conn: asyncpg.Connection, module_id: uuid.UUID, objects: Sequence[NewObject]) -> None:
-    """Bulk insert (version 1); the caller places them in the skeleton and writes history."""
+async def insert_objects(
+    conn: asyncpg.Connection, module_id: uuid.UUID, objects: Sequence[NewObject], placements: dict[Any, Any]
+) -> None:
+    """Bulk insert (version 1) at their final place, so no row is written twice."""
     if not objects:
         return
     await conn.execute(
@@ -201,18 +204,29 @@ async def insert_objects(conn: asyncpg.Connection, module_id: uuid.UUID, objects
         [o.source_object_id for o in objects],
         [o.source_module_id for o in objects],
         [o.is_placeholder for o in objects],
+        [placements[o.id].position for o in objects],
+        [placements[o.id].level for o in objects],
     )
 
 
 async def create_objects(
-    conn: asyncpg.Connection, module_id: uuid.UUID, objects: Sequence[NewObject], user_id: uuid.UUID | None
+    conn: asyncpg.Connection,
+    module_id: uuid.UUID,
+    objects: Sequence[NewObject],
+    user_id: uuid.UUID | None,
+    position: int | None = None,
 ) -> None:
-    """Append new objects (parents before children) in order, with levels and `create` history."""
+    """Add new objects (parents before children; appended, or the first at `position`) with levels and
+    `create` history; siblings shifted by an insertion are renumbered in the same transaction."""
     if not objects:
         return
     skeleton = await load_skeleton(conn, module_id)
-    await insert_objects(conn, module_id, objects)
+    for index, obj in enumerate(objects):
+        skeleton.outline.insert(obj.id, obj.parent_id, position if index == 0 else None)
+    placements = skeleton.outline.placements()
+    await insert_objects(conn, module_id, objects, placements)
     for obj in objects:
-        skeleton.outline.insert(obj.id, obj.parent_id, None)
+        place = placements[obj.id]
+        skeleton.stored[obj.id] = (place.parent_id, place.position, place.level_path)
     await write_skeleton(conn, skeleton)
     await write_history(conn, [o.id for o in objects], user_id, "create")

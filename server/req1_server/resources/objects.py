@@ -259,11 +259,7 @@ async def create_object(request: web.Request) -> web.Response:
             lifecycle_state=lifecycle_state, source_object_id=source_object_id, source_module_id=source_module,
             is_placeholder=is_placeholder,
         )
-        skeleton = await ops.load_skeleton(conn, module_id)
-        await ops.insert_objects(conn, module_id, [obj])
-        skeleton.outline.insert(obj.id, parent_id, position)
-        await ops.write_skeleton(conn, skeleton)
-        await ops.write_history(conn, [obj.id], user.id, "create")
+        await ops.create_objects(conn, module_id, [obj], user.id, position)
         return await conn.fetchrow(RETURN, obj.id)
 
     row = await database(request).transaction(run)
