@@ -45,6 +45,8 @@ func runEtcd(args []string) int {
 	cfg.UnsafeNoFsync = !*fsync
 	cfg.LogOutputs = []string{"stderr"}
 	cfg.LogLevel = "warn"
+	// NewConfig leaves this at zero, which logs every request as "expensive".
+	cfg.WarningUnaryRequestDuration = embed.DefaultWarningUnaryRequestDuration
 
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {

@@ -105,31 +105,11 @@ class Pki:
 
     def generate(self) -> Pki:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.ca_key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "req1-test-ca")])
-        now = dt.datetime.now(dt.UTC)
-        self.ca_cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self.ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                    key_encipherment=False, data_encipherment=False, key_agreement=False,
-                    encipher_only=False, decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.ca_key.public_key()), critical=False)
-            .sign(self.ca_key, hashes.SHA256())
-        )
-        self.path("ca.key").write_bytes(_pem_key(self.ca_key))
-        self.path("ca.crt").write_bytes(_pem_cert(self.ca_cert))
+        # The front-proxy CA only signs the apiserver's aggregation client; a separate CA keeps
+        # ordinary client certificates from being accepted as a request-header proxy.
+        self.ca_key, self.ca_cert = self._new_ca("front-proxy-ca", "req1-test-front-proxy-ca")
+        self.issue("front-proxy-client", "front-proxy-client")
+        self.ca_key, self.ca_cert = self._new_ca("ca", "req1-test-ca")
 
         self.issue(
             "apiserver", "kube-apiserver", server=True,
@@ -150,6 +130,35 @@ class Pki:
         spki = serialization.PublicFormat.SubjectPublicKeyInfo
         self.path("sa.pub").write_bytes(sa_key.public_key().public_bytes(serialization.Encoding.PEM, spki))
         return self
+
+    def _new_ca(self, name: str, common_name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        """Write ``<name>.crt``/``<name>.key``: a self-signed CA valid for 30 days."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                    key_encipherment=False, data_encipherment=False, key_agreement=False,
+                    encipher_only=False, decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        self.path(f"{name}.key").write_bytes(_pem_key(key))
+        self.path(f"{name}.crt").write_bytes(_pem_cert(cert))
+        return key, cert
 
     def issue(
         self,
@@ -286,6 +295,7 @@ class KubeCluster:
         self.timeout = timeout
         self.ports = Ports()
         self.started_seconds: float | None = None
+        self.timings: dict[str, float] = {}
 
     # -- paths and state
 
@@ -329,6 +339,7 @@ class KubeCluster:
             shutil.rmtree(self.workdir / stale, ignore_errors=True)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ports = Ports.allocate()
+        self.timings = {}
         self.state_file.write_text(json.dumps({"ports": self.ports.__dict__}, indent=2))
         pki = self.pki.generate()
         try:
@@ -337,7 +348,12 @@ class KubeCluster:
             self.stop()
             raise
         self.started_seconds = time.monotonic() - began
-        state = {"ports": self.ports.__dict__, "server": self.server, "started_seconds": self.started_seconds}
+        state = {
+            "ports": self.ports.__dict__,
+            "server": self.server,
+            "started_seconds": round(self.started_seconds, 2),
+            "timings": self.timings,
+        }
         self.state_file.write_text(json.dumps(state, indent=2))
         return self
 
@@ -358,15 +374,15 @@ class KubeCluster:
         admin_ctx.load_cert_chain(pki.path("admin.crt"), pki.path("admin.key"))
         loose = insecure_context()
 
-        ManagedProcess(
+        self._launch(ManagedProcess(
             "etcd",
             [kube, "etcd", "--data-dir", str(wd / "etcd-data"),
              "--listen-client-url", f"http://127.0.0.1:{p.etcd}",
              "--listen-peer-url", f"http://127.0.0.1:{p.etcd_peer}"],
             wd, ready=lambda: http_ok(f"http://127.0.0.1:{p.etcd}/health"), timeout=30,
-        ).start()
+        ))
 
-        ManagedProcess(
+        self._launch(ManagedProcess(
             "kube-apiserver",
             [kube, "kube-apiserver",
              f"--etcd-servers=http://127.0.0.1:{p.etcd}",
@@ -374,6 +390,13 @@ class KubeCluster:
              f"--cert-dir={wd / 'pki'}",
              f"--tls-cert-file={pki.path('apiserver.crt')}", f"--tls-private-key-file={pki.path('apiserver.key')}",
              f"--client-ca-file={pki.path('ca.crt')}",
+             f"--requestheader-client-ca-file={pki.path('front-proxy-ca.crt')}",
+             "--requestheader-allowed-names=front-proxy-client",
+             "--requestheader-username-headers=X-Remote-User",
+             "--requestheader-group-headers=X-Remote-Group",
+             "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+             f"--proxy-client-cert-file={pki.path('front-proxy-client.crt')}",
+             f"--proxy-client-key-file={pki.path('front-proxy-client.key')}",
              f"--service-account-issuer={SA_ISSUER}",
              f"--service-account-key-file={pki.path('sa.pub')}",
              f"--service-account-signing-key-file={pki.path('sa.key')}",
@@ -386,10 +409,10 @@ class KubeCluster:
              "--profiling=false",
              "--event-ttl=15m"],
             wd, ready=lambda: https_ok(f"{self.server}/readyz", admin_ctx), timeout=self.timeout,
-        ).start()
+        ))
 
         kcm = self._kubeconfig_for(pki, "kube-controller-manager")
-        ManagedProcess(
+        self._launch(ManagedProcess(
             "kube-controller-manager",
             [kube, "kube-controller-manager",
              f"--kubeconfig={kcm}", f"--authentication-kubeconfig={kcm}", f"--authorization-kubeconfig={kcm}",
@@ -406,33 +429,35 @@ class KubeCluster:
              "--terminated-pod-gc-threshold=100"],
             wd, ready=lambda: https_ok(f"https://127.0.0.1:{p.controller_manager}/healthz", loose),
             timeout=self.timeout,
-        ).start()
+        ))
 
         sched = self._kubeconfig_for(pki, "kube-scheduler")
-        ManagedProcess(
+        self._launch(ManagedProcess(
             "kube-scheduler",
             [kube, "kube-scheduler",
              f"--kubeconfig={sched}", f"--authentication-kubeconfig={sched}", f"--authorization-kubeconfig={sched}",
              "--bind-address=127.0.0.1", f"--secure-port={p.scheduler}", f"--cert-dir={wd / 'pki'}",
              "--leader-elect=false"],
             wd, ready=lambda: https_ok(f"https://127.0.0.1:{p.scheduler}/healthz", loose), timeout=self.timeout,
-        ).start()
+        ))
 
         prov_log = wd / "provisioner.log"
         prov_log.unlink(missing_ok=True)
-        ManagedProcess(
+        self._launch(ManagedProcess(
             "provisioner",
             [kube, "provisioner", f"--kubeconfig={self._kubeconfig_for(pki, 'provisioner')}",
              f"--name={PROVISIONER}", f"--root={wd / 'volumes'}"],
-            wd, ready=lambda: prov_log.exists() and "provisioner ready" in prov_log.read_text(errors="replace"),
+            wd, ready=lambda: prov_log.exists() and " ready, volumes under " in prov_log.read_text(errors="replace"),
             timeout=self.timeout,
-        ).start()
+        ))
 
+        began = time.monotonic()
         self._bootstrap_objects()
+        self.timings["nodes+storageclass"] = round(time.monotonic() - began, 2)
 
         stages = wd / "kwok-stages.yaml"
         stages.write_bytes(subprocess.run([kube, "kwok-stages"], check=True, capture_output=True).stdout)
-        ManagedProcess(
+        self._launch(ManagedProcess(
             "kwok",
             [kwok, f"--kubeconfig={self._kubeconfig_for(pki, 'kwok')}", f"--config={stages}",
              "--manage-all-nodes=true", f"--cidr={POD_CIDR}", "--node-ip=10.250.0.1",
@@ -440,9 +465,17 @@ class KubeCluster:
              f"--server-address=127.0.0.1:{p.kwok}"],
             wd, env={"HOME": str(wd)},  # keep kwok away from a ~/.kwok/kwok.yaml of the user
             ready=lambda: http_ok(f"http://127.0.0.1:{p.kwok}/healthz"), timeout=self.timeout,
-        ).start()
+        ))
 
+        began = time.monotonic()
         self.wait_ready(timeout=self.timeout)
+        self.timings["nodes-ready"] = round(time.monotonic() - began, 2)
+
+    def _launch(self, process: ManagedProcess) -> None:
+        """Start one component and note how long it took to become ready."""
+        began = time.monotonic()
+        process.start()
+        self.timings[process.name] = round(time.monotonic() - began, 2)
 
     def _bootstrap_objects(self) -> None:
         """The default StorageClass and the fake nodes (KWOK turns them Ready)."""

@@ -263,7 +263,8 @@ def test_server_side_apply(kube_api: client.ApiClient, kube_namespace: str) -> N
     with pytest.raises(ApiException) as conflict:
         configmaps.server_side_apply(body=other, namespace=kube_namespace, field_manager="someone-else")
     assert conflict.value.status == 409
-    assert "data.mode" in conflict.value.body
+    detail = conflict.value.body
+    assert "data.mode" in (detail.decode() if isinstance(detail, bytes) else str(detail))
 
     forced = configmaps.server_side_apply(
         body=other, namespace=kube_namespace, field_manager="someone-else", force_conflicts=True
