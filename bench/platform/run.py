@@ -40,14 +40,16 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[index]
 
 
+WARMUP_SECONDS = 3.0
+
+
 async def drive(url: str, headers: dict[str, str], seconds: float, concurrency: int) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
-    deadline = time.perf_counter() + seconds
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def worker() -> None:
+        async def worker(deadline: float, record: bool) -> None:
             nonlocal errors
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
@@ -55,13 +57,15 @@ async def drive(url: str, headers: dict[str, str], seconds: float, concurrency: 
                     await resp.read()
                     if resp.status != 200:
                         errors += 1
-                latencies.append(time.perf_counter() - started)
+                if record:
+                    latencies.append(time.perf_counter() - started)
 
-        # warm-up: connections, pools, caches
-        async with session.get(url, headers=headers) as resp:
-            await resp.read()
+        # warm-up at full concurrency, not recorded: client connections, the DB pool (SCRAM logins), caches
+        warm_until = time.perf_counter() + WARMUP_SECONDS
+        await asyncio.gather(*(worker(warm_until, False) for _ in range(concurrency)))
+        errors = 0
         began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(began + seconds, True) for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
     latencies.sort()
     return {
