@@ -41,6 +41,13 @@ async def test_baselines_diff_and_immutability(api: Api, make_user: Any, pg_dsn:
     assert diff["modified"] == [{
         "object_id": a["id"], "version_a": 1, "version_b": 2, "heading_a": "a", "heading_b": "a", "body_a": None,
         "body_b": None, "attributes_a": {"n": 1}, "attributes_b": {"n": 2}}]
+    live = await api.get(f"/modules/{m}/baseline-diff?a={first['id']}&b=current")
+    assert live["baseline_b"] == "current"
+    assert {k: [x["object_id"] for x in live[k]] for k in ("added", "removed", "modified")} == {
+        k: [x["object_id"] for x in diff[k]] for k in ("added", "removed", "modified")}
+    await api.patch(f"/modules/{m}/objects/{e['id']}", {"heading": "e2"})
+    assert [x["heading_b"] for x in (await api.get(f"/baseline-diff?a={second['id']}&b=current"))["modified"]] == [
+        "e2"]
     assert await api.get(f"/baseline-diff?a={second['id']}&b={second['id']}") == {
         "baseline_a": second["id"], "baseline_b": second["id"], "added": [], "removed": [], "modified": []}
     # the soft-deleted object's entry still resolves

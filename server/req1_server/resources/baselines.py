@@ -51,9 +51,9 @@ WITH entries AS (
   RETURNING baseline_id, object_id, version)
 SELECT baseline_id, object_id, version FROM entries ORDER BY object_id
 """
-DIFF = """
+DIFF_TEMPLATE = """
 WITH a AS (SELECT object_id, version FROM baseline_entry WHERE baseline_id = $1),
-     b AS (SELECT object_id, version FROM baseline_entry WHERE baseline_id = $2),
+     b AS ({b}),
      j AS (SELECT coalesce(a.object_id, b.object_id) AS object_id, a.version AS version_a, b.version AS version_b
            FROM a FULL OUTER JOIN b ON a.object_id = b.object_id
            WHERE a.version IS DISTINCT FROM b.version)
@@ -67,6 +67,11 @@ WHERE j.version_a IS NULL OR j.version_b IS NULL
    OR (ha.heading, ha.body, ha.attribute_values) IS DISTINCT FROM (hb.heading, hb.body, hb.attribute_values)
 ORDER BY j.object_id
 """
+DIFF = DIFF_TEMPLATE.format(b="SELECT object_id, version FROM baseline_entry WHERE baseline_id = $2")
+# the live state of the module, as if a baseline were taken now
+DIFF_CURRENT = DIFF_TEMPLATE.format(
+    b="SELECT id AS object_id, current_version AS version FROM object WHERE module_id = $2 AND deleted_at IS NULL"
+)
 SET_COLUMNS = "id, name, version, description, created_by, created_at"
 
 
@@ -144,14 +149,19 @@ async def delete_baseline(request: web.Request) -> web.Response:
 
 async def diff(request: web.Request, module_id: uuid.UUID | None) -> web.Response:
     a = query_uuid(request, "a", required=True)
-    b = query_uuid(request, "b", required=True)
-    assert a is not None and b is not None
+    current = (request.query.get("b") or "").strip().lower() == "current"
+    b = None if current else query_uuid(request, "b", required=True)
+    assert a is not None
 
     async def compute(conn: asyncpg.Connection) -> dict[str, Any]:
-        rows = {r["id"]: r for r in await conn.fetch(f"SELECT {COLUMNS} FROM baseline WHERE id = ANY($1)", [a, b])}
-        for key in (a, b):
+        wanted = [a] if b is None else [a, b]
+        rows = {r["id"]: r for r in await conn.fetch(f"SELECT {COLUMNS} FROM baseline WHERE id = ANY($1)", wanted)}
+        for key in wanted:
             if key not in rows or (module_id is not None and rows[key]["module_id"] != module_id):
                 raise not_found("baseline", key)
+        if b is None:
+            changes = await conn.fetch(DIFF_CURRENT, a, rows[a]["module_id"])
+            return {"baseline_a": a, "baseline_b": "current", **classify(changes)}
         if rows[a]["module_id"] != rows[b]["module_id"]:
             raise bad_request("baselines belong to different modules")
         return {"baseline_a": a, "baseline_b": b, **classify(await conn.fetch(DIFF, a, b))}
@@ -161,7 +171,7 @@ async def diff(request: web.Request, module_id: uuid.UUID | None) -> web.Respons
 
 @routes.get("/api/v1/modules/{module_id}/baseline-diff")
 async def module_baseline_diff(request: web.Request) -> web.Response:
-    """Added / removed / modified objects between two baselines of this module."""
+    """Added / removed / modified objects between two baselines of this module (`b=current`: the live state)."""
     module_id = path_uuid(request, "module_id")
     return await diff(request, module_id)
 
