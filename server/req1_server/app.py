@@ -97,6 +97,7 @@ async def backends(app: web.Application) -> AsyncIterator[None]:
     finally:
         await store.close()
         await db.close()
+        storage.close()
 
 
 def create_app(settings: Settings) -> web.Application:

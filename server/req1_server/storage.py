@@ -59,6 +59,12 @@ class Storage:
                 ),
             )
 
+    def close(self) -> None:
+        """Close the client's connection pool (shutdown)."""
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+
     @property
     def configured(self) -> bool:
         return self._client is not None
