@@ -172,6 +172,8 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
+// k8s.io/kubernetes requires every staging module at v0.0.0 (upstream resolves them with
+// ./staging replaces), so each one needs a replace to its published v0.<minor>.<patch> tag.
 replace (
 	k8s.io/api => k8s.io/api v0.36.3
 	k8s.io/apiextensions-apiserver => k8s.io/apiextensions-apiserver v0.36.3
