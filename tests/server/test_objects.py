@@ -115,6 +115,17 @@ async def test_moves_and_soft_delete(api: Api) -> None:
     await api.error("POST", move.format(a["id"]), {"action": "dedent"}, status=400,
                     message="cannot dedent: object is already at root level")
     await api.error("POST", move.format(a["id"]), {"action": "fly"}, status=400)
+    ghost = "00000000-0000-0000-0000-0000000000f1"
+    await api.error("POST", move.format(a["id"]), {"action": "move_to", "parent_id": ghost}, status=404,
+                    message=f"object {ghost} not found")
+    await api.error("PATCH", f"/modules/{m}/objects/{a['id']}", {"parent_id": ghost}, status=404)
+    other = (await api.module())["id"]
+    foreign = await api.obj(other, heading="foreign")
+    await api.error("PATCH", f"/modules/{m}/objects/{a['id']}", {"parent_id": foreign["id"]}, status=400,
+                    message="parent must belong to the same module")
+    under = await api.patch(f"/modules/{m}/objects/{a['id']}", {"parent_id": c["id"], "position": 0})
+    assert under["level"] == "1.1" and under["parent_id"] == c["id"]
+    await api.patch(f"/modules/{m}/objects/{a['id']}", {"parent_id": None, "position": 1})
     await api.error("POST", move.format(a["id"]), {"action": "down", "expected_version": 9}, status=409)
     # delete b: its child takes its place
     await api.delete(f"/modules/{m}/objects/{b['id']}")

@@ -348,6 +348,9 @@ async def update_object(request: web.Request) -> web.Response:
         if structural:
             skeleton = await ops.load_skeleton(conn, module_id)
             target_parent = new_parent if has(body, "parent_id") else row["parent_id"]
+            known = target_parent is None or target_parent in skeleton.outline
+            if not known and await conn.fetchrow(LIVE_OBJECT, target_parent) is None:
+                raise not_found("object", target_parent)
             try:
                 if target_parent != row["parent_id"] or position is not None:
                     skeleton.outline.move(object_id, "move_to", target_parent, position)
