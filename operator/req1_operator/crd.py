@@ -109,13 +109,11 @@ def build_crd() -> dict[str, Any]:
             {
                 "rule": f"self.metadata.name.size() <= {s.MAX_NAME_LENGTH}",
                 "message": f"metadata.name must be at most {s.MAX_NAME_LENGTH} characters so child object names fit",
-                "fieldPath": ".metadata.name",
                 "reason": "FieldValueInvalid",
             },
             {
                 "rule": "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
                 "message": "metadata.name must be a DNS label starting with a letter (it prefixes Service names)",
-                "fieldPath": ".metadata.name",
                 "reason": "FieldValueInvalid",
             },
         ],

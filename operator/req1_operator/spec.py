@@ -135,9 +135,15 @@ class Model(BaseModel):
     )
 
 
+def _default_of(model: type[Model]) -> dict[str, Any]:
+    # The API server checks a default against the CEL rules as written (nested defaults not applied), so the
+    # default of a nested object is the model's fully defaulted form, not `{}`.
+    return model().model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
 def _sub(model: type[Model], description: str) -> Any:
-    """A nested object defaulted to `{}` so the API server fills in its own defaults."""
-    return Field(default_factory=model, description=description, json_schema_extra={"default": {}})
+    """A nested object present by default, with every field defaulted."""
+    return Field(default_factory=model, description=description, json_schema_extra={"default": _default_of(model)})
 
 
 # ---------------------------------------------------------------------------------------------- common pieces
@@ -232,7 +238,7 @@ class SeaweedFSMetaStorage(VolumeStorage):
 
 
 def _storage(model: type[VolumeStorage], description: str) -> Any:
-    return Field(default_factory=model, description=description, json_schema_extra={"default": {}})
+    return Field(default_factory=model, description=description, json_schema_extra={"default": _default_of(model)})
 
 
 class SecretKeyRef(Model):
@@ -250,7 +256,12 @@ class EnvVar(Model):
             _cel(
                 "has(self.value) != has(self.secretKeyRef)",
                 "set exactly one of value or secretKeyRef",
-            )
+            ),
+            _cel(
+                "!(self.name in " + repr(list(MANAGED_ENV)) + ")",
+                "api.extraEnv cannot set variables the operator manages: " + ", ".join(MANAGED_ENV),
+                messageExpression="'api.extraEnv cannot set ' + self.name + ': the operator manages it'",
+            ),
         )
     )
 
@@ -307,15 +318,6 @@ def _default_api_resources() -> Resources:
 
 class ApiSpec(Model):
     """The req1 API server Deployment."""
-
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel(
-                "!has(self.extraEnv) || self.extraEnv.all(e, !(e.name in " + repr(list(MANAGED_ENV)) + "))",
-                "api.extraEnv cannot set variables the operator manages: " + ", ".join(MANAGED_ENV),
-            ),
-        )
-    )
 
     replicas: int = Field(default=2, ge=0, le=100, description="API pods when autoscaling is off.")
     autoscaling: Autoscaling = _sub(Autoscaling, "Horizontal autoscaling of the API.")

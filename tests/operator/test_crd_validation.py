@@ -135,7 +135,7 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     (
         "managed-env",
         {"api": {"extraEnv": [{"name": "DATABASE_URL", "value": "postgresql://elsewhere"}]}},
-        "api.extraEnv cannot set variables the operator manages",
+        "spec.api.extraEnv[0]: Invalid value: api.extraEnv cannot set DATABASE_URL: the operator manages it",
     ),
     (
         "env-two-sources",

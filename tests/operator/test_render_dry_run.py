@@ -45,6 +45,18 @@ def kubectl(kubeconfig: Path, *args: str, input: str | None = None) -> subproces
     )
 
 
+def json_stream(text: str) -> list[dict[str, Any]]:
+    """kubectl -o json prints one JSON document per object, back to back."""
+    decoder, out, pos = json.JSONDecoder(), [], 0
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        obj, pos = decoder.raw_decode(text, pos)
+        out.append(obj)
+    return out
+
+
 def as_stream(objs: list[dict[str, Any]]) -> str:
     return "\n---\n".join(yaml.safe_dump(o, sort_keys=True) for o in objs)
 
@@ -54,17 +66,17 @@ def test_rendered_objects_pass_server_side_dry_run(kube_cluster: Any, kube_names
     inp = RenderInput(name="demo", namespace=kube_namespace, uid="u", spec=parse_spec(VARIANTS[variant]))
     objs = render_all(inp)
     assert objs
-    for obj in objs:
-        proc = kubectl(
-            Path(kube_cluster.kubeconfig),
-            "create", "--dry-run=server", "--validate=strict", "-o", "json", "-f", "-",
-            input=yaml.safe_dump(obj),
-        )  # fmt: skip
-        what = f"{obj['kind']}/{obj['metadata']['name']}"
-        assert proc.returncode == 0, f"{variant}: {what} rejected: {proc.stderr}"
-        assert "Warning" not in proc.stderr, f"{variant}: {what}: {proc.stderr}"
-        served = json.loads(proc.stdout)
-        assert served["metadata"]["labels"].items() >= obj["metadata"]["labels"].items()
+    proc = kubectl(
+        Path(kube_cluster.kubeconfig),
+        "create", "--dry-run=server", "--validate=strict", "-o", "json", "-f", "-",
+        input=as_stream(objs),
+    )  # fmt: skip
+    assert proc.returncode == 0, f"{variant}: rejected: {proc.stderr}"
+    assert "Warning" not in proc.stderr, f"{variant}: {proc.stderr}"
+    served = json_stream(proc.stdout)
+    assert [(o["kind"], o["metadata"]["name"]) for o in served] == [(o["kind"], o["metadata"]["name"]) for o in objs]
+    for want, got in zip(objs, served, strict=True):
+        assert got["metadata"]["labels"].items() >= want["metadata"]["labels"].items()
 
 
 def _versions(kubeconfig: Path, ns: str, kinds: str) -> dict[str, tuple[str, str]]:

@@ -75,7 +75,11 @@ def _statefulset(
         "imagePullPolicy": inp.spec.image_pull_policy,
         "command": ["weed"],
         "args": args,
-        "env": [pod.field_env("POD_NAME", "metadata.name"), pod.field_env("POD_IP", "status.podIP")],
+        "env": [
+            pod.field_env("POD_NAME", "metadata.name"),
+            pod.field_env("POD_IP", "status.podIP"),
+            {"name": "HOME", "value": "/tmp"},  # the root filesystem is read-only
+        ],
         "ports": ports,
         "resources": pod.resources(sw.resources),
         "securityContext": pod.container_security(),
@@ -238,6 +242,7 @@ def render_bucket_job(inp: RenderInput, sw: SeaweedFSSpec) -> dict[str, Any]:
                             "image": sw.image,
                             "imagePullPolicy": inp.spec.image_pull_policy,
                             "command": ["sh", "-c", script],
+                            "env": [{"name": "HOME", "value": "/tmp"}],
                             "securityContext": pod.container_security(),
                             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
                         }
