@@ -56,6 +56,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
   const doc = h("article", { class: "document", "aria-label": `${module.name} document` });
   const panel = h("aside", { class: "panel", "aria-label": "Selected object" });
   const results = h("section", { class: "module-results", "aria-live": "polite" });
+  const grid = h("div", { class: "module-grid no-panel" }, doc, panel);
   const body = h("div", { class: "objects" });
   const tail = h("div", { class: "doc-tail" });
   doc.append(body, tail);
@@ -275,6 +276,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
 
   function drawPanel(): void {
     const obj = data.objects.find((o) => o.id === state.selected);
+    grid.classList.toggle("no-panel", !obj);
     if (obj) {
       panel.hidden = false;
       void renderObjectPanel(ctx, panel, data, obj, {
@@ -367,7 +369,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
     module.description ? h("p", { class: "lead" }, module.description) : null,
     attrSlot,
     results,
-    h("div", { class: "module-grid" }, doc, panel),
+    grid,
   );
   draw();
   if (state.selected) document.getElementById(`obj-${state.selected}`)?.scrollIntoView({ block: "center" });
