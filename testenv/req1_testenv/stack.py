@@ -150,21 +150,21 @@ def server_answers(port: int) -> bool:
         return False
 
 
-def pick_server_port(state: dict[str, Any]) -> int:
-    """The port recorded before, else 8080 when free, else any free port."""
-    for candidate in (state.get("server_port"), DEFAULT_SERVER_PORT):
+def pick_server_port(state: dict[str, Any], preferred: int = DEFAULT_SERVER_PORT) -> int:
+    """The port recorded before, else ``preferred`` (8080) when free, else any free port (0 = any)."""
+    for candidate in (state.get("server_port"), preferred):
         if candidate and not port_open(int(candidate)):
             return int(candidate)
     return free_port()
 
 
-def start_server(root: Path, state: dict[str, Any]) -> ManagedProcess:
+def start_server(root: Path, state: dict[str, Any], preferred_port: int = DEFAULT_SERVER_PORT) -> ManagedProcess:
     """Migrate and seed, then start (or find running) ``req1-server serve``."""
     workdir = root / "server"
     process = ManagedProcess("req1-server", [server_binary(), "serve"], workdir, timeout=90)
     if process.running() and state.get("server_port") and server_answers(int(state["server_port"])):
         return process
-    state["server_port"] = pick_server_port(state)
+    state["server_port"] = pick_server_port(state, preferred_port)
     env = server_env(state)
     workdir.mkdir(parents=True, exist_ok=True)
     migrate_log = workdir / "migrate.log"
@@ -201,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="req1-stack", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "env"])
     parser.add_argument("--dir", type=Path, default=Path(".run/stack"))
+    parser.add_argument("--server-port", type=int, default=DEFAULT_SERVER_PORT,
+                        help="port for req1-server when free (0: any free port)")
     args = parser.parse_args(argv)
     root: Path = args.dir.resolve()
     if args.command == "down":
@@ -215,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         state = start_services(root)
-        start_server(root, state)
+        start_server(root, state, args.server_port)
         save_state(root, state)
     except ServiceStartError as err:
         print(f"error: {err}", file=sys.stderr)
