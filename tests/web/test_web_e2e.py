@@ -2,8 +2,9 @@
 Redis and SeaweedFS fixtures), driven by playwright-core in Debian's headless Chromium.
 
 Covers login (and a failed one), workspace → project → module navigation, the document view,
-reload of a client route (SPA fallback), history, inline create, a 409 edit conflict, search
-highlights and the baselines page; fails on any console error or CSP violation.
+reload of a client route (SPA fallback), history, a suspect link marked and cleared, a structural
+move, inline create, a 409 edit conflict, search highlights and the baselines page; fails on any
+console error or CSP violation.
 """
 
 from __future__ import annotations
@@ -129,6 +130,12 @@ def seed(base: str) -> dict[str, str]:
         "heading": "Pedal travel sensing", "body": "<p>The system shall measure pedal travel.</p>",
         "attributes": {"priority": "high"},
     })
+    other = api.call("POST", f"/modules/{m}/objects",
+                     {"heading": "Pedal sensor plausibility", "body": "<p>Two sensors.</p>"})
+    types = {t["name"]: t["id"] for t in api.call("GET", "/link-types")}
+    api.call("POST", "/links", {"source_object_id": other["id"], "target_object_id": req["id"],
+                                "link_type_id": types["derives-from"]})
+    # Changing the target after linking makes the link suspect.
     api.call("PATCH", f"/modules/{m}/objects/{req['id']}", {"attributes": {"priority": "low"}, "expected_version": 1})
     api.call("POST", f"/modules/{m}/baselines", {"name": "v1.0"})
     return {"workspace": ws["name"], "project": project["name"], "module": module["name"]}

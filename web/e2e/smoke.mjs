@@ -113,6 +113,30 @@ try {
   await page.locator("ol.history li").first().waitFor();
   await shot("04-history");
 
+  step("suspect link is marked, and clearing it removes the marker");
+  const suspectObj = page.locator("article.document section.obj", { has: page.locator(".badge.suspect") }).first();
+  await suspectObj.waitFor();
+  await suspectObj.locator(".obj-title").click();
+  await page.getByRole("tab", { name: "Links" }).click();
+  await page.locator("ul.links li.suspect").first().waitFor();
+  await shot("04b-links");
+  await page.getByRole("button", { name: "Clear suspect" }).first().click();
+  await page.locator(".toast-success", { hasText: "Link confirmed" }).waitFor();
+  await page.locator("article.document .badge.suspect").waitFor({ state: "detached" });
+
+  step("structural moves renumber the document");
+  const movable = page.locator("article.document section.obj.selected");
+  const before = await movable.locator(".obj-title .level").textContent();
+  const down = movable.getByRole("button", { name: /^Move down/ });
+  const upward = !(await down.isEnabled());
+  await movable.getByRole("button", { name: upward ? /^Move up/ : /^Move down/ }).click();
+  await page.waitForFunction(
+    (lvl) => document.querySelector("article.document section.obj.selected .obj-title .level")?.textContent !== lvl,
+    before,
+  );
+  const after = await page.locator("article.document section.obj.selected .obj-title .level").textContent();
+  expect(after !== before, `level did not change after a move (${before})`);
+
   step("create an object inline");
   await page.getByRole("button", { name: "+ Add object at end" }).click();
   await page.getByLabel("Heading", { exact: true }).fill("E2E created requirement");
