@@ -110,6 +110,8 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
         )
         security_headers(response, settings, is_api)
         for key, value in cors_headers(settings, request.headers.get("Origin")).items():
+            if key == "Vary" and response.headers.get("Vary"):
+                value = f"{response.headers['Vary']}, {value}"
             response.headers[key] = value
         response.headers["X-Request-Id"] = request_id
         return response

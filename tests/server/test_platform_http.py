@@ -172,6 +172,14 @@ async def test_static_spa(server_env: dict[str, str], client_for: Any, web_dist:
     assert svg.status == 200 and svg.headers["Cache-Control"] == "no-cache"
 
 
+async def test_vary_keeps_accept_encoding_with_cors(server_env: dict[str, str], client_for: Any,
+                                                    web_dist: Path) -> None:
+    client = await client_for({**server_env, "STATIC_DIR": str(web_dist), "CORS_ORIGIN": "https://a.example"})
+    resp = await client.get("/assets/app-1234.js", headers={"Origin": "https://a.example", "Accept-Encoding": "gzip"})
+    assert resp.status == 200
+    assert {v.strip() for v in resp.headers["Vary"].split(",")} == {"Accept-Encoding", "Origin"}
+
+
 async def test_no_static_dir_means_json_404(client: Any) -> None:
     resp = await client.get("/login")
     assert resp.status == 404 and resp.content_type == "application/json"
