@@ -39,9 +39,6 @@ def main(argv: list[str] | None = None) -> int:
     OPTIONS.metrics_port = args.metrics_port
     OPTIONS.metrics_host = args.metrics_host
     OPTIONS.timer_interval = args.resync_interval
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
     import kopf
 
@@ -49,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
     metrics.count_http_requests()
 
-    kopf.configure(verbose=args.verbose)
+    kopf.configure(verbose=args.verbose)  # kopf's own log format and levels
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     kopf.run(
         standalone=OPTIONS.standalone,
         peering_name=OPTIONS.peering_name,

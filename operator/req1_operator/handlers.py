@@ -106,7 +106,7 @@ def _watch_children(res: Resource) -> None:
         key = instance_key(body)
         return {key: trim(body)} if key else None
 
-    def event_fn(body: kopf.Body, **kwargs: Any) -> None:
+    async def event_fn(body: kopf.Body, **kwargs: Any) -> None:
         ENGINE.bind(kwargs)
         key = instance_key(body)
         if key is not None:
@@ -132,7 +132,7 @@ def req1_pods(body: kopf.Body, **_: Any) -> dict[tuple[str, str], dict[str, Any]
 
 
 @kopf.on.event("v1", "pods", id="req1_pods_watch", labels=_PODS)
-def pod_event(body: kopf.Body, **kwargs: Any) -> None:
+async def pod_event(body: kopf.Body, **kwargs: Any) -> None:
     ENGINE.bind(kwargs)
     key = instance_key(body)
     if key is not None:

@@ -55,7 +55,7 @@ class Kubectl:
 
     def get(self, kind: str, name: str, namespace: str | None) -> dict[str, Any] | None:
         ns = [f"--namespace={namespace}"] if namespace else []
-        proc = self.run("get", kind, name, *ns, "-o", "json", check=False)
+        proc = self.run("get", kind, name, *ns, "-o", "json", "--show-managed-fields", check=False)
         if proc.returncode != 0:
             if "NotFound" in proc.stderr:
                 return None
@@ -65,9 +65,9 @@ class Kubectl:
 
     def list(self, kinds: str, namespace: str, selector: str | None = None) -> list[dict[str, Any]]:
         sel = [f"--selector={selector}"] if selector else []
-        items: list[dict[str, Any]] = json.loads(self.run("get", kinds, "-n", namespace, *sel, "-o", "json").stdout)[
-            "items"
-        ]
+        items: list[dict[str, Any]] = json.loads(
+            self.run("get", kinds, "-n", namespace, *sel, "-o", "json", "--show-managed-fields").stdout
+        )["items"]
         return items
 
     def patch(self, kind: str, name: str, namespace: str, patch: dict[str, Any], *extra: str) -> None:

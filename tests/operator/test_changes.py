@@ -28,7 +28,11 @@ def test_spec_changes_are_reconciled(admin: Kubectl, kube_namespace: str, start_
     admin.run("scale", f"req1/{NAME}", "-n", ns, "--replicas=4")
     wait_for("4 API replicas", lambda: _deploy(admin, ns)["spec"]["replicas"] == 4)
     status = wait_phase(admin, NAME, ns, "Ready")
-    assert status["apiReplicas"] == "4/4"
+    assert status["apiReplicas"] == "4/4", (
+        status,
+        _deploy(admin, ns)["status"],
+        _deploy(admin, ns)["metadata"]["generation"],
+    )
 
     # PostgreSQL read replicas.
     admin.patch("req1", NAME, ns, {"spec": {"postgres": {"replicas": 2}}})

@@ -47,8 +47,6 @@ CHILD_KINDS: tuple[Resource, ...] = (
     Resource("v1", "ServiceAccount", "serviceaccounts"),
     Resource("v1", "Secret", "secrets"),
     Resource("v1", "ConfigMap", "configmaps"),
-    Resource("rbac.authorization.k8s.io/v1", "Role", "roles"),
-    Resource("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
     Resource("v1", "Service", "services"),
     Resource("v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
     Resource("apps/v1", "StatefulSet", "statefulsets"),
