@@ -133,6 +133,9 @@ class Database:
             else:
                 try:
                     yield conn
+                except DB_UNAVAILABLE:
+                    self.replica_up = False  # failed mid-query: the next reads go to the primary
+                    raise
                 finally:
                     await pool.release(conn)
                 return
