@@ -182,9 +182,13 @@ def start_server(root: Path, state: dict[str, Any], preferred_port: int = DEFAUL
 
 
 def stop_all(root: Path) -> list[str]:
-    """Stop every PID recorded under root, newest services first."""
+    """Stop every PID recorded under root, newest services first.
+
+    Only the ``<service>/<name>.pid`` files ManagedProcess writes: PostgreSQL's own ``postmaster.pid``
+    deeper in its data directory is not ours to read or remove.
+    """
     stopped = []
-    for pid_file in sorted(root.glob("**/*.pid"), key=lambda p: p.stat().st_mtime, reverse=True):
+    for pid_file in sorted(root.glob("*/*.pid"), key=lambda p: p.stat().st_mtime, reverse=True):
         try:
             pid = int(pid_file.read_text().strip())
         except ValueError:
