@@ -46,13 +46,15 @@ def _npm(*args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def built_ui() -> Path:
-    """web/dist from `make web-build`, built here when missing."""
+def built_ui(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh build of the current sources in a private directory (never a stale web/dist, and
+    never rebuilding web/dist under someone else's running server)."""
     if not (WEB / "node_modules" / ".package-lock.json").exists():
         _npm("ci", "--no-audit", "--no-fund", "--loglevel=error")
-    if not (WEB / "dist" / "index.html").exists():
-        _npm("run", "build")
-    return WEB / "dist"
+    out = tmp_path_factory.mktemp("web-dist")
+    _npm("exec", "--", "vite", "build", "--outDir", str(out), "--emptyOutDir", "--logLevel", "warn")
+    assert (out / "index.html").exists()
+    return out
 
 
 def _ready(base: str) -> bool:
