@@ -13,6 +13,7 @@ from req1_server.domain.diff import classify
 from req1_server.domain.ids import new_id
 from req1_server.errors import bad_request, not_found
 from req1_server.http import (
+    dumps,
     json_response,
     no_content,
     opt_str,
@@ -38,7 +39,12 @@ COUNT_MODULE = "SELECT count(*) FROM baseline WHERE module_id = $1"
 LIST_ALL = f"SELECT {COLUMNS} FROM baseline ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT $2"
 COUNT_ALL = "SELECT count(*) FROM baseline"
 GET = f"SELECT {COLUMNS} FROM baseline WHERE id = $1"
-ENTRIES = "SELECT baseline_id, object_id, version FROM baseline_entry WHERE baseline_id = $1 ORDER BY object_id"
+# entries are rendered to JSON text by PostgreSQL: 10,000 entries cost no Python work per row
+ENTRIES = """
+SELECT coalesce(json_agg(json_build_object('baseline_id', baseline_id, 'object_id', object_id, 'version', version)
+                         ORDER BY object_id), '[]')::text
+FROM baseline_entry WHERE baseline_id = $1
+"""
 SET_EXISTS = "SELECT 1 FROM baseline_set WHERE id = $1"
 INSERT = f"""
 INSERT INTO baseline (id, module_id, name, description, created_by, baseline_set_id)
@@ -49,7 +55,9 @@ WITH entries AS (
   INSERT INTO baseline_entry (baseline_id, object_id, version)
   SELECT $1, id, current_version FROM object WHERE module_id = $2 AND deleted_at IS NULL
   RETURNING baseline_id, object_id, version)
-SELECT baseline_id, object_id, version FROM entries ORDER BY object_id
+SELECT coalesce(json_agg(json_build_object('baseline_id', baseline_id, 'object_id', object_id, 'version', version)
+                         ORDER BY object_id), '[]')::text
+FROM entries
 """
 DIFF_TEMPLATE = """
 WITH a AS (SELECT object_id, version FROM baseline_entry WHERE baseline_id = $1),
@@ -75,10 +83,11 @@ DIFF_CURRENT = DIFF_TEMPLATE.format(
 SET_COLUMNS = "id, name, version, description, created_by, created_at"
 
 
-async def with_entries(conn: asyncpg.Connection, row: asyncpg.Record) -> dict[str, Any]:
-    out = dict(row)
-    out["entries"] = await conn.fetch(ENTRIES, row["id"])
-    return out
+def with_entries(row: asyncpg.Record, entries_json: str, status: int = 200) -> web.Response:
+    """BaselineWithEntries, splicing the entries JSON text PostgreSQL produced."""
+    head = dumps(dict(row))
+    body = head[:-1] + ',"entries":' + entries_json + "}"
+    return web.Response(status=status, body=body.encode("utf-8"), content_type="application/json")
 
 
 @routes.get("/api/v1/modules/{module_id}/baselines")
@@ -111,14 +120,15 @@ async def create_baseline(request: web.Request) -> web.Response:
     set_id = opt_uuid(body, "baseline_set_id")
     user = user_of(request)
 
-    async def run(conn: asyncpg.Connection) -> dict[str, Any]:
+    async def run(conn: asyncpg.Connection) -> tuple[asyncpg.Record, str]:
         await ops.lock_module(conn, module_id)
         if set_id is not None and await conn.fetchval(SET_EXISTS, set_id) is None:
             raise not_found("baseline set", set_id)
         row = await conn.fetchrow(INSERT, new_id(), module_id, name, description, user.id, set_id)
-        return {**dict(row), "entries": await conn.fetch(SNAPSHOT, row["id"], module_id)}
+        return row, await conn.fetchval(SNAPSHOT, row["id"], module_id)
 
-    return json_response(await database(request).transaction(run), status=201)
+    row, entries = await database(request).transaction(run)
+    return with_entries(row, entries, status=201)
 
 
 async def module_baseline(conn: asyncpg.Connection, module_id: uuid.UUID, baseline_id: uuid.UUID) -> asyncpg.Record:
@@ -134,7 +144,8 @@ async def get_baseline(request: web.Request) -> web.Response:
     module_id, baseline_id = path_uuid(request, "module_id"), path_uuid(request, "id")
     async with database(request).acquire() as conn:
         row = await module_baseline(conn, module_id, baseline_id)
-        return json_response(await with_entries(conn, row))
+        entries = await conn.fetchval(ENTRIES, baseline_id)
+    return with_entries(row, entries)
 
 
 @routes.delete("/api/v1/modules/{module_id}/baselines/{id}", role=Role.ADMIN)
