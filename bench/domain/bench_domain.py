@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import random
 import statistics
@@ -212,6 +213,9 @@ async def main(quick: bool) -> dict[str, Any]:
             await conn.execute("VACUUM ANALYZE")
             m = str(module_id)
 
+            # the platform's per-request cost (JWT, user load, logging) for scale
+            results["request_overhead_get_one_object"] = await timed(
+                100, lambda i: call("GET", f"/modules/{m}/objects/{ids[i]}", 200))
             baseline_a = await call("POST", f"/modules/{m}/baselines", 201, json={"name": "before"})
             edit_ids = rng.sample(ids, 1000)
 
@@ -267,6 +271,7 @@ async def main(quick: bool) -> dict[str, Any]:
         pg.stop()
         remove_tree(root)
     results["machine"] = f"{platform.system()} {platform.release()}, {platform.processor() or platform.machine()}"
+    results["load_average_after"] = os.getloadavg()
     return results
 
 
