@@ -130,6 +130,8 @@ set -eu
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \\
   -v app_user="$REQ1_APP_USER" -v app_password="$REQ1_APP_PASSWORD" -v app_db="$REQ1_APP_DATABASE" \\
   -v repl_user="$REQ1_REPLICATION_USER" -v repl_password="$REQ1_REPLICATION_PASSWORD" <<'SQL'
+-- With synchronousMode no standby exists yet: commit locally or bootstrap would wait forever.
+SET synchronous_commit = local;
 CREATE ROLE :"app_user" LOGIN PASSWORD :'app_password';
 CREATE DATABASE :"app_db" OWNER :"app_user";
 CREATE ROLE :"repl_user" WITH REPLICATION LOGIN PASSWORD :'repl_password';
@@ -154,7 +156,7 @@ until pg_isready -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -q; do
 done
 export PGPASSWORD="$REQ1_REPLICATION_PASSWORD"
 pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$REQ1_REPLICATION_USER" -D "$PGDATA" \\
-  -X stream -R --no-password --progress
+  -X stream -R --checkpoint=fast --no-password --progress
 """
 
 #: archive_command target. Exit 0 = WAL segment may be recycled; the backup feature replaces the body with
