@@ -85,6 +85,27 @@ describe("module document view", () => {
     expect(editor.api.moveObject).toHaveBeenCalledWith("m", "b", "up", 1);
   });
 
+  it("filters by review state and suspect links with CSS classes only", async () => {
+    const { root } = await render("viewer");
+    const filter = root.querySelector<HTMLSelectElement>('select[name="filter"]')!;
+    filter.value = "has-suspect";
+    filter.dispatchEvent(new Event("change"));
+    const doc = root.querySelector("article.document")!;
+    expect(doc.classList.contains("only-has-suspect")).toBe(true);
+    expect(Array.from(root.querySelectorAll("section.obj.has-suspect")).map((e) => e.id)).toEqual(["obj-b"]);
+    expect(Array.from(root.querySelectorAll("section.obj.needs-review")).map((e) => e.id)).toEqual(["obj-a1"]);
+  });
+
+  it("moves focus between objects with the arrow keys", async () => {
+    const { root } = await render("viewer");
+    const titles = root.querySelectorAll<HTMLButtonElement>(".obj-title");
+    titles[0].focus();
+    titles[0].dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
+    expect(document.activeElement).toBe(titles[1]);
+    titles[1].dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp", bubbles: true }));
+    expect(document.activeElement).toBe(titles[0]);
+  });
+
   it("moves the selection without re-rendering the whole document", async () => {
     const { root } = await render("editor");
     const untouched = root.querySelector("#obj-a1");

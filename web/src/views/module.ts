@@ -235,7 +235,17 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
     body.appendChild(renderRichText(obj.body));
     return h(
       "section",
-      { class: `obj${selected ? " selected" : ""}${obj.classification === "heading" ? " is-heading" : ""}`, id: `obj-${obj.id}`, style: `--depth:${depth}` },
+      {
+        class: [
+          "obj",
+          selected ? "selected" : "",
+          obj.classification === "heading" ? "is-heading" : "",
+          needsReview(obj) && obj.classification !== "heading" ? "needs-review" : "",
+          suspects.has(obj.id) ? "has-suspect" : "",
+        ].filter(Boolean).join(" "),
+        id: `obj-${obj.id}`,
+        style: `--depth:${depth}`,
+      },
       // Actions only on the selected object: a 10,000-object module stays a light document.
       h("header", { class: "obj-head" }, headingEl, badges, selected ? objectActions(obj) : null),
       obj.body ? body : null,
@@ -298,6 +308,40 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
   // Search within the module (ranked, with highlights).
   const q = h("input", { type: "search", name: "q", placeholder: "Search this module", "aria-label": "Search this module" });
   const searchForm = h("form", { class: "search-inline", role: "search" }, q, h("button", { type: "submit" }, "Search"));
+
+  // Filters hide objects with CSS only, so toggling them costs no re-render.
+  const filter = h(
+    "select",
+    { name: "filter", "aria-label": "Show objects" },
+    h("option", { value: "" }, "All objects"),
+    h("option", { value: "needs-review" }, "Needing review"),
+    h("option", { value: "has-suspect" }, "With suspect links"),
+  );
+  filter.addEventListener("change", () => {
+    doc.classList.remove("only-needs-review", "only-has-suspect");
+    if (filter.value) doc.classList.add(`only-${filter.value}`);
+  });
+
+  // Keyboard: arrows move between objects, Escape clears the selection.
+  doc.addEventListener("keydown", (ev) => {
+    const target = ev.target as HTMLElement;
+    if (ev.key === "Escape" && state.selected && !state.editing && !state.creating) {
+      select(null);
+      return;
+    }
+    if (!target.classList.contains("obj-title") || (ev.key !== "ArrowDown" && ev.key !== "ArrowUp")) return;
+    const only = filter.value; // the visible objects are those the filter keeps
+    const titles = Array.from(body.querySelectorAll<HTMLElement>(".obj-title")).filter((t) => {
+      const section = t.closest("section.obj");
+      return !only || section?.classList.contains(only) || section?.classList.contains("selected");
+    });
+    const i = titles.indexOf(target);
+    const next = titles[ev.key === "ArrowDown" ? i + 1 : i - 1];
+    if (next) {
+      ev.preventDefault();
+      next.focus();
+    }
+  });
   searchForm.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const text = q.value.trim();
@@ -361,6 +405,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
         "div",
         { class: "module-tools" },
         searchForm,
+        filter,
         link({ name: "baselines", ws, p, m }, "Baselines"),
         h("span", { class: "group", role: "group", "aria-label": "Export" }, h("span", { class: "muted" }, "Export:"), exportReqif, exportReqifz),
         h("span", { class: "group", role: "group", "aria-label": "Publish" }, h("span", { class: "muted" }, "Publish:"), pubHtml, pubMd, pubCsv),
