@@ -144,3 +144,18 @@ def test_reqifz_without_reqif_and_zip_bomb_limits() -> None:
         unpack(bomb.getvalue(), "b.reqifz", 1000)
     with pytest.raises(ReqifError, match="invalid reqifz"):
         unpack(b"PK\x03\x04garbage", "c.reqif", 1000)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY a "x">]><REQ-IF>&a;</REQ-IF>'.encode("utf-16"),
+        '<?xml version="1.0" encoding="cp500"?><!DOCTYPE r [<!ENTITY a "x">]><REQ-IF>&a;</REQ-IF>'.encode("cp500"),
+        b'<?xml version="1.0"?>\n<!DOCTYPE REQ-IF SYSTEM "file:///etc/passwd"><REQ-IF/>',
+        b"<REQ-IF>&undefined;</REQ-IF>",
+    ],
+)
+def test_dtds_are_refused_in_any_encoding(data: bytes) -> None:
+    """The fast C-parser path is only taken when a byte scan proves there is no DTD."""
+    with pytest.raises(ReqifError, match=r"^invalid reqif XML: "):
+        parse(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from html.parser import HTMLParser
 from xml.etree import ElementTree as ET
@@ -10,9 +11,14 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 VOID = {"br", "hr", "img", "col", "wbr", "area", "base", "input", "link", "meta", "source", "track"}
 
 
-def local(tag: str) -> str:
-    """Element name without its `{namespace}`."""
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+@functools.lru_cache(maxsize=4096)
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def local(tag: object) -> str:
+    """Element name without its `{namespace}` (comments and processing instructions have none)."""
+    return _local(tag) if isinstance(tag, str) else ""
 
 
 def element_to_html(element: ET.Element) -> str:
