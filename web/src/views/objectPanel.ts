@@ -117,7 +117,7 @@ async function links(ctx: Ctx, body: HTMLElement, data: ModuleData, obj: ReqObje
       { class: l.suspect ? "suspect" : "" },
       l.suspect ? h("span", { class: "badge suspect", title: "An end changed since the link was last confirmed" }, "⚠ suspect") : null,
       " ",
-      outgoing ? h("span", null, `${typeName(l.link_type_id)} → `) : h("span", null, `← ${typeName(l.link_type_id)} from `),
+      h("span", { class: "link-type" }, outgoing ? `${typeName(l.link_type_id)} → ` : `${typeName(l.link_type_id)} ← `),
       other(outgoing ? l.target_object_id : l.source_object_id),
       h(
         "span",
