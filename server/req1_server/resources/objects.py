@@ -54,15 +54,16 @@ GET_LIVE_LOCKED = (
 LIVE_OBJECT = "SELECT id, module_id FROM object WHERE id = $1 AND deleted_at IS NULL"
 SOURCE_OBJECT = "SELECT id, module_id, heading, body, attributes, is_placeholder FROM object WHERE id = $1"
 RETURN = f"SELECT {ops.OBJECT_COLUMNS} FROM object WHERE id = $1"
-UPDATE_CONTENT = """
+UPDATE_CONTENT = f"""
 UPDATE object SET heading = $2, body = $3, body_text = $4, attributes = $5, classification = $6,
        content_fingerprint = $7,
        reviewed_fingerprint = CASE $8 WHEN 'set' THEN $7 WHEN 'clear' THEN NULL ELSE reviewed_fingerprint END,
        reviewed_at = CASE $8 WHEN 'set' THEN now() WHEN 'clear' THEN NULL ELSE reviewed_at END,
        reviewed_by = CASE $8 WHEN 'set' THEN $9 WHEN 'clear' THEN NULL ELSE reviewed_by END,
        references_ = $10, lifecycle_state = $11, current_version = current_version + 1, updated_at = now()
-WHERE id = $1
+WHERE id = $1 RETURNING {ops.OBJECT_COLUMNS}
 """
+REQUIRED_ATTRIBUTES = "SELECT required_attributes FROM module WHERE id = $1"
 SOFT_DELETE = """
 UPDATE object SET deleted_at = now(), current_version = current_version + 1, updated_at = now() WHERE id = $1
 """
@@ -318,9 +319,8 @@ async def update_object(request: web.Request) -> web.Response:
     must_be_null(body, "object_type_id", "object type")
 
     async def run(conn: asyncpg.Connection) -> asyncpg.Record:
-        module = await (ops.lock_module(conn, module_id) if structural else conn.fetchrow(ops.MODULE_GET, module_id))
-        if module is None:
-            raise not_found("module", module_id)
+        if structural:
+            await ops.lock_module(conn, module_id)
         row = await locked_object(conn, module_id, object_id, expected_version)
         heading = heading_in if has(body, "heading") else row["heading"]
         text = sanitize_html(text_in) if has(body, "body") else row["body"]
@@ -331,7 +331,7 @@ async def update_object(request: web.Request) -> web.Response:
             if raw_attributes is not None:
                 attributes = validate_attributes(raw_attributes, await ops.attribute_definitions(conn, module_id))
             if raw_attributes is not None or classification_in is not None:
-                check_required(attributes, module["required_attributes"])
+                check_required(attributes, await conn.fetchval(REQUIRED_ATTRIBUTES, module_id))
         except AttributeError_ as exc:
             raise bad_request(str(exc)) from None
         fingerprint = content_fingerprint(heading, text, attributes)
@@ -341,7 +341,7 @@ async def update_object(request: web.Request) -> web.Response:
             review = "clear"
         elif reviewed is True:
             review = "set"
-        await conn.execute(
+        updated = await conn.fetchrow(
             UPDATE_CONTENT, object_id, heading, text, html_to_text(text), attributes, classification, fingerprint,
             review, user.id, references_of(body, row["references_"]), lifecycle,
         )
@@ -360,7 +360,7 @@ async def update_object(request: web.Request) -> web.Response:
         if changed:
             await ops.flag_suspects(conn, [(object_id, fingerprint)])
         await ops.write_history(conn, [object_id], user.id, "update")
-        return await conn.fetchrow(RETURN, object_id)
+        return await conn.fetchrow(RETURN, object_id) if structural else updated
 
     row = await database(request).transaction(run)
     return json_response(ops.object_json(row))
