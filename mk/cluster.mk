@@ -21,7 +21,7 @@ cluster-build: ## build the local Kubernetes control plane (req1-kube) and kwok 
 	if [ -x $(KUBE_BIN) ] && [ "$$(cat $(KUBE_BIN).hash 2>/dev/null)" = "$$hash" ]; then \
 	  echo "req1-kube up to date"; \
 	else \
-	  echo "building $(KUBE_BIN) (cold: ~10 min on 2 cores)"; start=$$(date +%s); \
+	  echo "building $(KUBE_BIN) (cold: 8-20 min on 2 cores, then cached)"; start=$$(date +%s); \
 	  (cd $(KUBE_SRC_DIR) && $(KUBE_GOENV) nice $(GO) build -trimpath -ldflags='-s -w' -o $(CURDIR)/$(KUBE_BIN).tmp .); \
 	  mv $(KUBE_BIN).tmp $(KUBE_BIN); echo "$$hash" > $(KUBE_BIN).hash; \
 	  echo "built $(KUBE_BIN) in $$(( $$(date +%s) - start ))s"; \
