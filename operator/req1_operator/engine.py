@@ -19,7 +19,7 @@ import kopf
 from req1_operator import metrics
 from req1_operator.kube.client import KubeClient
 from req1_operator.kube.observe import Key, Observed, from_bodies
-from req1_operator.reconcile import Outcome, reconcile
+from req1_operator.reconcile import Outcome, reconcile, resource_version
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class Engine:
         self.dirty: set[Key] = set()
         self.indexes: dict[str, kopf.Index[Any, Any]] = {}
         self.phases: dict[Key, str] = {}
+        self.written: dict[Key, tuple[int, dict[str, Any]]] = {}  # our last status write per instance
         self._monitoring: tuple[float, bool] | None = None
 
     @property
@@ -89,13 +90,18 @@ class Engine:
             started = time.perf_counter()
             ns, name = key
             try:
+                written = self.written.get(key)
+                fresher = written is not None and written[0] > resource_version(body)
                 out = await reconcile(
                     self.client,
                     body,
                     self.observe(key),
                     monitoring_crd_present=await self.monitoring_crd_present(),
                     on_write=lambda kind: metrics.CHILD_WRITES.labels(kind).inc(),
+                    previous_status=written[1] if written is not None and fresher else None,
                 )
+                if out.status_version:
+                    self.written[key] = (out.status_version, out.status)
             except Exception as e:
                 metrics.RECONCILES.labels(ns, name, trigger, "error").inc()
                 metrics.RECONCILE_ERRORS.labels(ns, name, type(e).__name__).inc()
@@ -135,6 +141,7 @@ class Engine:
 
     def forget(self, key: Key) -> None:
         self.phases.pop(key, None)
+        self.written.pop(key, None)
         self.locks.pop(key, None)
 
     def phase_counts(self) -> dict[str, int]:

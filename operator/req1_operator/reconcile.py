@@ -43,6 +43,14 @@ class Outcome:
     status: dict[str, Any] = field(default_factory=dict)
     old_phase: str | None = None
     error: UserError | None = None
+    status_version: int = 0  # resourceVersion returned by our status write, 0 when none was sent
+
+
+def resource_version(obj: Mapping[str, Any]) -> int:
+    try:
+        return int((obj.get("metadata") or {}).get("resourceVersion") or 0)
+    except ValueError:
+        return 0
 
 
 def owner_of(body: Mapping[str, Any]) -> Owner:
@@ -155,11 +163,16 @@ async def reconcile(
     *,
     monitoring_crd_present: bool = False,
     on_write: Callable[[str], None] | None = None,
+    previous_status: Mapping[str, Any] | None = None,
 ) -> Outcome:
-    """Bring one instance's children and status in line with its spec; return what was done."""
+    """Bring one instance's children and status in line with its spec; return what was done.
+
+    `previous_status` replaces the body's status as the diff base when the caller knows a newer one (the
+    status this operator wrote last, when the watch has not delivered it yet).
+    """
     owner = owner_of(body)
     meta = body["metadata"]
-    old_status: Mapping[str, Any] = body.get("status") or {}
+    old_status: Mapping[str, Any] = previous_status if previous_status is not None else (body.get("status") or {})
     out = Outcome(old_phase=old_status.get("phase"))
     generation = int(meta.get("generation") or 0)
     desired: list[dict[str, Any]] = []
@@ -241,8 +254,9 @@ async def reconcile(
     out.status = status
     patch = status_patch(old_status, status)
     if patch is not None:
-        await client.patch_status(REQ1, owner.namespace, owner.name, patch)
+        answer = await client.patch_status(REQ1, owner.namespace, owner.name, patch)
         out.writes += 1
+        out.status_version = resource_version(answer)
     await _announce(client, owner, out, old_status)
     return out
 

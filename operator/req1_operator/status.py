@@ -77,6 +77,8 @@ def workload_state(live: Mapping[str, Any] | None, kind: str, name: str) -> Comp
         return ComponentState(False, f"{kind} {name} rollout not observed yet", rolling=True)
     if updated < want:
         return ComponentState(False, f"{kind} {name}: {updated}/{want} replicas updated", rolling=True)
+    if int(st.get("replicas") or 0) < want:
+        return ComponentState(False, f"{kind} {name}: {st.get('replicas') or 0}/{want} pods created", rolling=True)
     if ready < want:
         return ComponentState(False, f"{kind} {name}: {ready}/{want} replicas ready")
     return ComponentState(True, f"{kind} {name}: {ready}/{want} replicas ready")
@@ -102,13 +104,15 @@ def component_states(desired: Sequence[Mapping[str, Any]], observed: Observed) -
     for comp, st in states.items():
         if not st.ready and st.rolling:
             continue
+        pods = [p for p in observed.pods_of(comp) if not _is_job_pod(p) and not p["metadata"].get("deletionTimestamp")]
+        starting = sorted(p["metadata"]["name"] for p in pods if (p.get("status") or {}).get("phase") == "Pending")
         bad = sorted(
-            p["metadata"]["name"]
-            for p in observed.pods_of(comp)
-            if not _is_job_pod(p) and _pod_ready(p) is False and not p["metadata"].get("deletionTimestamp")
+            p["metadata"]["name"] for p in pods if _pod_ready(p) is False and p["metadata"]["name"] not in starting
         )
         if bad:
             states[comp] = ComponentState(False, f"pod {', '.join(bad)} not ready")
+        elif starting and not st.ready:
+            states[comp] = ComponentState(False, f"pod {', '.join(starting)} starting", rolling=True)
     return dict(sorted(states.items()))
 
 

@@ -19,7 +19,7 @@ def workload(kind: str, name: str, comp: str, replicas: int = 1, ready: int | No
         "kind": kind,
         "metadata": {"name": name, "generation": 1, "labels": {"app.kubernetes.io/component": comp}},
         "spec": {"replicas": replicas},
-        "status": {"observedGeneration": 1, "readyReplicas": ready, "updatedReplicas": replicas},
+        "status": {"observedGeneration": 1, "readyReplicas": ready, "updatedReplicas": replicas, "replicas": replicas},
     }
 
 
@@ -92,3 +92,12 @@ def test_upgrading_phase() -> None:
     conds = {c["type"]: c for c in st["conditions"]}
     assert conds["Progressing"]["status"] == "True"
     assert conds["Progressing"]["reason"] == "Upgrading"
+
+
+def test_pods_still_being_created_are_progress_not_degradation() -> None:
+    scaling = [workload("Deployment", "x-api", "api", 3, ready=2), DESIRED[1]]
+    scaling[0]["status"]["replicas"] = 2
+    prev = compute_status(StatusInput(1, DESIRED, from_bodies(DESIRED), now=T0))
+    st = compute_status(StatusInput(2, scaling, from_bodies(scaling), previous=prev, now=T1))
+    assert st["phase"] == "Provisioning"
+    assert {c["type"]: c for c in st["conditions"]}["Progressing"]["status"] == "True"
