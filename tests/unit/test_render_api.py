@@ -155,3 +155,9 @@ def test_service_and_pdb_select_the_api_pods() -> None:
     pdb = api.render_pdb(inp)
     assert pdb["spec"]["selector"]["matchLabels"] == sel
     assert pdb["spec"]["maxUnavailable"] == 1
+
+
+def test_api_pod_selector_string_matches_the_deployment_selector() -> None:
+    sel = api.render_deployment(make())["spec"]["selector"]["matchLabels"]
+    parsed = dict(part.split("=", 1) for part in names.api_pod_selector("demo").split(","))
+    assert parsed == sel

@@ -65,6 +65,12 @@ def selector_string(sel: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(sel.items()))
 
 
+def api_pod_selector(name: str) -> str:
+    """Label selector string of an instance's API pods: what status.api.selector (the /scale labelSelectorPath)
+    must hold for an HPA or `kubectl scale` aimed at the Req1Instance itself."""
+    return selector_string({LABEL_NAME: APP, LABEL_INSTANCE: name, LABEL_COMPONENT: API})
+
+
 def metadata(inp: RenderInput, name: str, component: str, **extra_labels: str) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "namespace": inp.namespace, "labels": labels(inp, component)}
     meta["labels"].update(extra_labels)
