@@ -30,6 +30,15 @@ BUDGET_SECONDS = 110
 EXAMPLES_PER_OPERATION = 15
 SKIPPED = re.compile(r"^/api/v1/(auth/|users)")  # would revoke or rewrite the fuzzing account itself
 SATISFIES = "00000000-0000-0000-0000-000000000010"
+# the served document declares no query parameters, so these are drawn on top of each GET case
+QUERY_NAMES = ["limit", "offset", "search", "heading", "body", "classification", "needs_review", "include_deleted",
+               "sort_by", "sort_dir", "q", "a", "b", "format", "direction", "max_depth", "source_module_id",
+               "target_module_id", "link_type_id", "module_id", "project_id", "parent_value", "source_object_id",
+               "target_object_id"]
+QUERY_VALUES = st.one_of(st.text(max_size=30), st.integers(-(2**63), 2**63).map(str),
+                         st.sampled_from(["true", "false", "current", "desc", "level,heading", "0", "1000", "-1",
+                                          "00000000-0000-0000-0000-000000000010", "html", "md", "csv", "reqifz",
+                                          "forward", "both", '"phrase" -not or']))
 
 
 class ServerThread:
@@ -112,6 +121,11 @@ def known_params(path: str, ids: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def with_query(case: Any, query: dict[str, str]) -> Any:
+    case.query = {**(case.query or {}), **query}
+    return case
+
+
 def fuzz_operation(strategy: Any, base_url: str, headers: dict[str, str], deadline: float,
                    failures: list[str]) -> None:
     @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
@@ -143,6 +157,9 @@ def test_no_server_errors(base_url: str) -> None:
             continue
         exercised += 1
         strategies = [operation.as_strategy()]
+        if operation.method.upper() == "GET":
+            strategies.append(st.builds(with_query, operation.as_strategy(),
+                                        st.dictionaries(st.sampled_from(QUERY_NAMES), QUERY_VALUES, max_size=4)))
         params = known_params(operation.path, ids)
         if params and len(params) == len(re.findall(r"\{", operation.path)):
             strategies.append(operation.as_strategy(path_parameters=params))
