@@ -105,6 +105,12 @@ def main() -> None:
     reuse = os.environ.get("REQ1_KUBE_DIR")
     root = scratch_dir("bench-operator")
     cluster = KubeCluster.attach(Path(reuse)) if reuse else KubeCluster(root / "kube").start()
+    ops: list[Operator] = []
+
+    def operator(kubeconfig: Path, name: str, namespaces: list[str], resync: float) -> Operator:
+        ops.append(Operator(kubeconfig, root / name, namespaces, resync=resync).start())
+        return ops[-1]
+
     try:
         admin = Kubectl(Path(cluster.kubeconfig))
         install_rbac_and_crd(admin)
@@ -114,14 +120,14 @@ def main() -> None:
         time.sleep(1)
 
         # 1. One instance at a time, with timer passes every 10 s to count requests per no-op pass.
-        op = Operator(kubeconfig, root / "op1", [ns], resync=10).start()
+        op = operator(kubeconfig, "op1", [ns], 10)
         one = single(admin, op, ns, args.runs)
         per_pass = steady(op, 30)
         op.stop()
         print(json.dumps({"single": one, "noop_passes_30s": per_pass}, indent=2), flush=True)
 
         # 2. Idle minute with the default resync (60 s), all namespaces.
-        op = Operator(kubeconfig, root / "op2", [], resync=60).start()
+        op = operator(kubeconfig, "op2", [], 60)
         time.sleep(5)
         idle = steady(op, args.idle)
         op.stop()
@@ -132,7 +138,7 @@ def main() -> None:
         for m in many_ns:
             admin.run("create", "namespace", m)
         time.sleep(1)
-        op = Operator(kubeconfig, root / "op3", [], resync=60).start()
+        op = operator(kubeconfig, "op3", [], 60)
         assert op.proc is not None and op.proc.pid is not None
         pid = op.proc.pid
         cpu0, t0 = cpu_seconds(pid), time.perf_counter()
@@ -167,6 +173,8 @@ def main() -> None:
         op.stop()
         print(json.dumps({"many": many}, indent=2), flush=True)
     finally:
+        for o in ops:
+            o.stop()
         if not reuse:
             cluster.stop()
         remove_tree(root)

@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
     kopf.configure(verbose=args.verbose)  # kopf's own log format and levels
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    if not args.verbose:  # kopf logs every child event handled at INFO; our own passes log what they change
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     kopf.run(
         standalone=OPTIONS.standalone,
         peering_name=OPTIONS.peering_name,

@@ -6,6 +6,7 @@ finds every child up to date sends no request at all.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -125,6 +126,65 @@ def migration_gate(desired: list[dict[str, Any]], observed: Observed) -> Gate:
     return gate
 
 
+#: Apply waves: what workloads reference first, then Services and claims, then workloads, then the rest.
+_WAVE_OF = {
+    "ServiceAccount": 0,
+    "Secret": 0,
+    "ConfigMap": 0,
+    "Service": 1,
+    "PersistentVolumeClaim": 1,
+    "StatefulSet": 2,
+    "Job": 2,
+    "CronJob": 2,
+    "Deployment": 2,
+}
+
+
+def _waves(desired: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Objects grouped so each group is applied concurrently and groups in order."""
+    waves: list[list[dict[str, Any]]] = [[], [], [], []]
+    for obj in desired:
+        waves[_WAVE_OF.get(obj["kind"], 3)].append(obj)
+    return [w for w in waves if w]
+
+
+async def _apply_one(
+    client: KubeClient,
+    owner: Owner,
+    obj: dict[str, Any],
+    observed: Observed,
+    gate: Gate,
+    out: Outcome,
+    on_write: Callable[[str], None] | None,
+) -> None:
+    """Apply one child (or replace a changed Job); user-fixable refusals become `out.error`."""
+    key = (obj["kind"], obj["metadata"]["name"])
+    if key in gate.hold:
+        return
+    live = observed.get(*key)
+    try:
+        if live is None and obj["kind"] in UNWATCHED_KINDS:
+            live = await client.get(resource_of(obj), owner.namespace, key[1])
+        if obj["kind"] == "Job" and live is not None and not _same_job(obj, live, owner):
+            await client.delete(resource_of(obj), owner.namespace, key[1])
+            out.writes += 1
+            return  # the deletion's watch event brings the next pass, which creates it anew
+        res = await apply_child(client, owner, obj, live)
+    except UnknownKindError as e:
+        out.error = UserError("UnsupportedObject", str(e))
+        return
+    except ApiError as e:
+        if not e.user_error:
+            raise
+        out.error = UserError("ApplyRejected", f"{key[0]} {key[1]}: {e.message}")
+        return
+    if res.changed:
+        out.writes += 1
+        out.applied.append(f"{key[0]}/{key[1]}")
+        if on_write:
+            on_write(key[0])
+
+
 def _sorted(desired: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(desired, key=lambda o: _ORDER.get((o.get("apiVersion", ""), o.get("kind", "")), 99))
 
@@ -198,32 +258,8 @@ async def reconcile(
         url = _url(spec, owner.namespace, owner.name)
         gate = migration_gate(desired, observed)
         out.error = gate.error
-        for obj in desired:
-            key = (obj["kind"], obj["metadata"]["name"])
-            if key in gate.hold:
-                continue
-            live = observed.get(*key)
-            try:
-                if live is None and obj["kind"] in UNWATCHED_KINDS:
-                    live = await client.get(resource_of(obj), owner.namespace, key[1])
-                if obj["kind"] == "Job" and live is not None and not _same_job(obj, live, owner):
-                    await client.delete(resource_of(obj), owner.namespace, key[1])
-                    out.writes += 1
-                    continue  # the deletion's watch event brings the next pass, which creates it anew
-                res = await apply_child(client, owner, obj, live)
-            except UnknownKindError as e:
-                out.error = UserError("UnsupportedObject", str(e))
-                continue
-            except ApiError as e:
-                if not e.user_error:
-                    raise
-                out.error = UserError("ApplyRejected", f"{key[0]} {key[1]}: {e.message}")
-                continue
-            if res.changed:
-                out.writes += 1
-                out.applied.append(f"{key[0]}/{key[1]}")
-                if on_write:
-                    on_write(key[0])
+        for wave in _waves(desired):
+            await asyncio.gather(*(_apply_one(client, owner, obj, observed, gate, out, on_write) for obj in wave))
         out.pruned = await _prune(client, owner, desired, observed)
         out.writes += len(out.pruned)
 
