@@ -1,4 +1,4 @@
-# Local Kubernetes control plane for tests (docs/testing-cluster.md).
+# Local Kubernetes control plane for tests (docs/testing.md).
 # cluster-build compiles testenv/kube into one multi-call binary and installs kwok; both are cached:
 # req1-kube is rebuilt only when the hash of its sources changes (.cache/bin/req1-kube.hash), kwok only
 # when its version does (.cache/bin/kwok.version); `make clean` keeps both.
