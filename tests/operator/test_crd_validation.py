@@ -340,3 +340,10 @@ def test_status_cannot_be_written_through_the_main_resource(ctl: Ctl, kube_names
     body["status"] = {"phase": "Ready"}
     assert create(ctl, kube_namespace, body).returncode == 0
     assert "status" not in ctl.get(body["metadata"]["name"], kube_namespace)
+
+
+def test_pull_secret_names_are_validated(ctl: Ctl, kube_namespace: str) -> None:
+    proc = create(ctl, kube_namespace, instance({"imagePullSecrets": ["Not Valid"]}))
+    assert proc.returncode != 0
+    assert "spec.imagePullSecrets[0]: Invalid value" in proc.stderr
+    assert create(ctl, kube_namespace, instance({"imagePullSecrets": ["regcred"]})).returncode == 0

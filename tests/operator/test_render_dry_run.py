@@ -35,6 +35,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
             "tls": {"enabled": True, "secretName": "req1-cert"},
         },
         "postgres": {"replicas": 1, "storage": {"storageClassName": "standard"}},
+        "imagePullSecrets": ["regcred"],
     },
 }
 

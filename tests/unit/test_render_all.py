@@ -90,3 +90,33 @@ def test_from_body_reads_a_resource() -> None:
     inp = RenderInput.from_body(body, existing_secrets={"x-api"})
     assert inp.spec.api.replicas == 3
     assert inp.existing_secrets == frozenset({"x-api"})
+
+
+def _pod_specs(objs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{o['kind']}/{o['metadata']['name']}", o["spec"]["template"]["spec"])
+        for o in objs
+        if o["kind"] in ("Deployment", "StatefulSet", "Job")
+    ]
+
+
+def test_every_pod_gets_the_pull_secrets_and_no_api_token() -> None:
+    objs = render_all(make({"imagePullSecrets": ["regcred", "mirror"]}))
+    pods = _pod_specs(objs)
+    assert len(pods) >= 7
+    for what, pod in pods:
+        assert pod["imagePullSecrets"] == [{"name": "regcred"}, {"name": "mirror"}], what
+        assert pod["automountServiceAccountToken"] is False, what
+        assert pod["enableServiceLinks"] is False, what
+    for what, pod in _pod_specs(render_all(make())):
+        assert "imagePullSecrets" not in pod, what
+
+
+def test_every_container_runs_non_root_without_privilege_escalation() -> None:
+    for what, pod in _pod_specs(render_all(make({"postgres": {"replicas": 1}}))):
+        assert pod["securityContext"]["runAsNonRoot"] is True, what
+        for c in pod["containers"] + pod.get("initContainers", []):
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False, what
+            assert sc["readOnlyRootFilesystem"] is True, what
+            assert sc["capabilities"] == {"drop": ["ALL"]}, what

@@ -88,8 +88,7 @@ def _pod_labels(inp: RenderInput, component: str) -> dict[str, str]:
 
 def _pod_spec(inp: RenderInput, containers: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "automountServiceAccountToken": False,
-        "enableServiceLinks": False,
+        **pod.base(inp),
         "securityContext": pod.pod_security(UID),
         "containers": containers,
         "volumes": [pod.tmp_volume()],

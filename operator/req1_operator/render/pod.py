@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from req1_operator.render.types import RenderInput
 from req1_operator.spec import ResourceList, Resources
+
+
+def base(inp: RenderInput) -> dict[str, Any]:
+    """Pod spec fields every child pod shares: no API token (none talks to Kubernetes), no service-link
+    environment (it could shadow real settings), and the registry credentials from spec.imagePullSecrets."""
+    out: dict[str, Any] = {"automountServiceAccountToken": False, "enableServiceLinks": False}
+    if inp.spec.image_pull_secrets:
+        out["imagePullSecrets"] = [{"name": n} for n in inp.spec.image_pull_secrets]
+    return out
 
 
 def pod_security(uid: int) -> dict[str, Any]:

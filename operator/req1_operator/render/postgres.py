@@ -126,8 +126,7 @@ def _statefulset(inp: RenderInput, role: str) -> dict[str, Any]:
             }
         )
     pod_spec: dict[str, Any] = {
-        "automountServiceAccountToken": False,
-        "enableServiceLinks": False,
+        **pod.base(inp),
         "securityContext": pod.pod_security(UID),
         "terminationGracePeriodSeconds": 60,
         "topologySpreadConstraints": pod.topology_spread(names.selector(inp, names.POSTGRES)),

@@ -48,8 +48,7 @@ def render_statefulset(inp: RenderInput) -> dict[str, Any]:
                 "annotations": {names.ANNOTATION_CONFIG_CHECKSUM: names.checksum(config.redis_data(inp))},
             },
             "spec": {
-                "automountServiceAccountToken": False,
-                "enableServiceLinks": False,
+                **pod.base(inp),
                 "securityContext": pod.pod_security(UID),
                 "containers": [container],
                 "volumes": volumes,

@@ -106,8 +106,7 @@ def _statefulset(
             "template": {
                 "metadata": {"labels": {**names.labels(inp, names.SEAWEEDFS), LABEL_SW_ROLE: role}},
                 "spec": {
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
+                    **pod.base(inp),
                     "securityContext": pod.pod_security(UID),
                     "topologySpreadConstraints": pod.topology_spread(sel),
                     "containers": [container],
@@ -233,8 +232,7 @@ def render_bucket_job(inp: RenderInput, sw: SeaweedFSSpec) -> dict[str, Any]:
                 "metadata": {"labels": labels},
                 "spec": {
                     "restartPolicy": "OnFailure",
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
+                    **pod.base(inp),
                     "securityContext": pod.pod_security(UID),
                     "containers": [
                         {
