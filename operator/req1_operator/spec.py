@@ -753,11 +753,10 @@ class Req1InstanceSpec(Model):
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(
         default="IfNotPresent", description="Pull policy of every container."
     )
-    image_pull_secrets: list[str] = Field(
+    image_pull_secrets: list[Annotated[str, Field(pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)]] = Field(
         default_factory=list,
         description="Secrets (kubernetes.io/dockerconfigjson) for pulling every image from private registries.",
         max_length=16,
-        json_schema_extra={"items": {"type": "string", "pattern": DNS_SUBDOMAIN_PATTERN, "maxLength": 253}},
     )
     api: ApiSpec = _sub(ApiSpec, "The API server.")
     ingress: IngressSpec = _sub(IngressSpec, "External access.")

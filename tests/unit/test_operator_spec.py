@@ -131,3 +131,41 @@ def test_setting_only_the_storage_class_keeps_each_size_default() -> None:
     assert sw is not None
     assert sw.storage.size == "10Gi"
     assert sw.master_storage.size == "1Gi"
+
+
+def test_crd_schema_is_structural() -> None:
+    """Every node typed, no $ref, unions only as int-or-string, no additionalProperties beside properties."""
+    from req1_operator.crd import build_crd
+
+    crd = build_crd()
+    (version,) = crd["spec"]["versions"]
+    seen: list[str] = []
+
+    def walk(node: dict[str, Any], path: str) -> None:
+        seen.append(path)
+        assert "$ref" not in node, path
+        if node.get("x-kubernetes-int-or-string"):
+            assert node["anyOf"] == [{"type": "integer"}, {"type": "string"}], path
+            return
+        assert "anyOf" not in node and "oneOf" not in node, path
+        assert "type" in node or node.get("x-kubernetes-preserve-unknown-fields"), path
+        assert not ("properties" in node and "additionalProperties" in node), path
+        for name, sub in (node.get("properties") or {}).items():
+            walk(sub, f"{path}.{name}")
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], f"{path}.*")
+        if "items" in node:
+            walk(node["items"], f"{path}[]")
+
+    walk(version["schema"]["openAPIV3Schema"], "")
+    assert ".spec.postgres.storage.size" in seen
+    assert ".status.kopf" in seen
+    assert version["subresources"]["scale"]["specReplicasPath"] == ".spec.api.replicas"
+    columns = [c["name"].upper() for c in version["additionalPrinterColumns"]]
+    assert columns == ["PHASE", "READY", "API", "PRIMARY", "URL", "AGE"]
+
+
+def test_pull_secret_names_are_checked() -> None:
+    assert parse_spec({"imagePullSecrets": ["regcred"]}).image_pull_secrets == ["regcred"]
+    with pytest.raises(ValidationError):
+        parse_spec({"imagePullSecrets": ["Not Valid"]})
