@@ -11,6 +11,9 @@ import { renderProject, renderWorkspace, renderWorkspaces } from "./views/browse
 import { renderLogin } from "./views/login";
 import { renderModule } from "./views/module";
 import { renderSearch } from "./views/search";
+import { renderTraceability } from "./views/traceability";
+import { renderAccount, renderUsers } from "./views/users";
+import { renderValidation } from "./views/validation";
 import "./styles.css";
 
 function makeStore(): SessionStore {
@@ -59,7 +62,14 @@ function shell(route: Route): HTMLElement {
     link({ name: "workspaces" }, h("span", { class: "brand" }, "req1")),
     form,
     session
-      ? h("div", { class: "user" }, h("span", { title: session.user.email }, session.user.display_name || session.user.email), h("span", { class: "badge" }, session.user.role), logout)
+      ? h(
+          "div",
+          { class: "user" },
+          link({ name: "account" }, h("span", { title: session.user.email }, session.user.display_name || session.user.email)),
+          h("span", { class: "badge" }, session.user.role),
+          session.user.role === "admin" ? link({ name: "users" }, "Users") : null,
+          logout,
+        )
       : null,
   );
 }
@@ -98,6 +108,18 @@ async function show(route: Route): Promise<void> {
         break;
       case "diff":
         await renderDiff(ctx, main, route.ws, route.p, route.m, route.a, route.b);
+        break;
+      case "traceability":
+        await renderTraceability(ctx, main, route.ws, route.p, route.m, route.target, route.type);
+        break;
+      case "validate":
+        await renderValidation(ctx, main, route.ws, route.p, route.m);
+        break;
+      case "users":
+        await renderUsers(ctx, main);
+        break;
+      case "account":
+        renderAccount(ctx, main);
         break;
       case "search":
         await renderSearch(ctx, main, route.q);

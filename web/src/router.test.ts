@@ -12,6 +12,10 @@ describe("router", () => {
     expect(parseRoute(`/w/${ws}/p/p1/m/m1`, "?object=o1")).toEqual({ name: "module", ws, p: "p1", m: "m1", object: "o1" });
     expect(parseRoute(`/w/${ws}/p/p1/m/m1/baselines`)).toEqual({ name: "baselines", ws, p: "p1", m: "m1" });
     expect(parseRoute(`/w/${ws}/p/p1/m/m1/diff`, "?a=x&b=y")).toEqual({ name: "diff", ws, p: "p1", m: "m1", a: "x", b: "y" });
+    expect(parseRoute(`/w/${ws}/p/p1/m/m1/traceability`, "?target=m2&type=t1")).toEqual({ name: "traceability", ws, p: "p1", m: "m1", target: "m2", type: "t1" });
+    expect(parseRoute(`/w/${ws}/p/p1/m/m1/validate`)).toEqual({ name: "validate", ws, p: "p1", m: "m1" });
+    expect(parseRoute("/admin/users")).toEqual({ name: "users" });
+    expect(parseRoute("/account")).toEqual({ name: "account" });
     expect(parseRoute("/search", "?q=brake+pedal")).toEqual({ name: "search", q: "brake pedal" });
     expect(parseRoute("/w/../etc")).toEqual({ name: "notfound", path: "/w/../etc" });
   });
@@ -26,6 +30,11 @@ describe("router", () => {
       { name: "baselines", ws, p: "p", m: "m" },
       { name: "diff", ws, p: "p", m: "m", a: "a", b: "b" },
       { name: "search", q: "a & b" },
+      { name: "traceability", ws, p: "p", m: "m" },
+      { name: "traceability", ws, p: "p", m: "m", target: "t", type: "x y" },
+      { name: "validate", ws, p: "p", m: "m" },
+      { name: "users" },
+      { name: "account" },
     ];
     for (const r of routes) {
       const url = new URL(hrefOf(r), "http://x");

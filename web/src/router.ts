@@ -9,6 +9,10 @@ export type Route =
   | { name: "module"; ws: string; p: string; m: string; object?: string }
   | { name: "baselines"; ws: string; p: string; m: string }
   | { name: "diff"; ws: string; p: string; m: string; a: string; b: string }
+  | { name: "traceability"; ws: string; p: string; m: string; target?: string; type?: string }
+  | { name: "validate"; ws: string; p: string; m: string }
+  | { name: "users" }
+  | { name: "account" }
   | { name: "search"; q: string }
   | { name: "notfound"; path: string };
 
@@ -27,6 +31,13 @@ const PATTERNS: [RegExp, (m: RegExpMatchArray, q: URLSearchParams) => Route][] =
     new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/diff$`),
     (m, q) => ({ name: "diff", ws: m[1], p: m[2], m: m[3], a: q.get("a") ?? "", b: q.get("b") ?? "" }),
   ],
+  [
+    new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/traceability$`),
+    (m, q) => ({ name: "traceability", ws: m[1], p: m[2], m: m[3], target: q.get("target") ?? undefined, type: q.get("type") ?? undefined }),
+  ],
+  [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/validate$`), (m) => ({ name: "validate", ws: m[1], p: m[2], m: m[3] })],
+  [/^\/admin\/users$/, () => ({ name: "users" })],
+  [/^\/account$/, () => ({ name: "account" })],
   [/^\/search$/, (_m, q) => ({ name: "search", q: q.get("q") ?? "" })],
 ];
 
@@ -60,6 +71,16 @@ export function hrefOf(route: Route): string {
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/baselines`;
     case "diff":
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/diff?a=${e(route.a)}&b=${e(route.b)}`;
+    case "traceability": {
+      const qs = [route.target ? `target=${e(route.target)}` : "", route.type ? `type=${e(route.type)}` : ""].filter(Boolean).join("&");
+      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/traceability${qs ? `?${qs}` : ""}`;
+    }
+    case "validate":
+      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/validate`;
+    case "users":
+      return "/admin/users";
+    case "account":
+      return "/account";
     case "search":
       return `/search?q=${e(route.q)}`;
     case "notfound":

@@ -197,6 +197,59 @@ describe("ApiClient", () => {
     expect((f.calls[0].init.headers as Record<string, string>)["Content-Type"]).toBeUndefined();
   });
 
+  it("keeps the session when a wrong current password answers 401", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "t", refresh_token: "r1", user, expires_at: null });
+    const lost = vi.fn();
+    const f = fakeFetch(json(401, { error: { code: "UNAUTHORIZED", message: "current password is incorrect" } }));
+    const api = new ApiClient({ store, fetch: f.fn, onAuthLost: lost });
+    await expect(api.changePassword("wrong", "new-password-1")).rejects.toMatchObject({ status: 401, message: "current password is incorrect" });
+    expect(f.calls).toHaveLength(1); // no refresh attempt
+    expect(f.calls[0].url).toBe("/api/v1/auth/change-password");
+    expect(JSON.parse(String(f.calls[0].init.body))).toEqual({ old_password: "wrong", new_password: "new-password-1" });
+    expect(lost).not.toHaveBeenCalled();
+    expect(store.get()?.token).toBe("t");
+  });
+
+  it("calls the comment, attachment and traceability routes", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "t", refresh_token: null, user, expires_at: null });
+    const f = fakeFetch(
+      json(201, { id: "c1" }),
+      json(200, { id: "c1", resolved: true }),
+      json(201, { id: "a1" }),
+      json(200, { valid: true }),
+      json(200, { source_objects: [], target_objects: [], cells: [] }),
+      json(200, { total_objects: 0 }),
+      json(200, { root_id: "o1", objects: [] }),
+      json(200, { id: "u2" }),
+    );
+    const api = new ApiClient({ store, fetch: f.fn, baseUrl: "http://h" });
+    await api.createComment("o1", "hi @A");
+    await api.updateComment("o1", "c1", { resolved: true });
+    await api.uploadAttachment("o1", new File(["x"], "a.txt"));
+    await api.verifyAttachment("o1", "a1");
+    await api.traceabilityMatrix("m1", "m2");
+    await api.coverage("m1", "t1");
+    await api.objectImpact("o1", "forward", 3);
+    await api.updateUser("u2", { role: "editor", active: false });
+    expect(f.calls.map((c) => `${c.init.method} ${c.url}`)).toEqual([
+      "POST http://h/api/v1/objects/o1/comments",
+      "PATCH http://h/api/v1/objects/o1/comments/c1",
+      "POST http://h/api/v1/objects/o1/attachments",
+      "GET http://h/api/v1/objects/o1/attachments/a1/verify",
+      "GET http://h/api/v1/traceability-matrix?source_module_id=m1&target_module_id=m2",
+      "GET http://h/api/v1/modules/m1/coverage?link_type_id=t1",
+      "GET http://h/api/v1/object-impact/o1?direction=forward&max_depth=3",
+      "PATCH http://h/api/v1/users/u2",
+    ]);
+    expect(JSON.parse(String(f.calls[0].init.body))).toEqual({ body: "hi @A" });
+    expect(f.calls[2].init.body).toBeInstanceOf(FormData);
+    expect(((f.calls[2].init.body as FormData).get("file") as File).name).toBe("a.txt");
+    expect(JSON.parse(String(f.calls[7].init.body))).toEqual({ role: "editor", active: false });
+    expect(api.absoluteUrl("/api/v1/x?signature=s")).toBe("http://h/api/v1/x?signature=s");
+  });
+
   it("turns network failures into ApiError", async () => {
     const api = new ApiClient({ store: new MemorySessionStore(), fetch: (async () => { throw new TypeError("Failed to fetch"); }) as typeof fetch });
     await expect(api.listWorkspaces()).rejects.toMatchObject({ code: "NETWORK_ERROR" });

@@ -22,6 +22,13 @@ import type {
   SearchHit,
   Workspace,
   ImpactResult,
+  Attachment,
+  AttachmentVerify,
+  Comment,
+  Coverage,
+  TraceabilityMatrix,
+  UserInput,
+  ValidationReport,
 } from "./types";
 
 export class ApiError extends Error {
@@ -49,6 +56,8 @@ export interface RequestOptions {
   contentType?: string;
   /** Skip the token refresh-and-retry on 401 (auth routes themselves). */
   noRetry?: boolean;
+  /** A 401 here is an answer about the request (a wrong current password), not a lost session. */
+  plain401?: boolean;
   /** Do not send the Authorization header. */
   anonymous?: boolean;
 }
@@ -122,6 +131,7 @@ export class ApiClient {
   /** Low-level request against /api/v1; resolves to parsed JSON, or undefined for 204. */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.send(method, path, opts);
+    if (res.status === 401 && opts.plain401) return this.parse<T>(res);
     if (res.status === 401 && !opts.noRetry && !opts.anonymous && this.store.get()?.refresh_token) {
       if (await this.refresh()) {
         const retried = await this.send(method, path, opts);
@@ -212,6 +222,20 @@ export class ApiClient {
 
   listUsers(): Promise<Page<AppUser>> {
     return this.request("GET", "/users", { query: { limit: 1000 } });
+  }
+
+  createUser(input: UserInput & { email: string; display_name: string }): Promise<AppUser> {
+    return this.request("POST", "/users", { json: input });
+  }
+  updateUser(id: string, input: UserInput): Promise<AppUser> {
+    return this.request("PATCH", `/users/${enc(id)}`, { json: input });
+  }
+  /** Change one's own password; the server revokes the user's other sessions. */
+  changePassword(oldPassword: string, newPassword: string): Promise<void> {
+    return this.request("POST", "/auth/change-password", {
+      json: { old_password: oldPassword, new_password: newPassword },
+      plain401: true,
+    });
   }
 
   me(): Promise<AppUser> {
@@ -328,6 +352,55 @@ export class ApiClient {
   }
   deleteLink(linkId: string): Promise<void> {
     return this.request("DELETE", `/links/${enc(linkId)}`);
+  }
+
+  /** Breadth-first impact over links (`forward` = source → target), up to `maxDepth` hops. */
+  objectImpact(id: string, direction: "forward" | "backward" | "both", maxDepth: number): Promise<ImpactResult> {
+    return this.request("GET", `/object-impact/${enc(id)}`, { query: { direction, max_depth: maxDepth } });
+  }
+  traceabilityMatrix(sourceModuleId: string, targetModuleId: string, linkTypeId?: string): Promise<TraceabilityMatrix> {
+    return this.request("GET", "/traceability-matrix", {
+      query: { source_module_id: sourceModuleId, target_module_id: targetModuleId, link_type_id: linkTypeId },
+    });
+  }
+  coverage(moduleId: string, linkTypeId?: string): Promise<Coverage> {
+    return this.request("GET", `/modules/${enc(moduleId)}/coverage`, { query: { link_type_id: linkTypeId } });
+  }
+  validateModule(moduleId: string): Promise<ValidationReport> {
+    return this.request("GET", `/modules/${enc(moduleId)}/validate`);
+  }
+
+  // --- comments and attachments --------------------------------------------------------
+
+  comments(objectId: string): Promise<Page<Comment>> {
+    return this.request("GET", `/objects/${enc(objectId)}/comments`, { query: { limit: 1000 } });
+  }
+  createComment(objectId: string, body: string): Promise<Comment> {
+    return this.request("POST", `/objects/${enc(objectId)}/comments`, { json: { body } });
+  }
+  updateComment(objectId: string, id: string, input: { body?: string; resolved?: boolean }): Promise<Comment> {
+    return this.request("PATCH", `/objects/${enc(objectId)}/comments/${enc(id)}`, { json: input });
+  }
+  deleteComment(objectId: string, id: string): Promise<void> {
+    return this.request("DELETE", `/objects/${enc(objectId)}/comments/${enc(id)}`);
+  }
+  attachments(objectId: string): Promise<Attachment[]> {
+    return this.request("GET", `/objects/${enc(objectId)}/attachments`);
+  }
+  uploadAttachment(objectId: string, file: File | Blob, fileName = "upload"): Promise<Attachment> {
+    const form = new FormData();
+    form.append("file", file, (file as File).name || fileName);
+    return this.request("POST", `/objects/${enc(objectId)}/attachments`, { body: form });
+  }
+  verifyAttachment(objectId: string, id: string): Promise<AttachmentVerify> {
+    return this.request("GET", `/objects/${enc(objectId)}/attachments/${enc(id)}/verify`);
+  }
+  deleteAttachment(objectId: string, id: string): Promise<void> {
+    return this.request("DELETE", `/objects/${enc(objectId)}/attachments/${enc(id)}`);
+  }
+  /** An absolute URL for a server-relative signed link (an attachment's `download_url`). */
+  absoluteUrl(relative: string): string {
+    return this.baseUrl + relative;
   }
 
   /** Objects linked to `id` (depth 1): heading, level and module of link ends in other modules. */

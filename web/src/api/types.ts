@@ -187,7 +187,103 @@ export interface ImpactObject {
   module_id: string;
 }
 
+export interface ImpactEdge {
+  source_id: string;
+  target_id: string;
+  link_type: string;
+  suspect: boolean;
+}
+
 export interface ImpactResult {
   root_id: string;
+  direction?: "forward" | "backward" | "both";
+  max_depth?: number;
   objects: ImpactObject[];
+  edges?: ImpactEdge[];
+}
+
+export interface Comment {
+  id: string;
+  object_id: string;
+  author_id: string | null;
+  body: string;
+  mentioned_user_ids: string[];
+  resolved: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Attachment {
+  id: string;
+  object_id: string;
+  file_name: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  created_at: string;
+  /** Signed relative URL, valid for a limited time (DOWNLOAD_URL_TTL_SECONDS). */
+  download_url: string;
+}
+
+export interface AttachmentVerify {
+  attachment_id: string;
+  file_name: string;
+  expected_sha256: string;
+  actual_sha256: string | null;
+  valid: boolean;
+}
+
+export interface MatrixObject {
+  id: string;
+  heading: string | null;
+  position: number;
+  level: string;
+}
+
+export interface MatrixCell {
+  source_id: string;
+  target_id: string;
+  link_id: string;
+  suspect: boolean;
+}
+
+export interface TraceabilityMatrix {
+  source_objects: MatrixObject[];
+  target_objects: MatrixObject[];
+  cells: MatrixCell[];
+}
+
+export interface Coverage {
+  total_objects: number;
+  with_upstream: number;
+  with_downstream: number;
+  with_any_link: number;
+  upstream_pct: number;
+  downstream_pct: number;
+  any_link_pct: number;
+}
+
+export type Severity = "error" | "warning" | "info";
+
+export interface ValidationIssue {
+  rule: string;
+  severity: Severity;
+  object_id: string | null;
+  link_id: string | null;
+  message: string;
+}
+
+export interface ValidationReport {
+  module_id: string;
+  issues: ValidationIssue[];
+  object_count: number;
+  link_count: number;
+}
+
+export interface UserInput {
+  email?: string;
+  display_name?: string;
+  role?: Role;
+  active?: boolean;
+  password?: string;
 }

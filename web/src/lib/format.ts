@@ -17,3 +17,22 @@ export function shortId(id: string | null | undefined): string {
   if (!id) return "—";
   return id.length > 12 ? `…${id.slice(-8)}` : id;
 }
+
+/** "1.5 KiB": binary units, one decimal above bytes. */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return "—";
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** "42.5 %" from an unrounded 0–100 float. */
+export function formatPct(p: number): string {
+  return `${(Math.round(p * 10) / 10).toFixed(1)} %`;
+}

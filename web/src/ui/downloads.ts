@@ -26,18 +26,24 @@ export function dispositionFileName(header: string | null, fallback: string): st
  * failure shows the API's error message instead of saving an error document as the file.
  */
 export async function download(api: ApiClient, trigger: HTMLElement, path: string, query: Query, fallbackName: string): Promise<void> {
-  await busy(trigger, async () => {
-    const url = await api.linkUrl(path, query);
-    const res = await fetch(url);
-    if (!res.ok) throw await errorFromResponse(res);
-    const blob = await res.blob();
-    const objectUrl = URL.createObjectURL(blob);
-    const a = h("a", { href: objectUrl, download: dispositionFileName(res.headers.get("Content-Disposition"), fallbackName), hidden: true });
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(objectUrl), 10_000);
-  }, "Download");
+  await busy(trigger, async () => saveFrom(await api.linkUrl(path, query), fallbackName), "Download");
+}
+
+/** Save a file from a URL that already carries its authorization (an attachment's signed `download_url`). */
+export async function downloadSigned(trigger: HTMLElement, url: string, fallbackName: string): Promise<void> {
+  await busy(trigger, () => saveFrom(url, fallbackName), "Download");
+}
+
+async function saveFrom(url: string, fallbackName: string): Promise<void> {
+  const res = await fetch(url);
+  if (!res.ok) throw await errorFromResponse(res);
+  const blob = await res.blob();
+  const objectUrl = URL.createObjectURL(blob);
+  const a = h("a", { href: objectUrl, download: dispositionFileName(res.headers.get("Content-Disposition"), fallbackName), hidden: true });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(objectUrl), 10_000);
 }
 
 /** Open a rendered page (HTML/Markdown publish) in a new tab. */

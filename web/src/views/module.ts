@@ -407,6 +407,8 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
         searchForm,
         filter,
         link({ name: "baselines", ws, p, m }, "Baselines"),
+        link({ name: "traceability", ws, p, m }, "Traceability"),
+        link({ name: "validate", ws, p, m }, "Validate"),
         h("span", { class: "group", role: "group", "aria-label": "Export" }, h("span", { class: "muted" }, "Export:"), exportReqif, exportReqifz),
         h("span", { class: "group", role: "group", "aria-label": "Publish" }, h("span", { class: "muted" }, "Publish:"), pubHtml, pubMd, pubCsv),
       ),

@@ -1,5 +1,5 @@
 // Side panel for the selected object: details and review, links (suspect markers,
-// clearing, creating) and the attribute-level history.
+// clearing, creating), impact, comments, attachments and the attribute-level history.
 
 import type { ImpactObject, Link, ReqObject } from "../api/types";
 import { h, replace } from "../lib/dom";
@@ -10,6 +10,9 @@ import { needsReview } from "../lib/tree";
 import { hrefOf } from "../router";
 import { busy, button, field, hasRole, loading, type Ctx } from "../ui/common";
 import { toast } from "../ui/toast";
+import { renderAttachments } from "./attachments";
+import { renderComments } from "./comments";
+import { renderImpact } from "./impact";
 import type { ModuleData } from "./module";
 
 export interface PanelHooks {
@@ -18,7 +21,7 @@ export interface PanelHooks {
   select: (id: string) => void;
 }
 
-type Tab = "details" | "links" | "history";
+type Tab = "details" | "links" | "impact" | "comments" | "attachments" | "history";
 let lastTab: Tab = "details";
 
 export async function renderObjectPanel(ctx: Ctx, panel: HTMLElement, data: ModuleData, obj: ReqObject, hooks: PanelHooks): Promise<void> {
@@ -26,6 +29,9 @@ export async function renderObjectPanel(ctx: Ctx, panel: HTMLElement, data: Modu
   const tabs: Record<Tab, HTMLButtonElement> = {
     details: h("button", { type: "button", role: "tab" }, "Details"),
     links: h("button", { type: "button", role: "tab" }, "Links"),
+    impact: h("button", { type: "button", role: "tab" }, "Impact"),
+    comments: h("button", { type: "button", role: "tab" }, "Comments"),
+    attachments: h("button", { type: "button", role: "tab" }, "Attachments"),
     history: h("button", { type: "button", role: "tab" }, "History"),
   };
   const show = (tab: Tab): void => {
@@ -33,6 +39,9 @@ export async function renderObjectPanel(ctx: Ctx, panel: HTMLElement, data: Modu
     for (const [name, btn] of Object.entries(tabs)) btn.setAttribute("aria-selected", String(name === tab));
     if (tab === "details") replace(body, details(ctx, data, obj, hooks));
     else if (tab === "links") void links(ctx, body, data, obj, hooks);
+    else if (tab === "impact") renderImpact(ctx, body, data, obj, hooks.select);
+    else if (tab === "comments") void renderComments(ctx, body, obj, data.users);
+    else if (tab === "attachments") void renderAttachments(ctx, body, obj);
     else void historyTab(ctx, body, data, obj);
   };
   for (const [name, btn] of Object.entries(tabs)) btn.addEventListener("click", () => show(name as Tab));

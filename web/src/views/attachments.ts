@@ -1,0 +1,96 @@
+// Attachments tab of the object panel: files with size and SHA-256, upload (editors),
+// download through the signed download_url, an integrity check, and delete (editors).
+
+import type { Attachment, ReqObject } from "../api/types";
+import { h, replace } from "../lib/dom";
+import { formatBytes, formatTime } from "../lib/format";
+import { busy, button, field, hasRole, loading, type Ctx } from "../ui/common";
+import { downloadSigned } from "../ui/downloads";
+import { toast } from "../ui/toast";
+
+/** The first 12 hex digits: enough to compare by eye, the full hash is in the title. */
+export function shortSha(sha: string): string {
+  return sha.length > 12 ? `${sha.slice(0, 12)}…` : sha;
+}
+
+export async function renderAttachments(ctx: Ctx, body: HTMLElement, obj: ReqObject): Promise<void> {
+  replace(body, loading());
+  let items: Attachment[];
+  try {
+    items = await ctx.api.attachments(obj.id);
+  } catch (err) {
+    replace(body, h("p", { class: "form-error" }, (err as Error).message));
+    return;
+  }
+  const reload = () => renderAttachments(ctx, body, obj);
+  const canEdit = hasRole(ctx, "editor");
+
+  const row = (a: Attachment): HTMLElement => {
+    const status = h("span", { class: "verify-status", role: "status" });
+    return h(
+      "tr",
+      { dataset: { attachment: a.id } },
+      h("th", { scope: "row" }, a.file_name, h("small", { class: "muted" }, ` ${a.content_type}`)),
+      h("td", { class: "num" }, formatBytes(a.size_bytes)),
+      h("td", null, h("code", { title: a.sha256 }, shortSha(a.sha256))),
+      h("td", null, formatTime(a.created_at)),
+      h(
+        "td",
+        { class: "attachment-actions" },
+        button("Download", (ev) => void downloadSigned(ev.currentTarget as HTMLElement, ctx.api.absoluteUrl(a.download_url), a.file_name), { class: "small" }),
+        button("Verify", async (ev) => {
+          const res = await busy(ev.currentTarget as HTMLElement, () => ctx.api.verifyAttachment(obj.id, a.id), "Verify");
+          if (!res) return;
+          status.className = `verify-status badge ${res.valid ? "valid" : "invalid"}`;
+          status.textContent = res.valid ? "✓ valid" : res.actual_sha256 ? "✗ invalid: content changed" : "✗ invalid: content missing";
+          status.title = res.actual_sha256 ? `stored content: ${res.actual_sha256}` : "no content in storage";
+        }, { class: "small" }),
+        canEdit
+          ? button("Delete", async (ev) => {
+              if (!window.confirm(`Delete attachment ${a.file_name}?`)) return;
+              const ok = await busy(ev.currentTarget as HTMLElement, async () => {
+                await ctx.api.deleteAttachment(obj.id, a.id);
+                return true;
+              }, "Delete attachment");
+              if (ok) await reload();
+            }, { class: "small danger" })
+          : null,
+        status,
+      ),
+    );
+  };
+
+  let form: HTMLElement | null = null;
+  if (canEdit) {
+    const file = h("input", { type: "file", name: "file", required: true });
+    const submit = h("button", { type: "submit", class: "primary small" }, "Upload");
+    const progress = h("progress", { hidden: true, "aria-label": "Uploading" });
+    form = h("form", { class: "inline-form upload-form" }, h("h3", null, "Upload a file"), field("File", file), submit, progress);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const chosen = file.files?.[0];
+      if (!chosen) return void toast("Choose a file to upload", "error");
+      progress.hidden = false;
+      const done = await busy(submit, () => ctx.api.uploadAttachment(obj.id, chosen), "Upload");
+      progress.hidden = true;
+      if (done) {
+        toast(`Uploaded ${done.file_name} (${formatBytes(done.size_bytes)})`, "success");
+        await reload();
+      }
+    });
+  }
+
+  replace(
+    body,
+    h("h3", null, `Attachments (${items.length})`),
+    items.length
+      ? h(
+          "table",
+          { class: "attachments" },
+          h("thead", null, h("tr", null, ["File", "Size", "SHA-256", "Added", ""].map((t) => h("th", { scope: "col" }, t)))),
+          h("tbody", null, items.map(row)),
+        )
+      : h("p", { class: "muted" }, "No attachments."),
+    form,
+  );
+}
