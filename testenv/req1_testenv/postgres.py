@@ -239,7 +239,7 @@ class PostgresServer:
             [
                 pg_bin("pg_basebackup"),
                 "-h", "127.0.0.1", "-p", str(self.port), "-U", REPLICATION_USER,
-                "-D", str(replica.data_dir), "-R", "-X", "stream", "--no-sync",
+                "-D", str(replica.data_dir), "-R", "-X", "stream", "--no-sync", "--checkpoint=fast",
             ],
             replica.user,
             env={"PGPASSWORD": self.replication_password},

@@ -10,13 +10,11 @@ demo workspace, and ``req1-server serve`` runs natively (port 8080 when free) se
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import secrets
 import subprocess
 import sys
-import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -57,25 +55,6 @@ def new_state() -> dict[str, Any]:
     }
 
 
-def clone_replica(primary: PostgresServer, workdir: Path) -> PostgresServer:
-    """start_replica, with immediate CHECKPOINTs issued meanwhile: pg_basebackup otherwise waits for a
-    spread checkpoint (a minute or more on an idle server)."""
-    cloned = threading.Event()
-
-    def hurry() -> None:
-        while not cloned.wait(0.5):
-            with contextlib.suppress(Exception):
-                primary.psql("CHECKPOINT")
-
-    helper = threading.Thread(target=hurry, daemon=True)
-    helper.start()
-    try:
-        return primary.start_replica(workdir)
-    finally:
-        cloned.set()
-        helper.join()
-
-
 def start_services(root: Path) -> dict[str, Any]:
     """Start (or find running) every data service and return the state with their addresses."""
     root.mkdir(parents=True, exist_ok=True)
@@ -95,7 +74,7 @@ def start_services(root: Path) -> dict[str, Any]:
         if (replica.data_dir / "PG_VERSION").exists():
             replica.start()
         else:
-            replica = clone_replica(primary, root / "postgres-replica")
+            replica = primary.start_replica(root / "postgres-replica")
             state["pg_replica_port"] = replica.port
     if "req1" not in primary.psql("SELECT datname FROM pg_database").split():
         primary.create_database("req1")

@@ -6,8 +6,6 @@ Each outage test starts its own Redis or replica so the session's shared service
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -110,23 +108,8 @@ async def test_redis_down_at_start(server_env: dict[str, str], client_for: Any, 
 
 @pytest.fixture
 def replica_of_test_db(pg_server: PostgresServer, pg_dsn: str, services_root: Path) -> Iterator[tuple[Any, str]]:
-    # pg_basebackup waits for a *spread* checkpoint (a minute or more); an immediate CHECKPOINT issued
-    # meanwhile finishes it at once, so keep issuing them until the clone is done.
-    cloned = threading.Event()
-
-    def hurry() -> None:
-        while not cloned.wait(0.5):
-            with contextlib.suppress(Exception):
-                pg_server.psql("CHECKPOINT")
-
-    helper = threading.Thread(target=hurry, daemon=True)
-    helper.start()
-    try:
-        replica = pg_server.start_replica(services_root / f"replica-{uuid.uuid4().hex[:8]}",
-                                          name="postgres-replica-test")
-    finally:
-        cloned.set()
-        helper.join()
+    replica = pg_server.start_replica(services_root / f"replica-{uuid.uuid4().hex[:8]}",
+                                      name="postgres-replica-test")
     yield replica, replica.dsn_for(pg_dsn.rsplit("/", 1)[1])
     replica.stop()
     remove_tree(replica.workdir)
