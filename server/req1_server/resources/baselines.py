@@ -69,8 +69,11 @@ SELECT j.object_id, j.version_a, j.version_b,
        ha.heading AS heading_a, ha.body AS body_a, ha.attribute_values AS attributes_a,
        hb.heading AS heading_b, hb.body AS body_b, hb.attribute_values AS attributes_b
 FROM j
-LEFT JOIN object_history ha ON ha.object_id = j.object_id AND ha.version = j.version_a
-LEFT JOIN object_history hb ON hb.object_id = j.object_id AND hb.version = j.version_b
+-- LATERAL: one index probe per changed entry, whatever the statistics say about baseline_entry
+LEFT JOIN LATERAL (SELECT heading, body, attribute_values FROM object_history h
+                   WHERE h.object_id = j.object_id AND h.version = j.version_a LIMIT 1) ha ON true
+LEFT JOIN LATERAL (SELECT heading, body, attribute_values FROM object_history h
+                   WHERE h.object_id = j.object_id AND h.version = j.version_b LIMIT 1) hb ON true
 WHERE j.version_a IS NULL OR j.version_b IS NULL
    OR (ha.heading, ha.body, ha.attribute_values) IS DISTINCT FROM (hb.heading, hb.body, hb.attribute_values)
 ORDER BY j.object_id
