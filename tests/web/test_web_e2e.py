@@ -3,8 +3,10 @@ Redis and SeaweedFS fixtures), driven by playwright-core in Debian's headless Ch
 
 Covers login (and a failed one), workspace → project → module navigation, the document view,
 reload of a client route (SPA fallback), history, a suspect link marked and cleared, a structural
-move, inline create, a 409 edit conflict, search highlights and the baselines page; fails on any
-console error or CSP violation.
+move, inline create, a 409 edit conflict, search highlights, the baselines page, a comment with a
+mention, an attachment uploaded, verified and downloaded, impact, coverage and a traceability matrix
+with a suspect cell, the validation report, a refused password change and the users screen; fails
+on any console error or CSP violation.
 """
 
 from __future__ import annotations
@@ -140,6 +142,13 @@ def seed(base: str) -> dict[str, str]:
     # Changing the target after linking makes the link suspect.
     api.call("PATCH", f"/modules/{m}/objects/{req['id']}", {"attributes": {"priority": "low"}, "expected_version": 1})
     api.call("POST", f"/modules/{m}/baselines", {"name": "v1.0"})
+    # For the mention, traceability matrix and users screens: a reviewer and a test module.
+    api.call("POST", "/users", {"email": "rita@example.com", "display_name": "Rita Reviewer", "role": "reviewer"})
+    tests = api.call("POST", "/modules", {"name": "Verification Tests", "project_id": project["id"], "prefix": "TST"})
+    check = api.call("POST", f"/modules/{tests['id']}/objects",
+                     {"heading": "Check pedal travel", "body": "<p>Press the pedal.</p>"})
+    api.call("POST", "/links", {"source_object_id": check["id"], "target_object_id": req["id"],
+                                "link_type_id": types["verifies"]})
     return {"workspace": ws["name"], "project": project["name"], "module": module["name"]}
 
 

@@ -180,6 +180,81 @@ try {
   await page.getByRole("heading", { name: /^Baselines of / }).waitFor();
   await shot("07-baselines");
 
+  step("comment with a mention, resolved");
+  await page.locator("nav.crumbs").getByRole("link", { name: opt.module }).click();
+  await page.locator("article.document .obj-title", { hasText: "Pedal travel sensing" }).click();
+  await page.getByRole("tab", { name: "Comments" }).click();
+  await page.getByLabel("New comment").fill("Please check the travel range, @Rita Reviewer");
+  await page.getByRole("button", { name: "Add comment" }).click();
+  await page.locator("li.comment .mention", { hasText: "@Rita Reviewer" }).waitFor();
+  await page.locator("li.comment").getByRole("button", { name: "Resolve" }).click();
+  await page.locator("li.comment.resolved").waitFor();
+  await shot("08-comments");
+
+  step("attachment uploaded, verified and downloaded through its signed URL");
+  await page.getByRole("tab", { name: "Attachments" }).click();
+  await page.locator("form.upload-form input[type=file]").setInputFiles({
+    name: "evidence.txt",
+    mimeType: "text/plain",
+    buffer: Buffer.from("pedal travel measured: 42 mm\n"),
+  });
+  await page.getByRole("button", { name: "Upload" }).click();
+  const row = page.locator("ul.attachments li", { hasText: "evidence.txt" });
+  await row.waitFor();
+  await row.getByRole("button", { name: "Verify" }).click();
+  await row.locator(".verify-status", { hasText: "✓ valid" }).waitFor();
+  const [file] = await Promise.all([page.waitForEvent("download"), row.getByRole("button", { name: "Download" }).click()]);
+  expect(file.suggestedFilename() === "evidence.txt", `downloaded as ${file.suggestedFilename()}`);
+  await shot("09-attachments");
+
+  step("impact of the selected object");
+  await page.getByRole("tab", { name: "Impact" }).click();
+  await page.locator(".impact-result", { hasText: "affected" }).waitFor();
+  await page.locator("ul.impact", { hasText: "Check pedal travel" }).waitFor();
+
+  step("coverage and traceability matrix with a suspect cell");
+  // A change to the requirement makes its links suspect (as another editor would).
+  await page.evaluate(async () => {
+    const s = JSON.parse(window.sessionStorage.getItem("req1.session"));
+    const m = window.location.pathname.split("/m/")[1];
+    const id = new URLSearchParams(window.location.search).get("object");
+    const auth = { Authorization: `Bearer ${s.token}` };
+    const r = await fetch(`/api/v1/modules/${m}/objects/${id}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json", ...auth },
+      body: JSON.stringify({ body: "<p>The system shall measure pedal travel to 0.1 mm.</p>" }),
+    });
+    if (!r.ok) throw new Error(`PATCH failed: ${r.status}`);
+  });
+  await page.getByRole("link", { name: "Traceability" }).click();
+  await page.getByRole("heading", { name: /^Traceability of / }).waitFor();
+  await page.locator(".coverage .coverage-value").first().waitFor();
+  await page.getByLabel("Matrix against").selectOption({ label: "Verification Tests" });
+  await page.locator("table.matrix td.suspect").first().waitFor();
+  await shot("10-matrix");
+
+  step("validation report links issues to objects");
+  await page.locator("nav.crumbs").getByRole("link", { name: opt.module }).click();
+  await page.getByRole("link", { name: "Validate" }).click();
+  await page.getByRole("heading", { name: /^Validation of / }).waitFor();
+  await page.locator("li.issue a").first().waitFor();
+  await shot("11-validation");
+
+  step("a wrong current password is refused without ending the session");
+  await page.locator("header.topbar .user a").first().click();
+  await page.getByRole("heading", { name: "Your account" }).waitFor();
+  await page.getByLabel("Current password").fill("not-my-password");
+  await page.getByLabel("New password", { exact: true }).fill("a-new-password-1");
+  await page.getByLabel("New password again").fill("a-new-password-1");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await page.locator(".toast-error", { hasText: "current password is incorrect" }).waitFor();
+  problems.length = 0; // the 401 response is logged by the browser as a failed resource
+
+  step("users screen for admins");
+  await page.locator("header.topbar").getByRole("link", { name: "Users" }).click();
+  await page.locator("table.users tr", { hasText: "rita@example.com" }).waitFor();
+  await shot("12-users");
+
   if (problems.length) throw new Error(`browser problems:\n${problems.join("\n")}`);
   console.log("e2e: ok");
 } catch (err) {

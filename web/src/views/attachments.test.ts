@@ -29,9 +29,9 @@ afterEach(() => vi.unstubAllGlobals());
 describe("attachments tab", () => {
   it("lists name, size and short hash; viewers can download and verify only", async () => {
     const { body } = await render("viewer");
-    const row = body.querySelector("tr[data-attachment='a1']")!;
-    expect(row.querySelector("th")?.textContent).toContain("spec.pdf");
-    expect(row.querySelector("td.num")?.textContent).toBe("2.0 KiB");
+    const row = body.querySelector("li[data-attachment='a1']")!;
+    expect(row.querySelector(".attachment-name")?.textContent).toBe("spec.pdf application/pdf");
+    expect(row.querySelector(".size")?.textContent).toBe("2.0 KiB");
     expect(row.querySelector("code")?.textContent).toBe(shortSha(sha));
     expect(row.querySelector("code")?.getAttribute("title")).toBe(sha);
     expect(Array.from(row.querySelectorAll("button")).map((b) => b.textContent)).toEqual(["Download", "Verify"]);

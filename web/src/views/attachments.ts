@@ -25,17 +25,23 @@ export async function renderAttachments(ctx: Ctx, body: HTMLElement, obj: ReqObj
   const reload = () => renderAttachments(ctx, body, obj);
   const canEdit = hasRole(ctx, "editor");
 
-  const row = (a: Attachment): HTMLElement => {
+  // A list rather than a table: the side panel is narrow.
+  const item = (a: Attachment): HTMLElement => {
     const status = h("span", { class: "verify-status", role: "status" });
     return h(
-      "tr",
-      { dataset: { attachment: a.id } },
-      h("th", { scope: "row" }, a.file_name, h("small", { class: "muted" }, ` ${a.content_type}`)),
-      h("td", { class: "num" }, formatBytes(a.size_bytes)),
-      h("td", null, h("code", { title: a.sha256 }, shortSha(a.sha256))),
-      h("td", null, formatTime(a.created_at)),
+      "li",
+      { class: "attachment", dataset: { attachment: a.id } },
+      h("div", { class: "attachment-name" }, h("strong", null, a.file_name), h("small", { class: "muted" }, ` ${a.content_type}`)),
       h(
-        "td",
+        "div",
+        { class: "attachment-meta muted" },
+        h("span", { class: "size" }, formatBytes(a.size_bytes)),
+        " · SHA-256 ",
+        h("code", { title: a.sha256 }, shortSha(a.sha256)),
+        ` · ${formatTime(a.created_at)}`,
+      ),
+      h(
+        "div",
         { class: "attachment-actions" },
         button("Download", (ev) => void downloadSigned(ev.currentTarget as HTMLElement, ctx.api.absoluteUrl(a.download_url), a.file_name), { class: "small" }),
         button("Verify", async (ev) => {
@@ -83,14 +89,7 @@ export async function renderAttachments(ctx: Ctx, body: HTMLElement, obj: ReqObj
   replace(
     body,
     h("h3", null, `Attachments (${items.length})`),
-    items.length
-      ? h(
-          "table",
-          { class: "attachments" },
-          h("thead", null, h("tr", null, ["File", "Size", "SHA-256", "Added", ""].map((t) => h("th", { scope: "col" }, t)))),
-          h("tbody", null, items.map(row)),
-        )
-      : h("p", { class: "muted" }, "No attachments."),
+    items.length ? h("ul", { class: "attachments" }, items.map(item)) : h("p", { class: "muted" }, "No attachments."),
     form,
   );
 }

@@ -44,7 +44,8 @@ export async function renderComments(ctx: Ctx, body: HTMLElement, obj: ReqObject
           { class: "comment-head" },
           h("strong", null, who(c.author_id)),
           " ",
-          h("span", { class: "muted" }, formatTime(c.created_at), c.updated_at !== c.created_at ? " (edited)" : ""),
+          // No "(edited)" marker: updated_at also moves when a comment is resolved.
+          h("span", { class: "muted" }, formatTime(c.created_at)),
           c.resolved ? h("span", { class: "badge resolved" }, "resolved") : null,
         ),
         text(c),

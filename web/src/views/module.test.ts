@@ -114,4 +114,13 @@ describe("module document view", () => {
     expect(root.querySelector("#obj-a1")).toBe(untouched);
     expect(root.querySelector<HTMLElement>("aside.panel")!.hidden).toBe(false);
   });
+
+  it("links to traceability and validation and offers the comment and attachment tabs", async () => {
+    const { root } = await render("viewer", "b");
+    const hrefs = Array.from(root.querySelectorAll(".module-tools a")).map((a) => a.getAttribute("href"));
+    expect(hrefs).toContain("/w/w/p/p/m/m/traceability");
+    expect(hrefs).toContain("/w/w/p/p/m/m/validate");
+    const tabs = Array.from(root.querySelectorAll("aside.panel [role=tab]")).map((t) => t.textContent);
+    expect(tabs).toEqual(["Details", "Links", "Impact", "Comments", "Attachments", "History"]);
+  });
 });
