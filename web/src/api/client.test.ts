@@ -248,6 +248,64 @@ describe("ApiClient", () => {
     expect(((f.calls[2].init.body as FormData).get("file") as File).name).toBe("a.txt");
     expect(JSON.parse(String(f.calls[7].init.body))).toEqual({ role: "editor", active: false });
     expect(api.absoluteUrl("/api/v1/x?signature=s")).toBe("http://h/api/v1/x?signature=s");
+    expect(store.get()?.user.role).toBe("editor"); // u2 is someone else: the session user is untouched
+  });
+
+  it("updates the session user when the signed-in user renames themself", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "t", refresh_token: null, user, expires_at: null });
+    const f = fakeFetch(json(200, { ...user, display_name: "Alice" }));
+    const api = new ApiClient({ store, fetch: f.fn });
+    await api.updateUser("u1", { display_name: "Alice" });
+    expect(store.get()?.user.display_name).toBe("Alice");
+    expect(store.get()?.token).toBe("t");
+  });
+
+  it("uploads with progress over XMLHttpRequest, refreshing once on 401 and reading the error envelope", async () => {
+    const sent: { url: string; headers: Record<string, string>; body: unknown }[] = [];
+    const answers = [
+      { status: 401, body: JSON.stringify({ error: { code: "UNAUTHORIZED", message: "expired" } }) },
+      { status: 413, body: JSON.stringify({ error: { code: "PAYLOAD_TOO_LARGE", message: "upload exceeds 10 bytes" } }), rid: "rid-7" },
+    ];
+    class FakeXhr {
+      status = 0;
+      statusText = "";
+      responseText = "";
+      private listeners: Record<string, () => void> = {};
+      private url = "";
+      private headers: Record<string, string> = {};
+      private rid: string | null = null;
+      upload = { addEventListener: (_n: string, fn: (ev: { lengthComputable: boolean; loaded: number; total: number }) => void) => (this.progress = fn) };
+      private progress: ((ev: { lengthComputable: boolean; loaded: number; total: number }) => void) | null = null;
+      open(_m: string, url: string) { this.url = url; }
+      setRequestHeader(k: string, v: string) { this.headers[k] = v; }
+      addEventListener(name: string, fn: () => void) { this.listeners[name] = fn; }
+      getResponseHeader(name: string) { return name === "X-Request-Id" ? this.rid : name === "Content-Type" ? "application/json" : null; }
+      send(body: unknown) {
+        sent.push({ url: this.url, headers: this.headers, body });
+        const a = answers.shift()!;
+        this.progress?.({ lengthComputable: true, loaded: 10, total: 10 });
+        Object.assign(this, { status: a.status, responseText: a.body, rid: a.rid ?? null });
+        setTimeout(() => this.listeners.load(), 0);
+      }
+    }
+    vi.stubGlobal("XMLHttpRequest", FakeXhr);
+    try {
+      const store = new MemorySessionStore();
+      store.set({ token: "old", refresh_token: "r1", user, expires_at: null });
+      const f = fakeFetch(json(200, loginBody("new", "r2")));
+      const api = new ApiClient({ store, fetch: f.fn });
+      const progress = vi.fn();
+      const err = await api.uploadAttachment("o1", new File(["0123456789"], "big.bin"), progress).catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 413, code: "PAYLOAD_TOO_LARGE", message: "upload exceeds 10 bytes", requestId: "rid-7" });
+      expect(progress).toHaveBeenCalledWith(10, 10);
+      expect(sent.map((s) => s.headers.Authorization)).toEqual(["Bearer old", "Bearer new"]);
+      expect(sent[0].url).toBe("/api/v1/objects/o1/attachments");
+      expect(sent[0].body).toBeInstanceOf(FormData);
+      expect(f.calls[0].url).toBe("/api/v1/auth/refresh");
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it("turns network failures into ApiError", async () => {

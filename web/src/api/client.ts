@@ -130,18 +130,54 @@ export class ApiClient {
 
   /** Low-level request against /api/v1; resolves to parsed JSON, or undefined for 204. */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.send(method, path, opts);
-    if (res.status === 401 && opts.plain401) return this.parse<T>(res);
-    if (res.status === 401 && !opts.noRetry && !opts.anonymous && this.store.get()?.refresh_token) {
-      if (await this.refresh()) {
-        const retried = await this.send(method, path, opts);
-        return this.parse<T>(retried);
-      }
+    return this.parse<T>(await this.authorized(() => this.send(method, path, opts), opts));
+  }
+
+  /** Send, and on a 401 refresh the token once and send again; drop the session when that is impossible. */
+  private async authorized(send: () => Promise<Response>, opts: RequestOptions): Promise<Response> {
+    const res = await send();
+    if (res.status !== 401 || opts.plain401 || opts.anonymous) return res;
+    if (!opts.noRetry && this.store.get()?.refresh_token) {
+      if (await this.refresh()) return send();
       this.lose();
-    } else if (res.status === 401 && !opts.anonymous && this.store.get()) {
+    } else if (this.store.get()) {
       this.lose();
     }
-    return this.parse<T>(res);
+    return res;
+  }
+
+  /**
+   * POST a multipart form reporting upload progress. fetch cannot report it, so this uses
+   * XMLHttpRequest (same headers, refresh and error envelope); without XHR it falls back to fetch.
+   */
+  async upload<T>(path: string, form: FormData, onProgress?: (loaded: number, total: number) => void): Promise<T> {
+    if (!onProgress || typeof XMLHttpRequest === "undefined") return this.request<T>("POST", path, { body: form });
+    return this.parse<T>(await this.authorized(() => this.sendXhr(path, form, onProgress), {}));
+  }
+
+  private sendXhr(path: string, form: FormData, onProgress: (loaded: number, total: number) => void): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", this.baseUrl + API_PREFIX + path);
+      xhr.setRequestHeader("Accept", "application/json");
+      const token = this.store.get()?.token;
+      if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+      xhr.upload.addEventListener("progress", (ev) => {
+        if (ev.lengthComputable) onProgress(ev.loaded, ev.total);
+      });
+      xhr.addEventListener("load", () => {
+        const headers = new Headers();
+        for (const name of ["Content-Type", "X-Request-Id", "Retry-After"]) {
+          const value = xhr.getResponseHeader(name);
+          if (value) headers.set(name, value);
+        }
+        const empty = xhr.status === 204 || xhr.status === 205 || xhr.status === 304;
+        resolve(new Response(empty ? null : xhr.responseText, { status: xhr.status, statusText: xhr.statusText, headers }));
+      });
+      xhr.addEventListener("error", () => reject(new ApiError(0, "NETWORK_ERROR", "cannot reach the server: the upload failed")));
+      xhr.addEventListener("abort", () => reject(new ApiError(0, "ABORTED", "the upload was aborted")));
+      xhr.send(form);
+    });
   }
 
   private async send(method: string, path: string, opts: RequestOptions): Promise<Response> {
@@ -227,8 +263,12 @@ export class ApiClient {
   createUser(input: UserInput & { email: string; display_name: string }): Promise<AppUser> {
     return this.request("POST", "/users", { json: input });
   }
-  updateUser(id: string, input: UserInput): Promise<AppUser> {
-    return this.request("PATCH", `/users/${enc(id)}`, { json: input });
+  async updateUser(id: string, input: UserInput): Promise<AppUser> {
+    const user = await this.request<AppUser>("PATCH", `/users/${enc(id)}`, { json: input });
+    // Keep the shell's name and role in step when the signed-in user changed.
+    const session = this.store.get();
+    if (session && session.user.id === user.id) this.store.set({ ...session, user: { ...session.user, ...user } });
+    return user;
   }
   /** Change one's own password; the server revokes the user's other sessions. */
   changePassword(oldPassword: string, newPassword: string): Promise<void> {
@@ -387,10 +427,10 @@ export class ApiClient {
   attachments(objectId: string): Promise<Attachment[]> {
     return this.request("GET", `/objects/${enc(objectId)}/attachments`);
   }
-  uploadAttachment(objectId: string, file: File | Blob, fileName = "upload"): Promise<Attachment> {
+  uploadAttachment(objectId: string, file: File | Blob, onProgress?: (loaded: number, total: number) => void): Promise<Attachment> {
     const form = new FormData();
-    form.append("file", file, (file as File).name || fileName);
-    return this.request("POST", `/objects/${enc(objectId)}/attachments`, { body: form });
+    form.append("file", file, (file as File).name || "upload");
+    return this.upload(`/objects/${enc(objectId)}/attachments`, form, onProgress);
   }
   verifyAttachment(objectId: string, id: string): Promise<AttachmentVerify> {
     return this.request("GET", `/objects/${enc(objectId)}/attachments/${enc(id)}/verify`);

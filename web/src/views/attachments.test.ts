@@ -13,7 +13,11 @@ const att: Attachment = {
 async function render(role: Role, verify = { valid: true, actual_sha256: sha }) {
   const { ctx, api } = fakeCtx(role, {
     attachments: vi.fn(async () => [att]),
-    uploadAttachment: vi.fn(async (_o: string, f: File) => ({ ...att, id: "a2", file_name: f.name, size_bytes: f.size })),
+    uploadAttachment: vi.fn(async (_o: string, f: File, onProgress: (l: number, t: number) => void) => {
+      onProgress(3, 5);
+      expect(document.querySelector<HTMLProgressElement>("form.upload-form progress")!.value).toBe(60);
+      return { ...att, id: "a2", file_name: f.name, size_bytes: f.size };
+    }),
     verifyAttachment: vi.fn(async () => ({ attachment_id: "a1", file_name: "spec.pdf", expected_sha256: sha, ...verify })),
     deleteAttachment: vi.fn(async () => undefined),
     absoluteUrl: vi.fn((u: string) => `http://h${u}`),
@@ -71,7 +75,8 @@ describe("attachments tab", () => {
     // The browser would check `required` against a real file; the double bypasses it.
     body.querySelector<HTMLFormElement>("form.upload-form")!.dispatchEvent(new Event("submit", { cancelable: true }));
     await settle();
-    expect(api.uploadAttachment).toHaveBeenCalledWith("o1", file);
+    expect(api.uploadAttachment).toHaveBeenCalledWith("o1", file, expect.any(Function));
+    expect(body.querySelector<HTMLProgressElement>("form.upload-form progress")!.hidden).toBe(true);
     expect(document.querySelector(".toast-success")?.textContent).toContain("Uploaded notes.txt");
     vi.stubGlobal("confirm", vi.fn(() => true));
     buttonNamed(body, "Delete")!.click();

@@ -70,14 +70,18 @@ export async function renderAttachments(ctx: Ctx, body: HTMLElement, obj: ReqObj
   if (canEdit) {
     const file = h("input", { type: "file", name: "file", required: true });
     const submit = h("button", { type: "submit", class: "primary small" }, "Upload");
-    const progress = h("progress", { hidden: true, "aria-label": "Uploading" });
+    const progress = h("progress", { hidden: true, max: 100, "aria-label": "Upload progress" });
     form = h("form", { class: "inline-form upload-form" }, h("h3", null, "Upload a file"), field("File", file), submit, progress);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const chosen = file.files?.[0];
       if (!chosen) return void toast("Choose a file to upload", "error");
       progress.hidden = false;
-      const done = await busy(submit, () => ctx.api.uploadAttachment(obj.id, chosen), "Upload");
+      progress.removeAttribute("value"); // indeterminate until the first progress event
+      const onProgress = (loaded: number, total: number) => {
+        progress.value = total ? Math.round((100 * loaded) / total) : 0;
+      };
+      const done = await busy(submit, () => ctx.api.uploadAttachment(obj.id, chosen, onProgress), "Upload");
       progress.hidden = true;
       if (done) {
         toast(`Uploaded ${done.file_name} (${formatBytes(done.size_bytes)})`, "success");

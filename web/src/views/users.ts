@@ -111,7 +111,10 @@ export function renderAccount(ctx: Ctx, root: HTMLElement): void {
   nameForm.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     if (!name.value.trim()) return void toast("The display name cannot be empty", "error");
-    if (await busy(saveName, () => ctx.api.updateUser(user.id, { display_name: name.value.trim() }), "Profile")) toast("Name saved", "success");
+    if (await busy(saveName, () => ctx.api.updateUser(user.id, { display_name: name.value.trim() }), "Profile")) {
+      toast("Name saved", "success");
+      ctx.refresh(); // the top bar shows the new name
+    }
   });
 
   const current = passwordInput("old_password", "Current password", "current-password");
