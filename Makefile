@@ -10,16 +10,20 @@ STAMPS := .cache/stamps
 APT_PACKAGES := postgresql-15 postgresql-client-15 redis-server curl ca-certificates git
 PYTEST_ARGS ?=
 
-# Fragments add their own targets and append to SETUP_TARGETS / TEST_TARGETS.
+# Fragments add their own targets and append to SETUP_TARGETS (everything `make test` needs) and to
+# RUN_TARGETS (the smaller set `make up` needs: no Go-built test cluster, no browser).
 SETUP_TARGETS := apt-deps venv
+RUN_TARGETS := apt-deps venv
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: help setup apt-deps venv test lint typecheck pytest up down clean
+.PHONY: help setup run-setup apt-deps venv test lint typecheck pytest up down clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 setup: $(SETUP_TARGETS) ## install everything the project needs (apt, .venv, Go-built test binaries, web UI)
+
+run-setup: $(RUN_TARGETS) ## install only what `make up` needs
 
 apt-deps: ## Debian packages (PostgreSQL 15, Redis 7, ...)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -49,7 +53,7 @@ typecheck: ## mypy
 pytest: ## the pytest suite (PYTEST_ARGS to narrow it)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-up: setup ## run the stack natively under .run/ and print its URL and login
+up: $(RUN_TARGETS) ## run the stack natively under .run/ and print its URL and login
 	$(VENV_PY) -m req1_testenv.stack up --dir .run/stack
 
 down: ## stop what `make up` started

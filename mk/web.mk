@@ -6,6 +6,7 @@ WEB_SOURCES := $(shell find $(WEB_DIR)/src -type f 2>/dev/null) $(addprefix $(WE
 WEB_NODE_MIN := 20.19
 
 SETUP_TARGETS += web-build
+RUN_TARGETS += web-build
 
 .PHONY: web-build web-test web-dev web-node-check
 
