@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -113,13 +114,59 @@ async def import_reqif(request: web.Request) -> web.Response:
     except ReqifError as exc:
         raise bad_request(str(exc)) from None
 
+    # validation, sanitizing and fingerprints are CPU work: done off the event loop, before the transaction
+    plan = await asyncio.to_thread(plan_import, document)
+
     async def run(conn: asyncpg.Connection) -> dict[str, Any]:
-        return await store(conn, project_id, document, user.id)
+        return await store(conn, project_id, document, plan, user.id)
 
     return json_response(await db.transaction(run), status=201)
 
 
-async def store(conn: asyncpg.Connection, project_id: uuid.UUID, doc: ReqifDocument,
+@dataclass
+class PlannedModule:
+    id: uuid.UUID
+    name: str
+    objects: list[ops.NewObject]
+
+
+@dataclass
+class ImportPlan:
+    modules: list[PlannedModule]
+    links: list[tuple[uuid.UUID, uuid.UUID, str]]  # (source id, target id, relation type name)
+
+
+def plan_import(doc: ReqifDocument) -> ImportPlan:
+    """Objects per module in document order (parents first), IDs assigned, links resolved to those IDs."""
+    definitions = {name: AttrDef(name, spec.data_type, tuple(spec.enum_values or ()) or None, spec.multi_select)
+                   for name, spec in doc.attributes.items()}
+    placed: dict[str, uuid.UUID] = {}
+    referenced = referenced_objects(doc)
+    modules: list[PlannedModule] = []
+    for index, spec in enumerate(doc.specifications):
+        objects: list[ops.NewObject] = []
+        stack: list[tuple[HierNode, uuid.UUID | None]] = [(node, None) for node in reversed(spec.roots)]
+        while stack:
+            node, parent = stack.pop()
+            if node.object_ref in placed:
+                continue  # an object shown twice is created once, where it first appears
+            obj = new_object(doc, node.object_ref, parent, definitions)
+            placed[node.object_ref] = obj.id
+            objects.append(obj)
+            stack.extend((child, obj.id) for child in reversed(node.children))
+        if index == 0:  # unreferenced objects go to the first module's root (Δ)
+            for ref in doc.objects:
+                if ref not in referenced:
+                    obj = new_object(doc, ref, None, definitions)
+                    placed[ref] = obj.id
+                    objects.append(obj)
+        modules.append(PlannedModule(new_id(), spec.name[:500] or "ReqIF import", objects))
+    links = [(placed[r.source], placed[r.target], r.type_name) for r in doc.relations
+             if r.source in placed and r.target in placed and r.source != r.target]
+    return ImportPlan(modules, links)
+
+
+async def store(conn: asyncpg.Connection, project_id: uuid.UUID, doc: ReqifDocument, plan: ImportPlan,
                 user_id: uuid.UUID) -> dict[str, Any]:
     if await conn.fetchval(PROJECT + " FOR SHARE", project_id) is None:
         raise not_found("project", project_id)
@@ -131,47 +178,21 @@ async def store(conn: asyncpg.Connection, project_id: uuid.UUID, doc: ReqifDocum
             existing[name] = new_id()
             await conn.execute(INSERT_LINK_TYPE, existing[name], name)
             types_created += 1
-    definitions = {name: AttrDef(name, spec.data_type, tuple(spec.enum_values or ()) or None, spec.multi_select)
-                   for name, spec in doc.attributes.items()}
-    placed: dict[str, uuid.UUID] = {}
-    referenced = referenced_objects(doc)
-    module_ids: list[uuid.UUID] = []
-    objects_created = 0
     definitions_created = 0
-    for index, spec in enumerate(doc.specifications):
-        module_id = new_id()
-        module_ids.append(module_id)
-        await conn.execute(INSERT_MODULE, module_id, project_id, spec.name[:500] or "ReqIF import")
-        definitions_created += await insert_definitions(conn, module_id, doc.attributes)
-        objects: list[ops.NewObject] = []
-        stack: list[tuple[HierNode, uuid.UUID | None]] = [(node, None) for node in reversed(spec.roots)]
-        while stack:
-            node, parent = stack.pop()
-            if node.object_ref in placed:
-                continue  # an object shown twice is created once, where it first appears
-            obj = new_object(doc, node.object_ref, parent, definitions)
-            placed[node.object_ref] = obj.id
-            objects.append(obj)
-            stack.extend((child, obj.id) for child in reversed(node.children))
-        if index == 0:
-            for ref in doc.objects:
-                if ref not in referenced:
-                    obj = new_object(doc, ref, None, definitions)
-                    placed[ref] = obj.id
-                    objects.append(obj)
-        await ops.create_objects(conn, module_id, objects, user_id)
-        objects_created += len(objects)
-    links = [(placed[r.source], placed[r.target], existing[r.type_name]) for r in doc.relations
-             if r.source in placed and r.target in placed and r.source != r.target]
+    for module in plan.modules:
+        await conn.execute(INSERT_MODULE, module.id, project_id, module.name)
+        definitions_created += await insert_definitions(conn, module.id, doc.attributes)
+        await ops.create_objects(conn, module.id, module.objects, user_id)
     links_created = 0
-    if links:
-        status = await conn.execute(INSERT_LINKS, [new_id() for _ in links], [s for s, _, _ in links],
-                                    [t for _, t, _ in links], [ty for _, _, ty in links])
+    if plan.links:
+        status = await conn.execute(INSERT_LINKS, [new_id() for _ in plan.links], [s for s, _, _ in plan.links],
+                                    [t for _, t, _ in plan.links], [existing[ty] for _, _, ty in plan.links])
         links_created = int(status.split()[-1])
     return {
-        "module_id": module_ids[-1], "module_ids": module_ids, "objects_created": objects_created,
-        "links_created": links_created, "attribute_definitions_created": definitions_created,
-        "object_types_created": 0, "link_types_created": types_created,
+        "module_id": plan.modules[-1].id, "module_ids": [m.id for m in plan.modules],
+        "objects_created": sum(len(m.objects) for m in plan.modules), "links_created": links_created,
+        "attribute_definitions_created": definitions_created, "object_types_created": 0,
+        "link_types_created": types_created,
     }
 
 
