@@ -40,3 +40,19 @@ async def test_seed_demo_once(api: Api, pg_dsn: str) -> None:
     diff = await api.get(f"/baseline-diff?a={baselines[0]['id']}&b={current['id']}")
     assert [m["heading_b"] for m in diff["modified"]] == ["Braking response"]
     assert (await api.get("/search?q=braking"))["total"] >= 2
+
+
+async def test_migrate_seeds_demo_once(pg_dsn: str) -> None:
+    from req1_server.config import Settings
+    from req1_server.migrate import migrate
+
+    settings = Settings.from_env({"DATABASE_URL": pg_dsn, "SEED_DEMO_DATA": "true", "ADMIN_PASSWORD": "x" * 12})
+    first = await migrate(pg_dsn, settings)
+    second = await migrate(pg_dsn, settings)
+    assert first.demo_seeded is True and second.demo_seeded is False
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM object") == 12
+        assert await conn.fetchval("SELECT count(*) FROM object_history") == 13
+    finally:
+        await conn.close()
