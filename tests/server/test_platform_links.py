@@ -28,6 +28,7 @@ async def test_query_tokens_and_signed_urls(client: Any, admin_token: str, make_
                      {**query, "expires": "1"}):
         resp = await client.get("/api/v1/_test/download?" + urlencode(tampered))
         assert resp.status == 401, tampered
+        assert (await resp.json())["error"]["message"] == "invalid or expired download link"
     # a signature for another path is worthless here
     other = links.sign("test-secret-that-is-long-enough-for-hs256-use", "/api/v1/other", 30, None)
     resp = await client.get("/api/v1/_test/download?" + other.split("?", 1)[1])

@@ -83,7 +83,7 @@ class AuthGate:
                     request.query.get("uid", ""), request.query.get("signature", ""),
                 )
                 if user is None:
-                    raise unauthorized("invalid or expired download signature")
+                    raise unauthorized("invalid or expired download link")
                 return user, None
             if "token" in request.query:
                 claims = self.verify_token(request.query["token"])
