@@ -122,7 +122,8 @@ try {
   await shot("04b-links");
   await page.getByRole("button", { name: "Clear suspect" }).first().click();
   await page.locator(".toast-success", { hasText: "Link confirmed" }).waitFor();
-  await page.locator("article.document .badge.suspect").waitFor({ state: "detached" });
+  // Both ends of the link carry the badge; wait until none is left (a locator waitFor is strict: one element).
+  await page.waitForFunction(() => document.querySelectorAll("article.document .badge.suspect").length === 0);
 
   step("structural moves renumber the document");
   const movable = page.locator("article.document section.obj.selected");
