@@ -106,3 +106,20 @@ def test_remove_lifts_children_in_place() -> None:
 def test_level_parsing_is_numeric() -> None:
     assert parse_level("1.10") > parse_level("1.9")
     assert level_text((2, 3, 1)) == "2.3.1"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=0, max_size=40), st.lists(st.integers(-1, 80), max_size=80))
+def test_append_keeps_placements_equal_to_recomputing(start: list[int], parents: list[int]) -> None:
+    """`append` (bulk imports) must give exactly what `placements()` recomputes after each append."""
+    outline: Outline[int] = Outline()
+    for node, parent in enumerate(start):
+        outline.insert(node, parent if parent < node and parent % 3 else None, parent % 2 or None)
+    placements = outline.placements()
+    for offset, parent in enumerate(parents):
+        node = 1000 + offset
+        target = parent if parent in outline else None
+        place = outline.append(node, target, placements)
+        assert placements == outline.placements()
+        assert place == placements[node]
+    check_consistent(outline)

@@ -32,6 +32,16 @@ for (const k of ["base", "email", "password", "workspace", "project", "module"])
 }
 
 const problems = [];
+/** Retry a short interaction a few times: for views that redraw asynchronously after navigation. */
+async function settle(action, attempts = 4) {
+  for (let i = 1; ; i++) {
+    try {
+      return await action();
+    } catch (err) {
+      if (i >= attempts) throw err;
+    }
+  }
+}
 const step = (name) => console.log(`step: ${name}`);
 function expect(cond, message) {
   if (!cond) throw new Error(message);
@@ -183,8 +193,12 @@ try {
 
   step("comment with a mention, resolved");
   await page.locator("nav.crumbs").getByRole("link", { name: opt.module }).click();
-  await page.locator("article.document .obj-title", { hasText: "Pedal travel sensing" }).click();
-  await page.getByRole("tab", { name: "Comments" }).click();
+  // The module view may still be redrawing after navigation: select and open the tab until the form shows.
+  await settle(async () => {
+    await page.locator("article.document .obj-title", { hasText: "Pedal travel sensing" }).click();
+    await page.getByRole("tab", { name: "Comments" }).click();
+    await page.getByLabel("New comment").waitFor({ timeout: 4000 });
+  });
   await page.getByLabel("New comment").fill("Please check the travel range, @Rita Reviewer");
   await page.getByRole("button", { name: "Add comment" }).click();
   await page.locator("li.comment .mention", { hasText: "@Rita Reviewer" }).waitFor();

@@ -95,6 +95,17 @@ class Outline(Generic[K]):
         self.parent[node_id] = parent_id
         self.children.setdefault(node_id, [])
 
+    def append(self, node_id: K, parent_id: K | None, placements: dict[K, Placement[K]]) -> Placement[K]:
+        """Add a node as the last child of `parent_id`, recording its placement in `placements` (this
+        outline's `placements()`, kept current). Appending moves no other node, so bulk writers (imports)
+        get every placement in one pass instead of recomputing the whole outline per batch."""
+        self.insert(node_id, parent_id)
+        position = len(self.children[parent_id]) - 1
+        prefix = placements[parent_id].level_path if parent_id is not None else ()
+        place = Placement(parent_id, position, (*prefix, position + 1))
+        placements[node_id] = place
+        return place
+
     def remove(self, node_id: K) -> list[K]:
         """Delete a node; its children take its place under its parent, in order. Returns them."""
         siblings = self.siblings(node_id)

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from req1_server.domain.attributes import AttrDef
-from req1_server.domain.outline import Outline, level_text
+from req1_server.domain.outline import Outline, Placement, level_text
 from req1_server.errors import not_found
 
 OBJECT_COLUMNS = (
@@ -86,13 +86,18 @@ async def load_skeleton(conn: asyncpg.Connection, module_id: uuid.UUID) -> Skele
     return Skeleton(outline, stored)
 
 
-async def write_skeleton(conn: asyncpg.Connection, skeleton: Skeleton) -> list[uuid.UUID]:
-    """Persist parents, positions and levels that differ from what is stored; returns the changed ids."""
+async def write_skeleton(
+    conn: asyncpg.Connection, skeleton: Skeleton, placements: dict[uuid.UUID, Placement[uuid.UUID]] | None = None
+) -> list[uuid.UUID]:
+    """Persist parents, positions and levels that differ from what is stored; returns the changed ids.
+    `placements` is the outline's current `placements()` when the caller already has it."""
     ids: list[uuid.UUID] = []
     parents: list[uuid.UUID | None] = []
     positions: list[int] = []
     levels: list[str] = []
-    for node, place in skeleton.outline.placements().items():
+    if placements is None:
+        placements = skeleton.outline.placements()
+    for node, place in placements.items():
         if skeleton.stored.get(node) != (place.parent_id, place.position, place.level_path):
             ids.append(node)
             parents.append(place.parent_id)
@@ -131,8 +136,13 @@ async def flag_suspects(conn: asyncpg.Connection, changed: Sequence[tuple[uuid.U
 
 async def attribute_definitions(conn: asyncpg.Connection, module_id: uuid.UUID) -> dict[str, AttrDef]:
     """Definitions visible in a module by name; a module definition shadows a global one."""
+    return definitions_from(await conn.fetch(ATTR_DEFS, module_id))
+
+
+def definitions_from(rows: Iterable[asyncpg.Record | dict[str, Any]]) -> dict[str, AttrDef]:
+    """`ATTR_DEFS` rows (or the same fields aggregated as JSON, in the same order) by name."""
     out: dict[str, AttrDef] = {}
-    for row in await conn.fetch(ATTR_DEFS, module_id):
+    for row in rows:
         if row["name"] in out:
             continue
         enum_values = tuple(row["enum_values"]) if row["enum_values"] is not None else None
@@ -168,7 +178,9 @@ class NewObject:
     is_placeholder: bool = False
 
 
+# the `create` history snapshot comes from the inserted rows themselves (no second read of `object`)
 INSERT_MANY = """
+WITH inserted AS (
 INSERT INTO object (id, module_id, parent_id, heading, body, body_text, attributes, classification,
                     content_fingerprint, references_, lifecycle_state, source_object_id, source_module_id,
                     is_placeholder, position, level, level_path)
@@ -179,13 +191,24 @@ FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text
             $10::text[], $11::text[], $12::uuid[], $13::uuid[], $14::bool[], $15::int[], $16::text[])
      AS u(id, parent_id, heading, body, body_text, attributes, classification, fingerprint, refs, lifecycle_state,
           source_object_id, source_module_id, is_placeholder, position, level)
+RETURNING id, module_id, current_version, attributes, heading, body, content_fingerprint, parent_id, position,
+          level, classification, deleted_at)
+INSERT INTO object_history (object_id, module_id, version, attribute_values, heading, body, changed_by, change_type,
+                            content_fingerprint, parent_id, position, level, classification, deleted_at, changed_at)
+SELECT id, module_id, current_version, attributes, heading, body, $17, 'create', content_fingerprint, parent_id,
+       position, level, classification, deleted_at, now()
+FROM inserted
 """
 
 
 async def insert_objects(
-    conn: asyncpg.Connection, module_id: uuid.UUID, objects: Sequence[NewObject], placements: dict[Any, Any]
+    conn: asyncpg.Connection,
+    module_id: uuid.UUID,
+    objects: Sequence[NewObject],
+    placements: dict[Any, Any],
+    user_id: uuid.UUID | None,
 ) -> None:
-    """Bulk insert (version 1) at their final place, so no row is written twice."""
+    """Bulk insert (version 1) at their final place, so no row is written twice, with `create` history."""
     if not objects:
         return
     await conn.execute(
@@ -206,6 +229,7 @@ async def insert_objects(
         [o.is_placeholder for o in objects],
         [placements[o.id].position for o in objects],
         [placements[o.id].level for o in objects],
+        user_id,
     )
 
 
@@ -224,9 +248,27 @@ async def create_objects(
     for index, obj in enumerate(objects):
         skeleton.outline.insert(obj.id, obj.parent_id, position if index == 0 else None)
     placements = skeleton.outline.placements()
-    await insert_objects(conn, module_id, objects, placements)
+    # new objects are inserted at their final place (and snapshotted there), so write_skeleton only
+    # renumbers siblings an insertion at `position` shifted
+    await insert_objects(conn, module_id, objects, placements, user_id)
     for obj in objects:
         place = placements[obj.id]
         skeleton.stored[obj.id] = (place.parent_id, place.position, place.level_path)
-    await write_skeleton(conn, skeleton)
-    await write_history(conn, [o.id for o in objects], user_id, "create")
+    await write_skeleton(conn, skeleton, placements)
+
+
+class NewModuleFiller:
+    """Fills a module created in the same transaction, batch by batch (parents before children, each object
+    appended under its parent): what `create_objects` does for an empty module, with placements kept
+    incrementally so a batch costs its own size, and a batch can be inserted while the next is prepared."""
+
+    def __init__(self, module_id: uuid.UUID, user_id: uuid.UUID | None) -> None:
+        self.module_id = module_id
+        self.user_id = user_id
+        self.outline: Outline[uuid.UUID] = Outline()
+        self.placements: dict[uuid.UUID, Placement[uuid.UUID]] = {}
+
+    async def add(self, conn: asyncpg.Connection, objects: Sequence[NewObject]) -> None:
+        for obj in objects:
+            self.outline.append(obj.id, obj.parent_id, self.placements)
+        await insert_objects(conn, self.module_id, objects, self.placements, self.user_id)

@@ -54,16 +54,46 @@ GET_LIVE_LOCKED = (
 LIVE_OBJECT = "SELECT id, module_id FROM object WHERE id = $1 AND deleted_at IS NULL"
 SOURCE_OBJECT = "SELECT id, module_id, heading, body, attributes, is_placeholder FROM object WHERE id = $1"
 RETURN = f"SELECT {ops.OBJECT_COLUMNS} FROM object WHERE id = $1"
-UPDATE_CONTENT = f"""
+SET_CONTENT = """
 UPDATE object SET heading = $2, body = $3, body_text = $4, attributes = $5, classification = $6,
        content_fingerprint = $7,
        reviewed_fingerprint = CASE $8 WHEN 'set' THEN $7 WHEN 'clear' THEN NULL ELSE reviewed_fingerprint END,
        reviewed_at = CASE $8 WHEN 'set' THEN now() WHEN 'clear' THEN NULL ELSE reviewed_at END,
        reviewed_by = CASE $8 WHEN 'set' THEN $9 WHEN 'clear' THEN NULL ELSE reviewed_by END,
        references_ = $10, lifecycle_state = $11, current_version = current_version + 1, updated_at = now()
-WHERE id = $1 RETURNING {ops.OBJECT_COLUMNS}
 """
+UPDATE_CONTENT = f"{SET_CONTENT}WHERE id = $1 RETURNING {ops.OBJECT_COLUMNS}"
 REQUIRED_ATTRIBUTES = "SELECT required_attributes FROM module WHERE id = $1"
+# a content-only PATCH in two statements: the row with what validation needs ($3: attribute definitions
+# wanted), then update + suspect flagging + history snapshot in one statement that applies only if the
+# version is still the one read ($13), so it needs no transaction block and no row lock held in between
+EDIT_READ = f"""
+SELECT {ops.prefixed("o")}, m.required_attributes AS module_required_attributes,
+       CASE WHEN $3 THEN (
+         SELECT json_agg(json_build_object('name', d.name, 'data_type', d.data_type, 'enum_values', d.enum_values,
+                                           'multi_select', d.multi_select, 'default_value', d.default_value)
+                         ORDER BY (d.module_id IS NULL) DESC)
+         FROM attribute_definition d WHERE d.module_id = $2 OR d.module_id IS NULL) END AS module_definitions
+FROM object o JOIN module m ON m.id = o.module_id
+WHERE o.id = $1 AND o.module_id = $2 AND o.deleted_at IS NULL
+"""
+EDIT_READ_LOCKED = EDIT_READ + "FOR UPDATE OF o"
+EDIT_WRITE = f"""
+WITH updated AS ({SET_CONTENT.strip()}
+  WHERE id = $1 AND current_version = $13 AND deleted_at IS NULL RETURNING {ops.OBJECT_COLUMNS}),
+suspect AS (
+  UPDATE link l SET suspect = true, updated_at = now()
+  WHERE $12 AND NOT l.suspect AND EXISTS (SELECT 1 FROM updated)
+    AND ((l.source_object_id = $1 AND l.source_fingerprint IS DISTINCT FROM $7)
+      OR (l.target_object_id = $1 AND l.target_fingerprint IS DISTINCT FROM $7))),
+history AS (
+  INSERT INTO object_history (object_id, module_id, version, attribute_values, heading, body, changed_by, change_type,
+                              content_fingerprint, parent_id, position, level, classification, deleted_at, changed_at)
+  SELECT id, module_id, current_version, attributes, heading, body, $9, 'update', content_fingerprint, parent_id,
+         position, level, classification, deleted_at, now()
+  FROM updated)
+SELECT * FROM updated
+"""
 SOFT_DELETE = """
 UPDATE object SET deleted_at = now(), current_version = current_version + 1, updated_at = now() WHERE id = $1
 """
@@ -94,6 +124,7 @@ UPDATE object SET is_placeholder = false, source_object_id = NULL, source_module
 PATCH_FIELDS = {"parent_id", "position", "heading", "body", "attributes", "reviewed", "classification", "references",
                 "references_", "object_type_id", "lifecycle_state"}
 REVIEWER_FIELDS = {"reviewed", "expected_version"}
+OPTIMISTIC_ATTEMPTS = 2  # content-only PATCH: version-guarded tries before falling back to row locking
 
 
 def escape_like(value: str) -> str:
@@ -283,7 +314,11 @@ async def get_object(request: web.Request) -> web.Response:
 
 async def locked_object(conn: asyncpg.Connection, module_id: uuid.UUID, object_id: uuid.UUID,
                         expected_version: int | None) -> asyncpg.Record:
-    row = await conn.fetchrow(GET_LIVE_LOCKED, object_id, module_id)
+    return check_version(await conn.fetchrow(GET_LIVE_LOCKED, object_id, module_id), object_id, expected_version)
+
+
+def check_version(row: asyncpg.Record | None, object_id: uuid.UUID, expected_version: int | None) -> asyncpg.Record:
+    """404 for a missing (or deleted) object, 409 when the client edited an older version."""
     if row is None:
         raise not_found("object", object_id)
     if expected_version is not None and expected_version != row["current_version"]:
@@ -318,10 +353,16 @@ async def update_object(request: web.Request) -> web.Response:
         raise bad_request("attributes must be a JSON object")
     must_be_null(body, "object_type_id", "object type")
 
-    async def run(conn: asyncpg.Connection) -> asyncpg.Record:
+    async def run(conn: asyncpg.Connection, lock: bool = True) -> asyncpg.Record | None:
+        """The edit; content-only with `lock=False` it runs outside a transaction block and returns None
+        when a concurrent writer changed the object between the read and the write."""
         if structural:
             await ops.lock_module(conn, module_id)
-        row = await locked_object(conn, module_id, object_id, expected_version)
+            row = await locked_object(conn, module_id, object_id, expected_version)
+        else:
+            read = EDIT_READ_LOCKED if lock else EDIT_READ
+            row = check_version(await conn.fetchrow(read, object_id, module_id, raw_attributes is not None),
+                                object_id, expected_version)
         heading = heading_in if has(body, "heading") else row["heading"]
         text = sanitize_html(text_in) if has(body, "body") else row["body"]
         lifecycle = lifecycle_in if has(body, "lifecycle_state") else row["lifecycle_state"]
@@ -329,9 +370,13 @@ async def update_object(request: web.Request) -> web.Response:
         attributes = row["attributes"]
         try:
             if raw_attributes is not None:
-                attributes = validate_attributes(raw_attributes, await ops.attribute_definitions(conn, module_id))
+                definitions = (await ops.attribute_definitions(conn, module_id) if structural
+                               else ops.definitions_from(row["module_definitions"] or []))
+                attributes = validate_attributes(raw_attributes, definitions)
             if raw_attributes is not None or classification_in is not None:
-                check_required(attributes, await conn.fetchval(REQUIRED_ATTRIBUTES, module_id))
+                required = (await conn.fetchval(REQUIRED_ATTRIBUTES, module_id) if structural
+                            else row["module_required_attributes"])
+                check_required(attributes, required)
         except AttributeError_ as exc:
             raise bad_request(str(exc)) from None
         fingerprint = content_fingerprint(heading, text, attributes)
@@ -341,11 +386,16 @@ async def update_object(request: web.Request) -> web.Response:
             review = "clear"
         elif reviewed is True:
             review = "set"
-        updated = await conn.fetchrow(
+        if not structural:  # one statement: update, suspect flagging, history row
+            return await conn.fetchrow(
+                EDIT_WRITE, object_id, heading, text, html_to_text(text), attributes, classification, fingerprint,
+                review, user.id, references_of(body, row["references_"]), lifecycle, changed, row["current_version"],
+            )
+        await conn.execute(
             UPDATE_CONTENT, object_id, heading, text, html_to_text(text), attributes, classification, fingerprint,
             review, user.id, references_of(body, row["references_"]), lifecycle,
         )
-        if structural:
+        if structural:  # always, past the early return above
             skeleton = await ops.load_skeleton(conn, module_id)
             target_parent = new_parent if has(body, "parent_id") else row["parent_id"]
             known = target_parent is None or target_parent in skeleton.outline
@@ -360,9 +410,21 @@ async def update_object(request: web.Request) -> web.Response:
         if changed:
             await ops.flag_suspects(conn, [(object_id, fingerprint)])
         await ops.write_history(conn, [object_id], user.id, "update")
-        return await conn.fetchrow(RETURN, object_id) if structural else updated
+        return await conn.fetchrow(RETURN, object_id)
 
-    row = await database(request).transaction(run)
+    db = database(request)
+    row: asyncpg.Record | None = None
+    if not structural:  # optimistic first: two round trips, no BEGIN/COMMIT
+        for _ in range(OPTIMISTIC_ATTEMPTS):
+            try:
+                async with db.acquire() as conn:
+                    row = await run(conn, lock=False)
+            except (asyncpg.SerializationError, asyncpg.DeadlockDetectedError):
+                row = None
+            if row is not None:
+                break
+    if row is None:  # structural, or contended: the locking transaction serializes with the other writers
+        row = await db.transaction(run)
     return json_response(ops.object_json(row))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,59 +115,96 @@ async def import_reqif(request: web.Request) -> web.Response:
     except ReqifError as exc:
         raise bad_request(str(exc)) from None
 
-    # validation, sanitizing and fingerprints are CPU work: done off the event loop, before the transaction
-    plan = await asyncio.to_thread(plan_import, document)
-
     async def run(conn: asyncpg.Connection) -> dict[str, Any]:
-        return await store(conn, project_id, document, plan, user.id)
+        return await store(conn, project_id, document, ImportPlanner(document), user.id)
 
     return json_response(await db.transaction(run), status=201)
+
+
+BATCH = 1000  # objects validated/sanitized/fingerprinted per worker-thread step
 
 
 @dataclass
 class PlannedModule:
     id: uuid.UUID
     name: str
-    objects: list[ops.NewObject]
 
 
-@dataclass
-class ImportPlan:
-    modules: list[PlannedModule]
-    links: list[tuple[uuid.UUID, uuid.UUID, str]]  # (source id, target id, relation type name)
+class ImportPlanner:
+    """Objects per module in document order (parents first), IDs assigned, links resolved to those IDs.
+
+    Validation, sanitizing and fingerprints are CPU work done in a worker thread, in batches, so that
+    PostgreSQL inserts one batch while the next is prepared (the two overlap on separate cores). A bad
+    object raises a 400 from `batches()` and the import's transaction rolls back: nothing is stored.
+    """
+
+    def __init__(self, doc: ReqifDocument) -> None:
+        self.doc = doc
+        self.definitions = {name: AttrDef(name, spec.data_type, tuple(spec.enum_values or ()) or None,
+                                          spec.multi_select) for name, spec in doc.attributes.items()}
+        self.placed: dict[str, uuid.UUID] = {}
+        self.modules = [PlannedModule(new_id(), spec.name[:500] or "ReqIF import") for spec in doc.specifications]
+        self.objects_planned = 0
+
+    def batches(self) -> Iterator[tuple[int, list[ops.NewObject]]]:
+        """(module index, up to BATCH objects); a module's batches come in order, parents first."""
+        doc = self.doc
+        referenced = referenced_objects(doc)
+        for index, spec in enumerate(doc.specifications):
+            objects: list[ops.NewObject] = []
+            stack: list[tuple[HierNode, uuid.UUID | None]] = [(node, None) for node in reversed(spec.roots)]
+            while stack:
+                node, parent = stack.pop()
+                if node.object_ref in self.placed:
+                    continue  # an object shown twice is created once, where it first appears
+                obj = new_object(doc, node.object_ref, parent, self.definitions)
+                self.placed[node.object_ref] = obj.id
+                objects.append(obj)
+                stack.extend((child, obj.id) for child in reversed(node.children))
+                if len(objects) == BATCH:
+                    yield index, objects
+                    objects = []
+            if index == 0:  # unreferenced objects go to the first module's root (Δ)
+                for ref in doc.objects:
+                    if ref not in referenced:
+                        obj = new_object(doc, ref, None, self.definitions)
+                        self.placed[ref] = obj.id
+                        objects.append(obj)
+            if objects:
+                yield index, objects
+
+    def links(self) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+        """(source id, target id, relation type name), once every batch has been planned."""
+        placed = self.placed
+        return [(placed[r.source], placed[r.target], r.type_name) for r in self.doc.relations
+                if r.source in placed and r.target in placed and r.source != r.target]
 
 
-def plan_import(doc: ReqifDocument) -> ImportPlan:
-    """Objects per module in document order (parents first), IDs assigned, links resolved to those IDs."""
-    definitions = {name: AttrDef(name, spec.data_type, tuple(spec.enum_values or ()) or None, spec.multi_select)
-                   for name, spec in doc.attributes.items()}
-    placed: dict[str, uuid.UUID] = {}
-    referenced = referenced_objects(doc)
-    modules: list[PlannedModule] = []
-    for index, spec in enumerate(doc.specifications):
-        objects: list[ops.NewObject] = []
-        stack: list[tuple[HierNode, uuid.UUID | None]] = [(node, None) for node in reversed(spec.roots)]
-        while stack:
-            node, parent = stack.pop()
-            if node.object_ref in placed:
-                continue  # an object shown twice is created once, where it first appears
-            obj = new_object(doc, node.object_ref, parent, definitions)
-            placed[node.object_ref] = obj.id
-            objects.append(obj)
-            stack.extend((child, obj.id) for child in reversed(node.children))
-        if index == 0:  # unreferenced objects go to the first module's root (Δ)
-            for ref in doc.objects:
-                if ref not in referenced:
-                    obj = new_object(doc, ref, None, definitions)
-                    placed[ref] = obj.id
-                    objects.append(obj)
-        modules.append(PlannedModule(new_id(), spec.name[:500] or "ReqIF import", objects))
-    links = [(placed[r.source], placed[r.target], r.type_name) for r in doc.relations
-             if r.source in placed and r.target in placed and r.source != r.target]
-    return ImportPlan(modules, links)
+async def store_objects(conn: asyncpg.Connection, planner: ImportPlanner, user_id: uuid.UUID) -> int:
+    """Plan batch n+1 in a worker thread while batch n is inserted; returns the number of objects."""
+    fillers = [ops.NewModuleFiller(module.id, user_id) for module in planner.modules]
+    batches = planner.batches()
+
+    def step() -> tuple[int, list[ops.NewObject]] | None:
+        return next(batches, None)
+
+    created = 0
+    pending = asyncio.ensure_future(asyncio.to_thread(step))
+    try:
+        while (batch := await pending) is not None:
+            pending = asyncio.ensure_future(asyncio.to_thread(step))
+            index, objects = batch
+            await fillers[index].add(conn, objects)
+            created += len(objects)
+    finally:
+        if not pending.done():  # an insert failed: let the thread finish, its outcome no longer matters
+            await asyncio.wait([pending])
+        if not pending.cancelled():
+            pending.exception()  # retrieved: an abandoned planning error is not logged as unhandled
+    return created
 
 
-async def store(conn: asyncpg.Connection, project_id: uuid.UUID, doc: ReqifDocument, plan: ImportPlan,
+async def store(conn: asyncpg.Connection, project_id: uuid.UUID, doc: ReqifDocument, planner: ImportPlanner,
                 user_id: uuid.UUID) -> dict[str, Any]:
     if await conn.fetchval(PROJECT + " FOR SHARE", project_id) is None:
         raise not_found("project", project_id)
@@ -179,18 +217,19 @@ async def store(conn: asyncpg.Connection, project_id: uuid.UUID, doc: ReqifDocum
             await conn.execute(INSERT_LINK_TYPE, existing[name], name)
             types_created += 1
     definitions_created = 0
-    for module in plan.modules:
+    for module in planner.modules:
         await conn.execute(INSERT_MODULE, module.id, project_id, module.name)
         definitions_created += await insert_definitions(conn, module.id, doc.attributes)
-        await ops.create_objects(conn, module.id, module.objects, user_id)
+    objects_created = await store_objects(conn, planner, user_id)
+    links = planner.links()
     links_created = 0
-    if plan.links:
-        status = await conn.execute(INSERT_LINKS, [new_id() for _ in plan.links], [s for s, _, _ in plan.links],
-                                    [t for _, t, _ in plan.links], [existing[ty] for _, _, ty in plan.links])
+    if links:
+        status = await conn.execute(INSERT_LINKS, [new_id() for _ in links], [s for s, _, _ in links],
+                                    [t for _, t, _ in links], [existing[ty] for _, _, ty in links])
         links_created = int(status.split()[-1])
     return {
-        "module_id": plan.modules[-1].id, "module_ids": [m.id for m in plan.modules],
-        "objects_created": sum(len(m.objects) for m in plan.modules), "links_created": links_created,
+        "module_id": planner.modules[-1].id, "module_ids": [m.id for m in planner.modules],
+        "objects_created": objects_created, "links_created": links_created,
         "attribute_definitions_created": definitions_created, "object_types_created": 0,
         "link_types_created": types_created,
     }
