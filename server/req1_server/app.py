@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from req1_server import resources
-from req1_server.appkeys import CACHE, LIMITER, ROUTE_SPECS, RUNTIME, SESSIONS, Runtime
+from req1_server.appkeys import CACHE, LIMITER, ROUTE_SPECS, RUNTIME, SESSIONS, USER_CACHE, Runtime
 from req1_server.auth.gate import AuthGate
 from req1_server.auth.sessions import Sessions
+from req1_server.auth.usercache import UserCache
 from req1_server.cache import Cache
 from req1_server.config import SETTINGS, Settings
 from req1_server.db import DATABASE, Database, wait_for_postgres
@@ -88,7 +89,8 @@ async def backends(app: web.Application) -> AsyncIterator[None]:
     app[CACHE] = Cache(store)
     limiter = RateLimiter(store, metrics, settings.rate_limit_enabled)
     app[LIMITER] = limiter
-    gate = AuthGate(settings, db, store, sessions, limiter, metrics)
+    app[USER_CACHE] = UserCache()
+    gate = AuthGate(settings, db, store, sessions, limiter, metrics, app[USER_CACHE])
     db.recent_write = gate.wrote_recently
     app[GATE] = gate
     metrics.backend_up.labels(backend="database").set(1)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 log = logging.getLogger("req1.errors")
 
@@ -171,6 +173,23 @@ def from_http_exception(exc: web.HTTPException, request: web.Request) -> ApiErro
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MULTIPART_SOURCE = os.path.join("aiohttp", "multipart.py")
+
+
+def from_multipart_parser(exc: BaseException) -> bool:
+    """True when aiohttp's multipart reader raised it: a client's malformed upload is a 400, not our bug.
+
+    aiohttp reports bad boundaries, part headers or encodings with ValueError, KeyError, RuntimeError or
+    BadHttpMessage while the handler reads the parts; only those raised from inside the reader qualify.
+    """
+    if not isinstance(exc, ValueError | KeyError | TypeError | RuntimeError | HttpProcessingError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(MULTIPART_SOURCE):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 @web.middleware
@@ -198,6 +217,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return envelope(unavailable("database unavailable"))
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception as exc:
+        if from_multipart_parser(exc):
+            return envelope(bad_request("malformed multipart body"))
         log.exception("unhandled exception", extra={"request_id": request.get(REQUEST_ID)})
         return envelope(internal_error())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from req1_server.apischema import COMPONENTS, Q
 from req1_server.routing import RouteSpec
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
@@ -28,16 +29,26 @@ def operation(spec: RouteSpec) -> dict[str, Any]:
          "schema": {"type": "string", "format": "uuid"} if name == "id" or name.endswith("_id") else {"type": "string"}}
         for name in PARAM.findall(spec.path)
     ]
+    for name, declared in spec.meta.query.items():
+        param = declared if isinstance(declared, Q) else Q(declared)
+        entry: dict[str, Any] = {"name": name, "in": "query", "required": param.required, "schema": param.schema}
+        if param.description:
+            entry["description"] = param.description
+        params.append(entry)
     if spec.query_token:
         params.append({"name": "token", "in": "query", "required": False, "schema": {"type": "string"},
                        "description": "link token or access token instead of the Authorization header"})
     doc = (spec.handler.__doc__ or "").strip()
+    success = str(spec.meta.status or SUCCESS.get(spec.method, "200"))
+    ok: dict[str, Any] = {"description": "success"}
+    if spec.meta.response is not None:
+        ok["content"] = {"application/json": {"schema": spec.meta.response}}
     op: dict[str, Any] = {
         "operationId": spec.name or f"{spec.method.lower()}_{spec.handler.__module__.rsplit('.', 1)[-1]}_"
         f"{spec.handler.__name__}",
         "summary": spec.summary,
         "responses": {
-            SUCCESS.get(spec.method, "200"): {"description": "success"},
+            success: ok,
             "default": {"description": "error", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}},
         },
@@ -49,8 +60,9 @@ def operation(spec: RouteSpec) -> dict[str, Any]:
         op["tags"] = list(spec.tags)
     if params:
         op["parameters"] = params
-    if spec.method in ("POST", "PUT", "PATCH"):
-        op["requestBody"] = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
+    if spec.meta.body is not None:
+        body = spec.meta.body
+        op["requestBody"] = {"required": body.required, "content": {body.content_type: {"schema": body.schema}}}
     op["security"] = [{"bearer": []}] if spec.auth else []
     return op
 
@@ -67,7 +79,7 @@ def build(specs: list[RouteSpec], version: str, build_sha: str | None = None) ->
         "info": info,
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": {"Error": ERROR_SCHEMA, **COMPONENTS},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }

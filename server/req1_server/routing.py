@@ -7,28 +7,31 @@ Resources declare routes on a :class:`Routes` object::
     @routes.get("/api/v1/modules/{module_id}")          # any role (viewer+)
     async def get_module(request): ...
 
-    @routes.post("/api/v1/modules")                      # editor+ by default
-    async def create_module(request): ...
+    @routes.post("/api/v1/modules", body=obj(["name"], name=STR), status=201, response=ref("Module"))
+    async def create_module(request): ...                # editor+ by default
 
 ``app.py`` registers each :class:`RouteSpec` through :func:`guarded`, which authenticates the
 request (via the :data:`GATE` the auth package installs), checks the database role against the
 route's role, and only then runs the handler. Row-dependent checks call :func:`require_role`, so
-the 403 message is the same everywhere. The OpenAPI document is generated from the same specs.
+the 403 message is the same everywhere. The OpenAPI document is generated from the same specs: the
+optional ``query``/``body``/``response``/``status``/``summary`` arguments only describe the route there.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from req1_server.apischema import Body, Q, Schema
 from req1_server.errors import forbidden
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Query = Mapping[str, Schema | Q] | None
 
 
 class Role(StrEnum):
@@ -76,11 +79,33 @@ class RouteSpec:
     query_token: bool = False
     name: str | None = None
     tags: tuple[str, ...] = field(default=())
+    meta: RouteMeta = field(default_factory=lambda: RouteMeta())
 
     @property
     def summary(self) -> str:
+        if self.meta.summary:
+            return self.meta.summary
         doc = (self.handler.__doc__ or "").strip()
         return doc.splitlines()[0] if doc else self.handler.__name__.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class RouteMeta:
+    """What the OpenAPI document says about a route beyond its path: query, body, response (docs only)."""
+
+    query: Mapping[str, Schema | Q] = field(default_factory=dict)
+    body: Body | None = None
+    response: Schema | None = None
+    status: int | None = None
+    summary: str | None = None
+
+    @staticmethod
+    def of(query: Mapping[str, Schema | Q] | None = None, body: Schema | Body | None = None,
+           response: Schema | None = None, status: int | None = None, summary: str | None = None) -> RouteMeta:
+        """Normalize decorator arguments: a bare body schema is a required JSON body."""
+        if body is not None and not isinstance(body, Body):
+            body = Body(body)
+        return RouteMeta(dict(query or {}), body, response, status, summary)
 
 
 class Gate(Protocol):
@@ -112,33 +137,45 @@ class Routes:
         auth: bool = True,
         query_token: bool = False,
         name: str | None = None,
+        **meta: Any,
     ) -> Callable[[Handler], Handler]:
+        """Register a handler; ``meta`` (query, body, response, status, summary) feeds OpenAPI only."""
+        info = RouteMeta.of(**meta)
+
         def register(handler: Handler) -> Handler:
             tags = (self.tag,) if self.tag else ()
-            self.specs.append(RouteSpec(method.upper(), path, handler, role, auth, query_token, name, tags))
+            self.specs.append(RouteSpec(method.upper(), path, handler, role, auth, query_token, name, tags, info))
             return handler
 
         return register
 
     def get(self, path: str, *, role: Role = Role.VIEWER, auth: bool = True, query_token: bool = False,
-            name: str | None = None) -> Callable[[Handler], Handler]:
-        return self.route("GET", path, role=role, auth=auth, query_token=query_token, name=name)
+            name: str | None = None, query: Query = None, response: Schema | None = None,
+            summary: str | None = None) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, role=role, auth=auth, query_token=query_token, name=name, query=query,
+                          response=response, summary=summary)
 
-    def post(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True,
-             name: str | None = None) -> Callable[[Handler], Handler]:
-        return self.route("POST", path, role=role, auth=auth, name=name)
+    def post(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True, name: str | None = None,
+             query: Query = None, body: Schema | Body | None = None, response: Schema | None = None,
+             status: int | None = None, summary: str | None = None) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, role=role, auth=auth, name=name, query=query, body=body,
+                          response=response, status=status, summary=summary)
 
-    def put(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True,
-            name: str | None = None) -> Callable[[Handler], Handler]:
-        return self.route("PUT", path, role=role, auth=auth, name=name)
+    def put(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True, name: str | None = None,
+            query: Query = None, body: Schema | Body | None = None, response: Schema | None = None,
+            summary: str | None = None) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, role=role, auth=auth, name=name, query=query, body=body,
+                          response=response, summary=summary)
 
-    def patch(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True,
-              name: str | None = None) -> Callable[[Handler], Handler]:
-        return self.route("PATCH", path, role=role, auth=auth, name=name)
+    def patch(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True, name: str | None = None,
+              query: Query = None, body: Schema | Body | None = None, response: Schema | None = None,
+              summary: str | None = None) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, role=role, auth=auth, name=name, query=query, body=body,
+                          response=response, summary=summary)
 
-    def delete(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True,
-               name: str | None = None) -> Callable[[Handler], Handler]:
-        return self.route("DELETE", path, role=role, auth=auth, name=name)
+    def delete(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True, name: str | None = None,
+               query: Query = None, summary: str | None = None) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, role=role, auth=auth, name=name, query=query, summary=summary)
 
 
 def insufficient_role(role: Role) -> Exception:

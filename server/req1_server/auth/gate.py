@@ -2,7 +2,8 @@
 
 ``routing.guarded`` calls :meth:`AuthGate.enter` before every handler; the role comparison itself
 stays in routing.py. Order: token → revocation (fail open while Redis is down, counted) → rate limit
-→ user loaded from PostgreSQL (missing → 401, inactive → 401).
+→ user loaded from PostgreSQL, or from a ≤ 2 s per-process cache invalidated by user writes (missing → 401,
+inactive → 401).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from req1_server.auth import links, tokens
 from req1_server.auth.sessions import REVOKED, Sessions
+from req1_server.auth.usercache import UserCache
 from req1_server.auth.users import current_user
 from req1_server.config import Settings
 from req1_server.db import RECENT_WRITE_SECONDS, Database
@@ -36,8 +38,9 @@ CLAIMS: web.RequestKey[tokens.Claims] = web.RequestKey("req1.claims", tokens.Cla
 
 class AuthGate:
     def __init__(self, settings: Settings, db: Database, store: RedisStore, sessions: Sessions,
-                 limiter: RateLimiter, metrics: Metrics) -> None:
+                 limiter: RateLimiter, metrics: Metrics, users: UserCache | None = None) -> None:
         self.settings = settings
+        self.users = users if users is not None else UserCache()
         self.db = db
         self.store = store
         self.sessions = sessions
@@ -62,10 +65,15 @@ class AuthGate:
         await self.redis_checks(sid, "user:" + str(user_id) if api else None)
         if user_id == links.NIL_USER:
             return CurrentUser(user_id, "signed-url", Role.VIEWER, "signed URL", None)
-        async with self.db.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT id, email, display_name, role, active FROM app_user WHERE id = $1", user_id
-            )
+        row = self.users.get(user_id)
+        if row is None:
+            ticket = self.users.ticket()
+            async with self.db.acquire() as conn:
+                row = await conn.fetchrow(
+                    "SELECT id, email, display_name, role, active FROM app_user WHERE id = $1", user_id
+                )
+            if row is not None:
+                self.users.put(user_id, row, ticket)
         if row is None:
             raise unauthorized(INVALID_TOKEN)
         if not row["active"]:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import asyncpg
 from aiohttp import BodyPartReader, web
 
+from req1_server.apischema import BOOL, MULTIPART_FILE, STR, UUID, array, nullable, obj, ref
 from req1_server.auth.links import sign_download
 from req1_server.config import SETTINGS
 from req1_server.db import database
@@ -67,7 +68,7 @@ async def live_object(conn: asyncpg.Connection, object_id: uuid.UUID) -> None:
         raise not_found("object", object_id)
 
 
-@routes.get("/api/v1/objects/{object_id}/attachments")
+@routes.get("/api/v1/objects/{object_id}/attachments", response=array(ref("Attachment")))
 async def list_attachments(request: web.Request) -> web.Response:
     """Attachments of a live object (plain array), with fresh signed download URLs."""
     object_id = path_uuid(request, "object_id")
@@ -99,7 +100,7 @@ async def chunks_of(part: BodyPartReader) -> AsyncIterator[bytes]:
         yield chunk
 
 
-@routes.post("/api/v1/objects/{object_id}/attachments")
+@routes.post("/api/v1/objects/{object_id}/attachments", body=MULTIPART_FILE, status=201, response=ref("Attachment"))
 async def upload_attachment(request: web.Request) -> web.Response:
     """Stream the file part to S3 while hashing, then record it (201)."""
     object_id = path_uuid(request, "object_id")
@@ -164,7 +165,8 @@ async def fetch_verified(request: web.Request, row: asyncpg.Record) -> tuple[str
     return digest.hexdigest(), bytes(buffer)
 
 
-@routes.get("/api/v1/objects/{object_id}/attachments/{id}/download", query_token=True)
+@routes.get("/api/v1/objects/{object_id}/attachments/{id}/download", query_token=True,
+            query={"expires": {"type": "integer"}, "signature": STR})
 async def download_attachment(request: web.Request) -> web.StreamResponse:
     """The content, only after its SHA-256 matched the recorded one."""
     row = await load(request)
@@ -196,7 +198,9 @@ async def download_attachment(request: web.Request) -> web.StreamResponse:
     return response
 
 
-@routes.get("/api/v1/objects/{object_id}/attachments/{id}/verify")
+@routes.get("/api/v1/objects/{object_id}/attachments/{id}/verify", response=obj(
+    ["attachment_id", "file_name", "expected_sha256", "actual_sha256", "valid"], attachment_id=UUID, file_name=STR,
+    expected_sha256=STR, actual_sha256=nullable(STR), valid=BOOL))
 async def verify_attachment(request: web.Request) -> web.Response:
     """Recompute the SHA-256 of the stored content and compare."""
     row = await load(request)

@@ -8,8 +8,9 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import BOOL, JSON_OBJ, PAGE, STR, STR_LIST, UUID, array, envelope, nullable, obj, ref
 from req1_server.db import database
-from req1_server.domain.attributes import AttributeError_, check_definition, normalize_data_type
+from req1_server.domain.attributes import DATA_TYPES, AttributeError_, check_definition, normalize_data_type
 from req1_server.domain.ids import new_id
 from req1_server.errors import bad_request, conflict, not_found
 from req1_server.http import (
@@ -30,6 +31,11 @@ from req1_server.resources.common import checked_name, paged, require_module
 from req1_server.routing import Routes
 
 routes = Routes(tag="attribute-definitions")
+DEFINITION_FIELDS = {
+    "name": STR, "data_type": {"type": "string", "enum": [*sorted(DATA_TYPES), "boolean"]},
+    "default_value": nullable(STR), "enum_values": nullable(STR_LIST), "multi_select": BOOL,
+    "depends_on": nullable(UUID), "dependency_mapping": nullable(JSON_OBJ),
+}
 
 COLUMNS = (
     "id, module_id, name, data_type, default_value, enum_values, multi_select, depends_on, dependency_mapping, "
@@ -89,7 +95,8 @@ async def check_depends_on(conn: asyncpg.Connection, module_id: uuid.UUID, depen
         raise not_found("attribute definition", depends_on)
 
 
-@routes.get("/api/v1/modules/{module_id}/attribute-definitions")
+@routes.get("/api/v1/modules/{module_id}/attribute-definitions", query=PAGE,
+            response=envelope("AttributeDefinition"))
 async def list_definitions(request: web.Request) -> web.Response:
     """Module definitions then global ones, by name."""
     module_id = path_uuid(request, "module_id")
@@ -100,7 +107,8 @@ async def list_definitions(request: web.Request) -> web.Response:
     return json_response(page_envelope(items, total, page))
 
 
-@routes.post("/api/v1/modules/{module_id}/attribute-definitions")
+@routes.post("/api/v1/modules/{module_id}/attribute-definitions", status=201, response=ref("AttributeDefinition"),
+              body=obj(["name", "data_type"], **DEFINITION_FIELDS))
 async def create_definition(request: web.Request) -> web.Response:
     """Create a definition in the module."""
     module_id = path_uuid(request, "module_id")
@@ -124,7 +132,7 @@ async def create_definition(request: web.Request) -> web.Response:
     return json_response(await database(request).transaction(run), status=201)
 
 
-@routes.get("/api/v1/modules/{module_id}/attribute-definitions/{id}")
+@routes.get("/api/v1/modules/{module_id}/attribute-definitions/{id}", response=ref("AttributeDefinition"))
 async def get_definition(request: web.Request) -> web.Response:
     """One definition (module or global)."""
     module_id, def_id = path_uuid(request, "module_id"), path_uuid(request, "id")
@@ -135,7 +143,8 @@ async def get_definition(request: web.Request) -> web.Response:
     return json_response(row)
 
 
-@routes.get("/api/v1/modules/{module_id}/attribute-definitions/{id}/allowed-values")
+@routes.get("/api/v1/modules/{module_id}/attribute-definitions/{id}/allowed-values", query={"parent_value": STR},
+            response=array(STR))
 async def allowed_values(request: web.Request) -> web.Response:
     """`dependency_mapping[parent_value]` or [] (plain array)."""
     module_id, def_id = path_uuid(request, "module_id"), path_uuid(request, "id")
@@ -148,7 +157,8 @@ async def allowed_values(request: web.Request) -> web.Response:
     return json_response(values if isinstance(values, list) else [])
 
 
-@routes.patch("/api/v1/modules/{module_id}/attribute-definitions/{id}")
+@routes.patch("/api/v1/modules/{module_id}/attribute-definitions/{id}", body=obj(**DEFINITION_FIELDS),
+               response=ref("AttributeDefinition"))
 async def update_definition(request: web.Request) -> web.Response:
     """Update; the result is re-validated and changes that break objects in use → 409."""
     module_id, def_id = path_uuid(request, "module_id"), path_uuid(request, "id")

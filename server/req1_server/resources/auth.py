@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from req1_server.apischema import INT, ROLE, STR, UUID, obj, ref
 from req1_server.appkeys import SESSIONS
 from req1_server.auth import tokens, users
 from req1_server.auth.gate import CLAIMS
@@ -39,7 +40,8 @@ async def login_response(request: web.Request, row: Any, sid: str, refresh: str 
     })
 
 
-@routes.post("/api/v1/auth/login", auth=False)
+@routes.post("/api/v1/auth/login", auth=False, body=obj(["email", "password"], email=STR, password=STR),
+              response=ref("Login"))
 async def login(request: web.Request) -> web.Response:
     """Exchange email and password for an access token and a refresh token."""
     body = await read_json(request)
@@ -68,7 +70,8 @@ async def login(request: web.Request) -> web.Response:
     return await login_response(request, row, sid, refresh)
 
 
-@routes.post("/api/v1/auth/register", auth=False)
+@routes.post("/api/v1/auth/register", auth=False, status=201, response=ref("AppUser"),
+              body=obj(["email", "password", "display_name"], email=STR, password=STR, display_name=STR))
 async def register(request: web.Request) -> web.Response:
     """Self-registration as a viewer (unless REGISTRATION_ENABLED=false)."""
     if not request.app[SETTINGS].registration_enabled:
@@ -88,7 +91,8 @@ async def register(request: web.Request) -> web.Response:
     return json_response(users.public(row), status=201)
 
 
-@routes.get("/api/v1/auth/me")
+@routes.get("/api/v1/auth/me", response=obj(["id", "email", "role", "display_name"], id=UUID, email=STR, role=ROLE,
+                                             display_name=STR))
 async def me(request: web.Request) -> web.Response:
     """The caller as the database sees them now."""
     user = user_of(request)
@@ -96,7 +100,8 @@ async def me(request: web.Request) -> web.Response:
                           "display_name": user.display_name})
 
 
-@routes.post("/api/v1/auth/change-password", role=Role.VIEWER)
+@routes.post("/api/v1/auth/change-password", role=Role.VIEWER, status=204,
+              body=obj(["old_password", "new_password"], old_password=STR, new_password=STR))
 async def change_password(request: web.Request) -> web.Response:
     """Change one's own password; every other login session is revoked."""
     user = user_of(request)
@@ -123,7 +128,7 @@ async def change_password(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.post("/api/v1/auth/logout", role=Role.VIEWER)
+@routes.post("/api/v1/auth/logout", role=Role.VIEWER, status=204)
 async def logout(request: web.Request) -> web.Response:
     """Revoke this login session at once (its access and refresh tokens stop working)."""
     user = user_of(request)
@@ -137,7 +142,8 @@ async def logout(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.post("/api/v1/auth/refresh", auth=False)
+@routes.post("/api/v1/auth/refresh", auth=False, body=obj(["refresh_token"], refresh_token=STR),
+              response=ref("Login"))
 async def refresh(request: web.Request) -> web.Response:
     """Rotate a refresh token into a new access token and refresh token (same login session)."""
     body = await read_json(request)
@@ -157,7 +163,8 @@ async def refresh(request: web.Request) -> web.Response:
     return await login_response(request, row, sid, new_refresh)
 
 
-@routes.post("/api/v1/auth/link-token", role=Role.VIEWER)
+@routes.post("/api/v1/auth/link-token", role=Role.VIEWER, response=obj(["token", "expires_in"], token=STR,
+                                                                             expires_in=INT))
 async def link_token(request: web.Request) -> web.Response:
     """A 60-second token usable only as ?token= on download, export and publish routes."""
     user = user_of(request)

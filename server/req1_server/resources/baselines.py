@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import PAGE, STR, UUID, Q, envelope, nullable, obj, ref
 from req1_server.db import database
 from req1_server.domain.diff import classify
 from req1_server.domain.ids import new_id
@@ -30,6 +31,11 @@ from req1_server.resources.common import checked_name, paged, require_module
 from req1_server.routing import Role, Routes, user_of
 
 routes = Routes(tag="baselines")
+DIFF_QUERY = {
+    "a": Q(UUID, required=True, description="baseline A"),
+    "b": Q({"anyOf": [UUID, {"type": "string", "enum": ["current"]}]}, required=True,
+           description="baseline B, or `current` for the live module"),
+}
 
 COLUMNS = "id, module_id, name, description, created_by, created_at, locked, baseline_set_id"
 LIST_MODULE = f"""
@@ -93,7 +99,7 @@ def with_entries(row: asyncpg.Record, entries_json: str, status: int = 200) -> w
     return web.Response(status=status, body=body.encode("utf-8"), content_type="application/json")
 
 
-@routes.get("/api/v1/modules/{module_id}/baselines")
+@routes.get("/api/v1/modules/{module_id}/baselines", query=PAGE, response=envelope("Baseline"))
 async def list_module_baselines(request: web.Request) -> web.Response:
     """Baselines of a module, newest first."""
     module_id = path_uuid(request, "module_id")
@@ -104,7 +110,7 @@ async def list_module_baselines(request: web.Request) -> web.Response:
     return json_response(page_envelope(items, total, page))
 
 
-@routes.get("/api/v1/baselines")
+@routes.get("/api/v1/baselines", query=PAGE, response=envelope("Baseline"))
 async def list_baselines(request: web.Request) -> web.Response:
     """Baselines of all modules, newest first."""
     page = page_params(request)
@@ -113,7 +119,8 @@ async def list_baselines(request: web.Request) -> web.Response:
     return json_response(page_envelope(items, total, page))
 
 
-@routes.post("/api/v1/modules/{module_id}/baselines")
+@routes.post("/api/v1/modules/{module_id}/baselines", status=201, response=ref("BaselineWithEntries"),
+              body=obj(["name"], name=STR, description=nullable(STR), baseline_set_id=nullable(UUID)))
 async def create_baseline(request: web.Request) -> web.Response:
     """Snapshot (object, current_version) of every live object, under the module lock."""
     module_id = path_uuid(request, "module_id")
@@ -141,7 +148,7 @@ async def module_baseline(conn: asyncpg.Connection, module_id: uuid.UUID, baseli
     return row
 
 
-@routes.get("/api/v1/modules/{module_id}/baselines/{id}")
+@routes.get("/api/v1/modules/{module_id}/baselines/{id}", response=ref("BaselineWithEntries"))
 async def get_baseline(request: web.Request) -> web.Response:
     """A baseline with its entries."""
     module_id, baseline_id = path_uuid(request, "module_id"), path_uuid(request, "id")
@@ -183,14 +190,14 @@ async def diff(request: web.Request, module_id: uuid.UUID | None) -> web.Respons
     return json_response(await database(request).read(request, compute))
 
 
-@routes.get("/api/v1/modules/{module_id}/baseline-diff")
+@routes.get("/api/v1/modules/{module_id}/baseline-diff", query=DIFF_QUERY, response=ref("BaselineDiff"))
 async def module_baseline_diff(request: web.Request) -> web.Response:
     """Added / removed / modified objects between two baselines of this module (`b=current`: the live state)."""
     module_id = path_uuid(request, "module_id")
     return await diff(request, module_id)
 
 
-@routes.get("/api/v1/baseline-diff")
+@routes.get("/api/v1/baseline-diff", query=DIFF_QUERY, response=ref("BaselineDiff"))
 async def baseline_diff(request: web.Request) -> web.Response:
     """Added / removed / modified objects between two baselines of one module."""
     return await diff(request, None)
@@ -212,7 +219,7 @@ WHERE id = $1 RETURNING {SET_COLUMNS}
 """
 
 
-@routes.get("/api/v1/baseline-sets")
+@routes.get("/api/v1/baseline-sets", query=PAGE, response=envelope("BaselineSet"))
 async def list_sets(request: web.Request) -> web.Response:
     """Baseline sets, newest first."""
     page = page_params(request)
@@ -221,7 +228,8 @@ async def list_sets(request: web.Request) -> web.Response:
     return json_response(page_envelope(items, total, page))
 
 
-@routes.post("/api/v1/baseline-sets")
+@routes.post("/api/v1/baseline-sets", status=201, response=ref("BaselineSet"),
+              body=obj(["name"], name=STR, version=STR, description=nullable(STR)))
 async def create_set(request: web.Request) -> web.Response:
     """Create a baseline set."""
     body = await read_json(request)
@@ -233,7 +241,7 @@ async def create_set(request: web.Request) -> web.Response:
     return json_response(row, status=201)
 
 
-@routes.get("/api/v1/baseline-sets/{id}")
+@routes.get("/api/v1/baseline-sets/{id}", response=ref("BaselineSet"))
 async def get_set(request: web.Request) -> web.Response:
     """One baseline set."""
     set_id = path_uuid(request, "id")
@@ -244,7 +252,8 @@ async def get_set(request: web.Request) -> web.Response:
     return json_response(row)
 
 
-@routes.patch("/api/v1/baseline-sets/{id}")
+@routes.patch("/api/v1/baseline-sets/{id}", body=obj(name=STR, version=STR, description=nullable(STR)),
+               response=ref("BaselineSet"))
 async def update_set(request: web.Request) -> web.Response:
     """Update name, version or description."""
     set_id = path_uuid(request, "id")

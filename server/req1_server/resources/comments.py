@@ -7,6 +7,7 @@ import uuid
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import BOOL, PAGE, STR, envelope, obj, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.errors import bad_request, not_found
@@ -57,7 +58,7 @@ async def live_object(conn: asyncpg.Connection, object_id: uuid.UUID) -> None:
         raise not_found("object", object_id)
 
 
-@routes.get("/api/v1/objects/{object_id}/comments")
+@routes.get("/api/v1/objects/{object_id}/comments", query=PAGE, response=envelope("Comment"))
 async def list_comments(request: web.Request) -> web.Response:
     """Comments of a live object, by creation."""
     object_id = path_uuid(request, "object_id")
@@ -68,7 +69,8 @@ async def list_comments(request: web.Request) -> web.Response:
     return json_response(page_envelope(items, total, page))
 
 
-@routes.post("/api/v1/objects/{object_id}/comments", role=Role.REVIEWER)
+@routes.post("/api/v1/objects/{object_id}/comments", role=Role.REVIEWER, body=obj(["body"], body=STR), status=201,
+              response=ref("Comment"))
 async def create_comment(request: web.Request) -> web.Response:
     """Comment as the token user; mentions computed from `@Display Name`."""
     object_id = path_uuid(request, "object_id")
@@ -81,7 +83,7 @@ async def create_comment(request: web.Request) -> web.Response:
     return json_response(row, status=201)
 
 
-@routes.get("/api/v1/objects/{object_id}/comments/{id}")
+@routes.get("/api/v1/objects/{object_id}/comments/{id}", response=ref("Comment"))
 async def get_comment(request: web.Request) -> web.Response:
     """One comment."""
     object_id, comment_id = path_uuid(request, "object_id"), path_uuid(request, "id")
@@ -93,7 +95,8 @@ async def get_comment(request: web.Request) -> web.Response:
     return json_response(row)
 
 
-@routes.patch("/api/v1/objects/{object_id}/comments/{id}", role=Role.REVIEWER)
+@routes.patch("/api/v1/objects/{object_id}/comments/{id}", role=Role.REVIEWER, body=obj(body=STR, resolved=BOOL),
+               response=ref("Comment"))
 async def update_comment(request: web.Request) -> web.Response:
     """`body` by its author or an admin; `resolved` by any reviewer+."""
     object_id, comment_id = path_uuid(request, "object_id"), path_uuid(request, "id")

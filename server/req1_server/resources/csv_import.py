@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import INT, STR, Body, obj
 from req1_server.config import SETTINGS
 from req1_server.db import database
 from req1_server.domain.attributes import AttributeError_, check_required, parse_default
@@ -22,7 +23,8 @@ from req1_server.routing import Routes, user_of
 routes = Routes(tag="csv-import")
 
 
-@routes.post("/api/v1/modules/{module_id}/import/csv")
+@routes.post("/api/v1/modules/{module_id}/import/csv", body=Body(STR, "text/csv"),
+              response=obj(["objects_created"], objects_created=INT))
 async def import_csv(request: web.Request) -> web.Response:
     """Create one object per row (appended in file order), with `create` history."""
     module_id = path_uuid(request, "module_id")

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from req1_server.apischema import JSON_OBJ, STR, obj
 from req1_server.appkeys import ROUTE_SPECS, RUNTIME
 from req1_server.config import SETTINGS
 from req1_server.db import DATABASE
@@ -28,13 +29,14 @@ def with_sha(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@routes.get("/health/live", auth=False)
+@routes.get("/health/live", auth=False, response=obj(["status"], status=STR, build_sha=STR))
 async def live(request: web.Request) -> web.Response:
     """Liveness: the process answers; no dependency checks."""
     return json_response(with_sha(request, {"status": "ok"}))
 
 
-@routes.get("/health/ready", auth=False)
+@routes.get("/health/ready", auth=False, response=obj(["status", "checks"], status=STR, build_sha=STR,
+                                                                      checks=JSON_OBJ))
 async def ready(request: web.Request) -> web.Response:
     """Readiness: PostgreSQL must answer; replica, Redis and S3 are reported (degraded, still 200)."""
     app = request.app
@@ -88,7 +90,7 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
-@routes.get("/api/docs/openapi.json", auth=False, role=Role.VIEWER)
+@routes.get("/api/docs/openapi.json", auth=False, role=Role.VIEWER, response=JSON_OBJ)
 async def openapi(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 document of every registered route."""
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import STR, array, nullable, obj, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.errors import conflict, not_found
@@ -25,14 +26,15 @@ WHERE id = $1 RETURNING {COLUMNS}
 IN_USE = "SELECT count(*) FROM link WHERE link_type_id = $1"
 
 
-@routes.get("/api/v1/link-types")
+@routes.get("/api/v1/link-types", response=array(ref("LinkType")))
 async def list_link_types(request: web.Request) -> web.Response:
     """All link types by name (plain array)."""
     async with database(request).acquire() as conn:
         return json_response(await conn.fetch(LIST))
 
 
-@routes.post("/api/v1/link-types")
+@routes.post("/api/v1/link-types", status=201, response=ref("LinkType"),
+              body=obj(["name"], name=STR, description=nullable(STR)))
 async def create_link_type(request: web.Request) -> web.Response:
     """Create a link type."""
     body = await read_json(request)
@@ -42,7 +44,7 @@ async def create_link_type(request: web.Request) -> web.Response:
     return json_response(row, status=201)
 
 
-@routes.get("/api/v1/link-types/{id}")
+@routes.get("/api/v1/link-types/{id}", response=ref("LinkType"))
 async def get_link_type(request: web.Request) -> web.Response:
     """One link type."""
     type_id = path_uuid(request, "id")
@@ -53,7 +55,7 @@ async def get_link_type(request: web.Request) -> web.Response:
     return json_response(row)
 
 
-@routes.patch("/api/v1/link-types/{id}")
+@routes.patch("/api/v1/link-types/{id}", body=obj(name=STR, description=nullable(STR)), response=ref("LinkType"))
 async def update_link_type(request: web.Request) -> web.Response:
     """Rename or describe a link type."""
     type_id = path_uuid(request, "id")

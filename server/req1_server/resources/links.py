@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import BOOL, JSON_OBJ, PAGE, UUID, envelope, nullable, obj, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.errors import bad_request, not_found, not_found_message
@@ -61,7 +62,8 @@ WHERE id = $1 RETURNING {COLUMNS}
 DUPLICATE_MESSAGE = "a link with this source, target, and type already exists"
 
 
-@routes.get("/api/v1/links")
+@routes.get("/api/v1/links", response=envelope("Link"), query={
+    "source_object_id": UUID, "target_object_id": UUID, "link_type_id": UUID, "module_id": UUID, **PAGE})
 async def list_links(request: web.Request) -> web.Response:
     """Links filtered by ends, type, or module (either end), by creation."""
     args = [query_uuid(request, n) for n in ("source_object_id", "target_object_id", "link_type_id", "module_id")]
@@ -72,7 +74,9 @@ async def list_links(request: web.Request) -> web.Response:
     return json_response(page_envelope(rows, total, page))
 
 
-@routes.post("/api/v1/links")
+@routes.post("/api/v1/links", status=201, response=ref("Link"), body=obj(
+    ["source_object_id", "target_object_id", "link_type_id"], source_object_id=UUID, target_object_id=UUID,
+    link_type_id=UUID, attributes=nullable(JSON_OBJ)))
 async def create_link(request: web.Request) -> web.Response:
     """Link two live objects (modules may differ)."""
     body = await read_json(request)
@@ -100,7 +104,7 @@ async def create_link(request: web.Request) -> web.Response:
     return json_response(await database(request).transaction(run), status=201)
 
 
-@routes.get("/api/v1/links/{id}")
+@routes.get("/api/v1/links/{id}", response=ref("Link"))
 async def get_link(request: web.Request) -> web.Response:
     """One link."""
     link_id = path_uuid(request, "id")
@@ -111,7 +115,8 @@ async def get_link(request: web.Request) -> web.Response:
     return json_response(row)
 
 
-@routes.patch("/api/v1/links/{id}", role=Role.REVIEWER)
+@routes.patch("/api/v1/links/{id}", role=Role.REVIEWER, body=obj(suspect=BOOL, attributes=nullable(JSON_OBJ)),
+               response=ref("Link"))
 async def update_link(request: web.Request) -> web.Response:
     """`suspect:false` resolves (fingerprints refreshed); reviewers may only change `suspect`."""
     link_id = path_uuid(request, "id")

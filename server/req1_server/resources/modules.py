@@ -10,6 +10,20 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import (
+    BOOL,
+    CLASSIFICATION,
+    INT,
+    JSON_OBJ,
+    PAGE,
+    STR,
+    STR_LIST,
+    UUID,
+    envelope,
+    nullable,
+    obj,
+    ref,
+)
 from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.errors import bad_request, not_found
@@ -36,6 +50,12 @@ from req1_server.resources.common import checked_name, paged
 from req1_server.routing import Routes, user_of
 
 routes = Routes(tag="modules")
+MODULE_FIELDS = {
+    "name": STR, "description": nullable(STR), "prefix": STR, "separator": STR, "digits": INT,
+    "required_attributes": STR_LIST, "default_classification": CLASSIFICATION, "publish_template": nullable(STR),
+    "default_lifecycle_model_id": nullable(UUID), "signature_config": JSON_OBJ,
+}
+MODULE_CREATE = obj(["name", "project_id"], project_id=UUID, **MODULE_FIELDS)
 
 COLUMNS = (
     "id, project_id, name, description, prefix, separator, digits, required_attributes, default_classification, "
@@ -104,7 +124,7 @@ async def require_project(conn: asyncpg.Connection, project_id: uuid.UUID) -> No
         raise not_found("project", project_id)
 
 
-@routes.get("/api/v1/modules")
+@routes.get("/api/v1/modules", query={"project_id": UUID, **PAGE}, response=envelope("Module"))
 async def list_modules(request: web.Request) -> web.Response:
     """Modules (optionally of one project), by name."""
     project_id = query_uuid(request, "project_id")
@@ -129,7 +149,7 @@ def settings_of(body: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-@routes.post("/api/v1/modules")
+@routes.post("/api/v1/modules", body=MODULE_CREATE, status=201, response=ref("Module"))
 async def create_module(request: web.Request) -> web.Response:
     """Create a module in a project."""
     body = await read_json(request)
@@ -142,7 +162,9 @@ async def create_module(request: web.Request) -> web.Response:
     return json_response(row, status=201)
 
 
-@routes.post("/api/v1/modules/from-template")
+@routes.post("/api/v1/modules/from-template", status=201, response=ref("Module"),
+              body=obj(["name", "project_id", "template_module_id"], name=STR, project_id=UUID,
+                       description=nullable(STR), template_module_id=UUID, copy_objects=BOOL))
 async def create_from_template(request: web.Request) -> web.Response:
     """Copy a module's settings and attribute definitions (and with copy_objects, its live objects and links)."""
     body = await read_json(request)
@@ -199,7 +221,7 @@ async def copy_content(conn: asyncpg.Connection, source: uuid.UUID, target: uuid
         )
 
 
-@routes.get("/api/v1/modules/{id}")
+@routes.get("/api/v1/modules/{id}", response=ref("Module"))
 async def get_module(request: web.Request) -> web.Response:
     """One module."""
     module_id = path_uuid(request, "id")
@@ -210,7 +232,7 @@ async def get_module(request: web.Request) -> web.Response:
     return json_response(row)
 
 
-@routes.patch("/api/v1/modules/{id}")
+@routes.patch("/api/v1/modules/{id}", body=obj(**MODULE_FIELDS), response=ref("Module"))
 async def update_module(request: web.Request) -> web.Response:
     """Update settings; null clears nullable fields."""
     module_id = path_uuid(request, "id")

@@ -9,6 +9,19 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import (
+    BOOL_Q,
+    INT,
+    NO_BODY,
+    OBJECT_CREATE,
+    OBJECT_MOVE,
+    OBJECT_QUERY,
+    OBJECT_UPDATE,
+    PAGE,
+    envelope,
+    obj,
+    ref,
+)
 from req1_server.db import database
 from req1_server.domain.attributes import AttributeError_, check_required, validate_attributes
 from req1_server.domain.fingerprint import content_fingerprint
@@ -171,7 +184,7 @@ def order_clause(request: web.Request, searching: bool) -> str:
     return ", ".join([*parts, "o.level_path", "o.id"])
 
 
-@routes.get("/api/v1/modules/{module_id}/objects")
+@routes.get("/api/v1/modules/{module_id}/objects", query=OBJECT_QUERY, response=envelope("Object"))
 async def list_objects(request: web.Request) -> web.Response:
     """Objects in document order, filtered; with `search`, ranked and highlighted."""
     module_id = path_uuid(request, "module_id")
@@ -228,7 +241,7 @@ async def list_objects(request: web.Request) -> web.Response:
 # ---- create ----------------------------------------------------------------------------------
 
 
-@routes.post("/api/v1/modules/{module_id}/objects")
+@routes.post("/api/v1/modules/{module_id}/objects", body=OBJECT_CREATE, status=201, response=ref("Object"))
 async def create_object(request: web.Request) -> web.Response:
     """Create an object (appended, or inserted at `position`), with history and levels."""
     module_id = path_uuid(request, "module_id")
@@ -301,7 +314,7 @@ async def create_object(request: web.Request) -> web.Response:
 # ---- read ------------------------------------------------------------------------------------
 
 
-@routes.get("/api/v1/modules/{module_id}/objects/{id}")
+@routes.get("/api/v1/modules/{module_id}/objects/{id}", query={"include_deleted": BOOL_Q}, response=ref("Object"))
 async def get_object(request: web.Request) -> web.Response:
     """One object (soft-deleted only with include_deleted=true)."""
     module_id, object_id = path_uuid(request, "module_id"), path_uuid(request, "id")
@@ -331,7 +344,8 @@ def check_version(row: asyncpg.Record | None, object_id: uuid.UUID, expected_ver
 # ---- update ----------------------------------------------------------------------------------
 
 
-@routes.patch("/api/v1/modules/{module_id}/objects/{id}", role=Role.REVIEWER)
+@routes.patch("/api/v1/modules/{module_id}/objects/{id}", role=Role.REVIEWER, body=OBJECT_UPDATE,
+               response=ref("Object"))
 async def update_object(request: web.Request) -> web.Response:
     """Update content, review state and/or place; one version bump and one `update` history row."""
     module_id, object_id = path_uuid(request, "module_id"), path_uuid(request, "id")
@@ -455,7 +469,7 @@ async def delete_object(request: web.Request) -> web.Response:
 # ---- moves -----------------------------------------------------------------------------------
 
 
-@routes.post("/api/v1/modules/{module_id}/objects/{id}/move")
+@routes.post("/api/v1/modules/{module_id}/objects/{id}/move", body=OBJECT_MOVE, response=ref("Object"))
 async def move_object(request: web.Request) -> web.Response:
     """up / down / indent / dedent / move_to; a version bump and a `move` history row."""
     module_id, object_id = path_uuid(request, "module_id"), path_uuid(request, "id")
@@ -502,7 +516,7 @@ async def _sync(conn: asyncpg.Connection, module_id: uuid.UUID, object_id: uuid.
     return len(ids)
 
 
-@routes.post("/api/v1/modules/{module_id}/objects/{id}/sync")
+@routes.post("/api/v1/modules/{module_id}/objects/{id}/sync", body=NO_BODY, response=ref("Object"))
 async def sync_object(request: web.Request) -> web.Response:
     """Copy heading, body and attributes from the placeholder's source (history `sync`)."""
     module_id, object_id = path_uuid(request, "module_id"), path_uuid(request, "id")
@@ -523,7 +537,7 @@ async def sync_object(request: web.Request) -> web.Response:
     return json_response(ops.object_json(row))
 
 
-@routes.post("/api/v1/modules/{module_id}/objects/{id}/break-link")
+@routes.post("/api/v1/modules/{module_id}/objects/{id}/break-link", body=NO_BODY, response=ref("Object"))
 async def break_link(request: web.Request) -> web.Response:
     """Turn a placeholder into an ordinary object (history `update`)."""
     module_id, object_id = path_uuid(request, "module_id"), path_uuid(request, "id")
@@ -542,7 +556,7 @@ async def break_link(request: web.Request) -> web.Response:
     return json_response(ops.object_json(row))
 
 
-@routes.post("/api/v1/modules/{module_id}/sync-placeholders")
+@routes.post("/api/v1/modules/{module_id}/sync-placeholders", body=NO_BODY, response=obj(["synced"], synced=INT))
 async def sync_placeholders(request: web.Request) -> web.Response:
     """Sync every placeholder of the module whose source changed."""
     module_id = path_uuid(request, "module_id")
@@ -560,7 +574,7 @@ async def sync_placeholders(request: web.Request) -> web.Response:
 # ---- history ---------------------------------------------------------------------------------
 
 
-@routes.get("/api/v1/modules/{module_id}/objects/{id}/history")
+@routes.get("/api/v1/modules/{module_id}/objects/{id}/history", query=PAGE, response=envelope("ObjectHistory"))
 async def object_history(request: web.Request) -> web.Response:
     """Full snapshots, newest first; kept after soft delete and module deletion."""
     module_id, object_id = path_uuid(request, "module_id"), path_uuid(request, "id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import PAGE, STR, envelope, nullable, obj, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.errors import not_found
@@ -45,7 +46,7 @@ WHERE m.project_id = $1
 DELETE = "DELETE FROM project WHERE id = $1 AND workspace_id = $2"
 
 
-@routes.get("/api/v1/workspaces/{ws}/projects")
+@routes.get("/api/v1/workspaces/{ws}/projects", query=PAGE, response=envelope("Project"))
 async def list_projects(request: web.Request) -> web.Response:
     """Projects of a workspace, by name."""
     ws = path_uuid(request, "ws")
@@ -56,7 +57,8 @@ async def list_projects(request: web.Request) -> web.Response:
     return json_response(page_envelope(items, total, page))
 
 
-@routes.post("/api/v1/workspaces/{ws}/projects", role=Role.ADMIN)
+@routes.post("/api/v1/workspaces/{ws}/projects", role=Role.ADMIN, status=201, response=ref("Project"),
+              body=obj(["name"], name=STR, description=nullable(STR)))
 async def create_project(request: web.Request) -> web.Response:
     """Create a project in the workspace."""
     ws = path_uuid(request, "ws")
@@ -68,7 +70,7 @@ async def create_project(request: web.Request) -> web.Response:
     return json_response(row, status=201)
 
 
-@routes.get("/api/v1/workspaces/{ws}/projects/{id}")
+@routes.get("/api/v1/workspaces/{ws}/projects/{id}", response=ref("Project"))
 async def get_project(request: web.Request) -> web.Response:
     """One project."""
     ws, project_id = path_uuid(request, "ws"), path_uuid(request, "id")
@@ -79,7 +81,8 @@ async def get_project(request: web.Request) -> web.Response:
     return json_response(row)
 
 
-@routes.patch("/api/v1/workspaces/{ws}/projects/{id}", role=Role.ADMIN)
+@routes.patch("/api/v1/workspaces/{ws}/projects/{id}", role=Role.ADMIN, response=ref("Project"),
+               body=obj(name=STR, description=nullable(STR)))
 async def update_project(request: web.Request) -> web.Response:
     """Update name/description."""
     ws, project_id = path_uuid(request, "ws"), path_uuid(request, "id")

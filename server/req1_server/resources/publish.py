@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import STR
 from req1_server.db import database
 from req1_server.domain.publish import CONTENT_TYPES, PublishError, PubObject, render, resolve_format
 from req1_server.errors import bad_request, not_found
@@ -40,7 +41,7 @@ async def load(conn: asyncpg.Connection, module_id: Any) -> tuple[str, list[PubO
     return module["name"], objects, names
 
 
-@routes.get("/api/v1/modules/{module_id}/publish", query_token=True)
+@routes.get("/api/v1/modules/{module_id}/publish", query_token=True, query={"format": STR})
 async def publish(request: web.Request) -> web.Response:
     """The module's live objects in document order, rendered in the requested format."""
     module_id = path_uuid(request, "module_id")

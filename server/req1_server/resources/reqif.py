@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 from aiohttp import BodyPartReader, web
 
+from req1_server.apischema import INT, MULTIPART_FILE, UUID, Q, array, obj
 from req1_server.config import SETTINGS
 from req1_server.db import database
 from req1_server.domain.attributes import AttrDef, AttributeError_, validate_attributes
@@ -99,7 +100,10 @@ def decode_document(data: bytes, file_name: str | None, limit: int) -> ReqifDocu
     return parse(unpack(data, file_name, 10 * limit))
 
 
-@routes.post("/api/v1/projects/{project_id}/reqif/import")
+@routes.post("/api/v1/projects/{project_id}/reqif/import", body=MULTIPART_FILE, status=201, response=obj(
+    ["module_id", "module_ids", "objects_created", "links_created"], module_id=UUID, module_ids=array(UUID),
+    objects_created=INT, links_created=INT, attribute_definitions_created=INT, object_types_created=INT,
+    link_types_created=INT))
 async def import_reqif(request: web.Request) -> web.Response:
     """One module per SPECIFICATION, objects with hierarchy, attribute definitions and links (201)."""
     project_id = path_uuid(request, "project_id")
@@ -273,7 +277,8 @@ def new_object(doc: ReqifDocument, ref: str, parent: uuid.UUID | None,
     )
 
 
-@routes.get("/api/v1/modules/{module_id}/reqif/export", query_token=True)
+@routes.get("/api/v1/modules/{module_id}/reqif/export", query_token=True,
+            query={"format": Q({"type": "string", "enum": ["reqif", "reqifz"]}, description="default reqif")})
 async def export_reqif(request: web.Request) -> web.Response:
     """The module as `.reqif` (XML) or `.reqifz` (zip)."""
     module_id = path_uuid(request, "module_id")

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from req1_server.apischema import PAGE, STR, Q, envelope
 from req1_server.db import database
 from req1_server.errors import bad_request
 from req1_server.http import json_response, page_envelope, page_params
@@ -63,7 +64,7 @@ def search_text(request: web.Request, name: str = "q") -> str:
     return value
 
 
-@routes.get("/api/v1/search")
+@routes.get("/api/v1/search", query={"q": Q(STR, required=True), **PAGE}, response=envelope("SearchHit"))
 async def global_search(request: web.Request) -> web.Response:
     """Search live objects of every module, best match first, with highlights."""
     query = search_text(request)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from req1_server.apischema import BOOL_Q, INT, JSON_OBJ, NO_BODY, PAGE, UUID, Q, array, obj
 from req1_server.db import database
 from req1_server.errors import not_found, not_implemented
 from req1_server.http import json_response, page_envelope, page_params, path_uuid, query_bool, query_uuid
@@ -16,7 +17,8 @@ from req1_server.routing import Role, Routes
 routes = Routes(tag="stubs")
 
 
-@routes.get("/api/v1/notifications")
+@routes.get("/api/v1/notifications", query={**PAGE, "unread_only": BOOL_Q}, response=obj(
+    ["items", "total", "offset", "limit"], items=array(JSON_OBJ), total=INT, offset=INT, limit=INT))
 async def notifications(request: web.Request) -> web.Response:
     """No notifications in this server: an empty page."""
     page = page_params(request)
@@ -24,25 +26,26 @@ async def notifications(request: web.Request) -> web.Response:
     return json_response(page_envelope([], 0, page))
 
 
-@routes.get("/api/v1/notifications/unread-count")
+@routes.get("/api/v1/notifications/unread-count", response=obj(["count"], count=INT))
 async def unread_count(request: web.Request) -> web.Response:
     """Always zero."""
     return json_response({"count": 0})
 
 
-@routes.post("/api/v1/notifications/{id}/read", role=Role.VIEWER)
+@routes.post("/api/v1/notifications/{id}/read", role=Role.VIEWER, body=NO_BODY)
 async def read_notification(request: web.Request) -> web.Response:
     """No notification exists, so every ID is unknown."""
     raise not_found("notification", path_uuid(request, "id"))
 
 
-@routes.post("/api/v1/notifications/read-all", role=Role.VIEWER)
+@routes.post("/api/v1/notifications/read-all", role=Role.VIEWER, body=NO_BODY,
+              response=obj(["updated"], updated=INT))
 async def read_all(request: web.Request) -> web.Response:
     """Nothing to mark."""
     return json_response({"updated": 0})
 
 
-@routes.get("/api/v1/object-types")
+@routes.get("/api/v1/object-types", query={"module_id": Q(UUID, required=True), **PAGE})
 async def object_types(request: web.Request) -> web.Response:
     """No object types: an empty page; ``module_id`` is still required."""
     query_uuid(request, "module_id", required=True)
@@ -59,14 +62,14 @@ async def ensure_module(request: web.Request) -> None:
         raise not_found("module", module_id)
 
 
-@routes.get("/api/v1/modules/{module_id}/lifecycle-models")
+@routes.get("/api/v1/modules/{module_id}/lifecycle-models", response=array(JSON_OBJ))
 async def lifecycle_models(request: web.Request) -> web.Response:
     """No lifecycle models: a plain empty array."""
     await ensure_module(request)
     return json_response([])
 
 
-@routes.get("/api/v1/modules/{module_id}/scripts")
+@routes.get("/api/v1/modules/{module_id}/scripts", response=array(JSON_OBJ))
 async def scripts(request: web.Request) -> web.Response:
     """No layout scripts: a plain empty array, so no script calls follow."""
     await ensure_module(request)

@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from req1_server.apischema import Q
 from req1_server.auth.links import sign_download
 from req1_server.db import database
 from req1_server.http import json_response, query_int
@@ -14,7 +15,7 @@ from req1_server.routing import Routes, user_of
 routes = Routes(tag="testing")
 
 
-@routes.get("/api/v1/_test/slow", auth=False)
+@routes.get("/api/v1/_test/slow", auth=False, query={"ms": Q({"type": "integer", "minimum": 0, "maximum": 120000})})
 async def slow(request: web.Request) -> web.Response:
     """Sleep ``ms`` milliseconds, then answer (graceful-shutdown tests)."""
     ms = query_int(request, "ms", 1000, minimum=0, maximum=120_000)

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import BOOL, INT, JSON_OBJ, NUM, STR, UUID, Q, array, obj
 from req1_server.db import database
 from req1_server.errors import bad_request, not_found
 from req1_server.http import json_response, path_uuid, query_uuid
@@ -15,6 +16,8 @@ from req1_server.resources.common import require_module
 from req1_server.routing import Routes
 
 routes = Routes(tag="traceability")
+COVERAGE_SHAPE = {"total_objects": INT, "with_upstream": INT, "with_downstream": INT, "with_any_link": INT,
+            "upstream_pct": NUM, "downstream_pct": NUM, "any_link_pct": NUM}
 
 MATRIX_OBJECTS = """
 SELECT id, heading, position, level FROM object WHERE module_id = $1 AND deleted_at IS NULL ORDER BY level_path, id
@@ -54,7 +57,11 @@ SELECT id, heading, level, module_id FROM object WHERE id = ANY($1::uuid[]) AND 
 """
 
 
-@routes.get("/api/v1/traceability-matrix")
+@routes.get("/api/v1/traceability-matrix", query={"source_module_id": Q(UUID, required=True),
+            "target_module_id": Q(UUID, required=True), "link_type_id": UUID}, response=obj(
+    ["source_objects", "target_objects", "cells"], source_objects=array(JSON_OBJ), target_objects=array(JSON_OBJ),
+    cells=array(obj(["source_id", "target_id", "link_id", "suspect"], source_id=UUID, target_id=UUID, link_id=UUID,
+                    suspect=BOOL))))
 async def matrix(request: web.Request) -> web.Response:
     """Objects of two modules in document order and the links between them."""
     source = query_uuid(request, "source_module_id", required=True)
@@ -78,7 +85,8 @@ def pct(part: int, total: int) -> float:
     return 100.0 * part / total if total else 0.0
 
 
-@routes.get("/api/v1/modules/{module_id}/coverage")
+@routes.get("/api/v1/modules/{module_id}/coverage", query={"link_type_id": UUID}, response=obj(
+    list(COVERAGE_SHAPE), **COVERAGE_SHAPE))
 async def coverage(request: web.Request) -> web.Response:
     """Share of live objects with upstream (target of a link) / downstream (source) links."""
     module_id = path_uuid(request, "module_id")
@@ -97,7 +105,11 @@ async def coverage(request: web.Request) -> web.Response:
     })
 
 
-@routes.get("/api/v1/object-impact/{id}")
+@routes.get("/api/v1/object-impact/{id}", query={
+    "direction": {"type": "string", "enum": ["forward", "backward", "both"]},
+    "max_depth": {"type": "integer", "minimum": 1}}, response=obj(
+    ["root_id", "direction", "max_depth", "objects", "edges"], root_id=UUID, direction=STR, max_depth=INT,
+    objects=array(JSON_OBJ), edges=array(JSON_OBJ)))
 async def impact(request: web.Request) -> web.Response:
     """Objects reachable over links, breadth first, each once, with the edges that discovered them."""
     root = path_uuid(request, "id")

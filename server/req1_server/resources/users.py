@@ -13,7 +13,8 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from req1_server.appkeys import SESSIONS
+from req1_server.apischema import BOOL, BOOL_Q, PAGE, ROLE, STR, envelope, obj, ref
+from req1_server.appkeys import SESSIONS, USER_CACHE
 from req1_server.auth import users
 from req1_server.auth.passwords import hash_password, password_problem
 from req1_server.db import database
@@ -39,7 +40,7 @@ log = logging.getLogger("req1.users")
 routes = Routes(tag="users")
 
 
-@routes.get("/api/v1/users")
+@routes.get("/api/v1/users", query={**PAGE, "active": BOOL_Q}, response=envelope("AppUser"))
 async def list_users(request: web.Request) -> web.Response:
     """Users by email; ``?active=true|false`` filters."""
     page = page_params(request)
@@ -62,7 +63,7 @@ async def list_users(request: web.Request) -> web.Response:
     return json_response(page_envelope([users.public(r) for r in rows], total, page))
 
 
-@routes.get("/api/v1/users/{id}")
+@routes.get("/api/v1/users/{id}", response=ref("AppUser"))
 async def get_user(request: web.Request) -> web.Response:
     """One user."""
     user_id = path_uuid(request, "id")
@@ -73,7 +74,8 @@ async def get_user(request: web.Request) -> web.Response:
     return json_response(users.public(row))
 
 
-@routes.post("/api/v1/users", role=Role.ADMIN)
+@routes.post("/api/v1/users", role=Role.ADMIN, status=201, response=ref("AppUser"), body=obj(
+    ["email", "display_name"], email=STR, display_name=STR, role=ROLE, active=BOOL, password=STR))
 async def create_user(request: web.Request) -> web.Response:
     """Create an account; without ``password`` it cannot log in."""
     body = await read_json(request)
@@ -95,7 +97,8 @@ async def create_user(request: web.Request) -> web.Response:
     return json_response(users.public(row), status=201)
 
 
-@routes.patch("/api/v1/users/{id}", role=Role.VIEWER)
+@routes.patch("/api/v1/users/{id}", role=Role.VIEWER, response=ref("AppUser"),
+               body=obj(display_name=STR, role=ROLE, active=BOOL, password=STR))
 async def update_user(request: web.Request) -> web.Response:
     """Update a user: admins anything, users their own display_name."""
     caller = user_of(request)
@@ -135,6 +138,7 @@ async def update_user(request: web.Request) -> web.Response:
         return row
 
     row = await database(request).transaction(apply)
+    request.app[USER_CACHE].forget(user_id)
     if changes.get("active") is False or "password_hash" in changes:
         keep = caller.session_id if user_id == caller.id else None
         try:
@@ -157,6 +161,7 @@ async def delete_user(request: web.Request) -> web.Response:
         await conn.execute("DELETE FROM app_user WHERE id = $1", user_id)
 
     await database(request).transaction(apply)
+    request.app[USER_CACHE].forget(user_id)
     try:
         await request.app[SESSIONS].revoke_all(user_id)
     except RedisUnavailable:

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import INT, STR, UUID, array, nullable, obj
 from req1_server.db import database
 from req1_server.domain.validation import VLink, VObject, validate
 from req1_server.errors import not_found
@@ -31,7 +32,10 @@ ORDER BY l.created_at, l.id
 """
 
 
-@routes.get("/api/v1/modules/{module_id}/validate")
+@routes.get("/api/v1/modules/{module_id}/validate", response=obj(
+    ["module_id", "issues", "object_count", "link_count"], module_id=UUID, object_count=INT, link_count=INT,
+    issues=array(obj(["rule", "severity", "object_id", "link_id", "message"], rule=STR, severity=STR,
+                     object_id=nullable(UUID), link_id=nullable(UUID), message=STR))))
 async def validate_module(request: web.Request) -> web.Response:
     """Rule findings over live objects and their links."""
     module_id = path_uuid(request, "module_id")

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import ANY, BOOL, PAGE, STR, envelope, obj, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.errors import bad_request, not_found
@@ -27,6 +28,7 @@ from req1_server.resources.common import checked_name, paged, require_module
 from req1_server.routing import Routes
 
 routes = Routes(tag="views")
+VIEW_FIELDS = {"name": STR, "column_config": ANY, "filter_config": ANY, "sort_config": ANY, "is_default": BOOL}
 
 COLUMNS = "id, module_id, name, is_default, column_config, filter_config, sort_config, created_at, updated_at"
 LIST = f"SELECT {COLUMNS} FROM view WHERE module_id = $1 ORDER BY created_at, id OFFSET $2 LIMIT $3"
@@ -56,7 +58,7 @@ def config(body: dict[str, Any], name: str, default: Any) -> Any:
     return value
 
 
-@routes.get("/api/v1/modules/{module_id}/views")
+@routes.get("/api/v1/modules/{module_id}/views", query=PAGE, response=envelope("View"))
 async def list_views(request: web.Request) -> web.Response:
     """Views of a module, by creation."""
     module_id = path_uuid(request, "module_id")
@@ -67,7 +69,8 @@ async def list_views(request: web.Request) -> web.Response:
     return json_response(page_envelope(items, total, page))
 
 
-@routes.post("/api/v1/modules/{module_id}/views")
+@routes.post("/api/v1/modules/{module_id}/views", status=201, response=ref("View"),
+              body=obj(["name"], **VIEW_FIELDS))
 async def create_view(request: web.Request) -> web.Response:
     """Create a view; `is_default:true` clears the module's other default."""
     module_id = path_uuid(request, "module_id")
@@ -93,7 +96,7 @@ async def one(conn: asyncpg.Connection, view_id: uuid.UUID, module_id: uuid.UUID
     return row
 
 
-@routes.get("/api/v1/modules/{module_id}/views/{id}")
+@routes.get("/api/v1/modules/{module_id}/views/{id}", response=ref("View"))
 async def get_view(request: web.Request) -> web.Response:
     """One view."""
     module_id, view_id = path_uuid(request, "module_id"), path_uuid(request, "id")
@@ -101,7 +104,7 @@ async def get_view(request: web.Request) -> web.Response:
         return json_response(await one(conn, view_id, module_id))
 
 
-@routes.patch("/api/v1/modules/{module_id}/views/{id}")
+@routes.patch("/api/v1/modules/{module_id}/views/{id}", body=obj(**VIEW_FIELDS), response=ref("View"))
 async def update_view(request: web.Request) -> web.Response:
     """Update a view."""
     module_id, view_id = path_uuid(request, "module_id"), path_uuid(request, "id")

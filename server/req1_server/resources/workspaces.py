@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
+from req1_server.apischema import PAGE, STR, envelope, nullable, obj, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.errors import not_found
@@ -42,7 +43,7 @@ JOIN project p ON p.id = m.project_id WHERE p.workspace_id = $1
 DELETE = "DELETE FROM workspace WHERE id = $1"
 
 
-@routes.get("/api/v1/workspaces")
+@routes.get("/api/v1/workspaces", query=PAGE, response=envelope("Workspace"))
 async def list_workspaces(request: web.Request) -> web.Response:
     """List workspaces by name."""
     page = page_params(request)
@@ -51,7 +52,8 @@ async def list_workspaces(request: web.Request) -> web.Response:
     return json_response(page_envelope(items, total, page))
 
 
-@routes.post("/api/v1/workspaces", role=Role.ADMIN)
+@routes.post("/api/v1/workspaces", role=Role.ADMIN, status=201, response=ref("Workspace"),
+              body=obj(["name"], name=STR, description=nullable(STR)))
 async def create_workspace(request: web.Request) -> web.Response:
     """Create a workspace."""
     body = await read_json(request)
@@ -61,7 +63,7 @@ async def create_workspace(request: web.Request) -> web.Response:
     return json_response(row, status=201)
 
 
-@routes.get("/api/v1/workspaces/{id}")
+@routes.get("/api/v1/workspaces/{id}", response=ref("Workspace"))
 async def get_workspace(request: web.Request) -> web.Response:
     """One workspace."""
     ws_id = path_uuid(request, "id")
@@ -72,7 +74,8 @@ async def get_workspace(request: web.Request) -> web.Response:
     return json_response(row)
 
 
-@routes.patch("/api/v1/workspaces/{id}", role=Role.ADMIN)
+@routes.patch("/api/v1/workspaces/{id}", role=Role.ADMIN, response=ref("Workspace"),
+               body=obj(name=STR, description=nullable(STR)))
 async def update_workspace(request: web.Request) -> web.Response:
     """Update name/description (null clears description)."""
     ws_id = path_uuid(request, "id")
