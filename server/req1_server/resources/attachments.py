@@ -23,6 +23,7 @@ from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.errors import bad_request, integrity_error, not_found, payload_too_large, unsupported_media_type
 from req1_server.http import json_response, no_content, path_uuid
+from req1_server.resources.common import require_row
 from req1_server.routing import Routes, user_of
 from req1_server.storage import storage
 
@@ -134,9 +135,7 @@ async def load(request: web.Request) -> asyncpg.Record:
     object_id, attachment_id = path_uuid(request, "object_id"), path_uuid(request, "id")
     async with database(request).acquire() as conn:
         await live_object(conn, object_id)
-        row = await conn.fetchrow(GET, attachment_id, object_id)
-    if row is None:
-        raise not_found("attachment", attachment_id)
+        row = await require_row(conn, GET, "attachment", attachment_id, object_id)
     return row
 
 

@@ -27,7 +27,7 @@ from req1_server.http import (
     read_json,
     req_str,
 )
-from req1_server.resources.common import checked_name, paged, require_module
+from req1_server.resources.common import checked_name, paged, require_module, require_row
 from req1_server.routing import Routes
 
 routes = Routes(tag="attribute-definitions")
@@ -137,9 +137,7 @@ async def get_definition(request: web.Request) -> web.Response:
     """One definition (module or global)."""
     module_id, def_id = path_uuid(request, "module_id"), path_uuid(request, "id")
     async with database(request).acquire() as conn:
-        row = await conn.fetchrow(GET, def_id, module_id)
-    if row is None:
-        raise not_found("attribute definition", def_id)
+        row = await require_row(conn, GET, "attribute definition", def_id, module_id)
     return json_response(row)
 
 
@@ -149,9 +147,7 @@ async def allowed_values(request: web.Request) -> web.Response:
     """`dependency_mapping[parent_value]` or [] (plain array)."""
     module_id, def_id = path_uuid(request, "module_id"), path_uuid(request, "id")
     async with database(request).acquire() as conn:
-        row = await conn.fetchrow(GET, def_id, module_id)
-    if row is None:
-        raise not_found("attribute definition", def_id)
+        row = await require_row(conn, GET, "attribute definition", def_id, module_id)
     mapping = row["dependency_mapping"] or {}
     values = mapping.get(request.query.get("parent_value", ""), []) if isinstance(mapping, dict) else []
     return json_response(values if isinstance(values, list) else [])
@@ -166,9 +162,7 @@ async def update_definition(request: web.Request) -> web.Response:
     name_in = checked_name(opt_str(body, "name"))
 
     async def run(conn: asyncpg.Connection) -> asyncpg.Record:
-        row = await conn.fetchrow(GET_OWN_LOCKED, def_id, module_id)
-        if row is None:
-            raise not_found("attribute definition", def_id)
+        row = await require_row(conn, GET_OWN_LOCKED, "attribute definition", def_id, module_id)
         name = name_in or row["name"]
         multi = row["multi_select"] if body.get("multi_select") is None else opt_bool(body, "multi_select")
         enum_values = enum_values_of(body, row["enum_values"])
@@ -202,9 +196,7 @@ async def delete_definition(request: web.Request) -> web.Response:
     module_id, def_id = path_uuid(request, "module_id"), path_uuid(request, "id")
 
     async def run(conn: asyncpg.Connection) -> None:
-        row = await conn.fetchrow(GET_OWN_LOCKED, def_id, module_id)
-        if row is None:
-            raise not_found("attribute definition", def_id)
+        row = await require_row(conn, GET_OWN_LOCKED, "attribute definition", def_id, module_id)
         used = await conn.fetchval(USAGE, module_id, row["name"])
         if used:
             raise conflict(f"attribute definition '{row['name']}' is in use by {used} objects")

@@ -27,7 +27,7 @@ from req1_server.http import (
     req_str,
 )
 from req1_server.resources import object_ops as ops
-from req1_server.resources.common import checked_name, paged, require_module
+from req1_server.resources.common import checked_name, paged, require_module, require_row
 from req1_server.routing import Role, Routes, user_of
 
 routes = Routes(tag="baselines")
@@ -246,9 +246,7 @@ async def get_set(request: web.Request) -> web.Response:
     """One baseline set."""
     set_id = path_uuid(request, "id")
     async with database(request).acquire() as conn:
-        row = await conn.fetchrow(SET_GET, set_id)
-    if row is None:
-        raise not_found("baseline set", set_id)
+        row = await require_row(conn, SET_GET, "baseline set", set_id)
     return json_response(row)
 
 

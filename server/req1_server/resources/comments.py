@@ -22,7 +22,7 @@ from req1_server.http import (
     read_json,
     req_str,
 )
-from req1_server.resources.common import paged
+from req1_server.resources.common import paged, require_row
 from req1_server.routing import Role, Routes, require_role, user_of
 
 routes = Routes(tag="comments")
@@ -89,9 +89,7 @@ async def get_comment(request: web.Request) -> web.Response:
     object_id, comment_id = path_uuid(request, "object_id"), path_uuid(request, "id")
     async with database(request).acquire() as conn:
         await live_object(conn, object_id)
-        row = await conn.fetchrow(GET, comment_id, object_id)
-    if row is None:
-        raise not_found("comment", comment_id)
+        row = await require_row(conn, GET, "comment", comment_id, object_id)
     return json_response(row)
 
 
@@ -129,9 +127,7 @@ async def delete_comment(request: web.Request) -> web.Response:
     user = user_of(request)
     async with database(request).acquire() as conn:
         await live_object(conn, object_id)
-        row = await conn.fetchrow(GET, comment_id, object_id)
-        if row is None:
-            raise not_found("comment", comment_id)
+        row = await require_row(conn, GET, "comment", comment_id, object_id)
         if row["author_id"] != user.id:
             require_role(user, Role.ADMIN)
         await conn.execute("DELETE FROM comment WHERE id = $1", comment_id)

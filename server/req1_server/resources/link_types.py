@@ -10,7 +10,7 @@ from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.errors import conflict, not_found
 from req1_server.http import has, json_response, no_content, opt_str, path_uuid, read_json, req_str
-from req1_server.resources.common import checked_name
+from req1_server.resources.common import checked_name, require_row
 from req1_server.routing import Routes
 
 routes = Routes(tag="link-types")
@@ -49,9 +49,7 @@ async def get_link_type(request: web.Request) -> web.Response:
     """One link type."""
     type_id = path_uuid(request, "id")
     async with database(request).acquire() as conn:
-        row = await conn.fetchrow(GET, type_id)
-    if row is None:
-        raise not_found("link type", type_id)
+        row = await require_row(conn, GET, "link type", type_id)
     return json_response(row)
 
 

@@ -22,6 +22,7 @@ from req1_server.http import (
     read_json,
     req_uuid,
 )
+from req1_server.resources.common import require_row
 from req1_server.routing import Role, Routes, insufficient_role, user_of
 
 routes = Routes(tag="links")
@@ -109,9 +110,7 @@ async def get_link(request: web.Request) -> web.Response:
     """One link."""
     link_id = path_uuid(request, "id")
     async with database(request).acquire() as conn:
-        row = await conn.fetchrow(GET, link_id)
-    if row is None:
-        raise not_found("link", link_id)
+        row = await require_row(conn, GET, "link", link_id)
     return json_response(row)
 
 

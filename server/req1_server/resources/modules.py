@@ -46,7 +46,7 @@ from req1_server.http import (
 )
 from req1_server.resources import object_ops as ops
 from req1_server.resources.cleanup import delete_attachment_blobs
-from req1_server.resources.common import checked_name, paged
+from req1_server.resources.common import checked_name, paged, require_row
 from req1_server.routing import Routes, user_of
 
 routes = Routes(tag="modules")
@@ -226,9 +226,7 @@ async def get_module(request: web.Request) -> web.Response:
     """One module."""
     module_id = path_uuid(request, "id")
     async with database(request).acquire() as conn:
-        row = await conn.fetchrow(GET, module_id)
-    if row is None:
-        raise not_found("module", module_id)
+        row = await require_row(conn, GET, "module", module_id)
     return json_response(row)
 
 

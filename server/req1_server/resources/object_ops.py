@@ -17,7 +17,7 @@ import asyncpg
 
 from req1_server.domain.attributes import AttrDef
 from req1_server.domain.outline import Outline, Placement, level_text
-from req1_server.errors import not_found
+from req1_server.resources.common import require_row
 
 OBJECT_COLUMNS = (
     "id, module_id, parent_id, position, level, heading, body, attributes, current_version, classification, "
@@ -65,10 +65,7 @@ UPDATE object SET current_version = current_version + 1, updated_at = now() WHER
 
 async def lock_module(conn: asyncpg.Connection, module_id: uuid.UUID) -> asyncpg.Record:
     """The module row, locked: structural changes serialize per module (spec §4.3.1)."""
-    row = await conn.fetchrow(MODULE_LOCK, module_id)
-    if row is None:
-        raise not_found("module", module_id)
-    return row
+    return await require_row(conn, MODULE_LOCK, "module", module_id)
 
 
 @dataclass

@@ -75,9 +75,7 @@ async def get_project(request: web.Request) -> web.Response:
     """One project."""
     ws, project_id = path_uuid(request, "ws"), path_uuid(request, "id")
     async with database(request).acquire() as conn:
-        row = await conn.fetchrow(GET, project_id, ws)
-    if row is None:
-        raise not_found("project", project_id)
+        row = await require_row(conn, GET, "project", project_id, ws)
     return json_response(row)
 
 

@@ -24,7 +24,7 @@ from req1_server.http import (
     read_json,
     req_str,
 )
-from req1_server.resources.common import checked_name, paged, require_module
+from req1_server.resources.common import checked_name, paged, require_module, require_row
 from req1_server.routing import Routes
 
 routes = Routes(tag="views")
@@ -90,9 +90,7 @@ async def create_view(request: web.Request) -> web.Response:
 
 
 async def one(conn: asyncpg.Connection, view_id: uuid.UUID, module_id: uuid.UUID) -> asyncpg.Record:
-    row = await conn.fetchrow(GET, view_id, module_id)
-    if row is None:
-        raise not_found("view", view_id)
+    row = await require_row(conn, GET, "view", view_id, module_id)
     return row
 
 

@@ -21,7 +21,7 @@ from req1_server.http import (
     req_str,
 )
 from req1_server.resources.cleanup import delete_attachment_blobs
-from req1_server.resources.common import checked_name, paged
+from req1_server.resources.common import checked_name, paged, require_row
 from req1_server.routing import Role, Routes
 
 routes = Routes(tag="workspaces")
@@ -68,9 +68,7 @@ async def get_workspace(request: web.Request) -> web.Response:
     """One workspace."""
     ws_id = path_uuid(request, "id")
     async with database(request).acquire() as conn:
-        row = await conn.fetchrow(GET, ws_id)
-    if row is None:
-        raise not_found("workspace", ws_id)
+        row = await require_row(conn, GET, "workspace", ws_id)
     return json_response(row)
 
 
