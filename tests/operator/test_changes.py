@@ -46,8 +46,8 @@ def test_spec_changes_are_reconciled(admin: Kubectl, kube_namespace: str, start_
     wait_for("ingress for a.example.com", lambda: _hosts(admin, ns) == ["a.example.com"])
     admin.patch("req1", NAME, ns, {"spec": {"ingress": {"host": "b.example.com"}}})
     wait_for("ingress for b.example.com", lambda: _hosts(admin, ns) == ["b.example.com"])
-    status = wait_phase(admin, NAME, ns, "Ready")
-    assert status["url"] == "http://b.example.com"
+    wait_for("status URL of the new host", lambda: _status(admin, ns).get("url") == "http://b.example.com")
+    wait_phase(admin, NAME, ns, "Ready")
 
 
 def _status(admin: Kubectl, ns: str) -> dict[str, Any]:
