@@ -516,6 +516,14 @@ async def _sync(conn: asyncpg.Connection, module_id: uuid.UUID, object_id: uuid.
     return len(ids)
 
 
+async def locked_placeholder(conn: asyncpg.Connection, module_id: uuid.UUID, object_id: uuid.UUID) -> asyncpg.Record:
+    """The object row locked for update, refused unless it is a placeholder (sync and break-link)."""
+    row = await locked_object(conn, module_id, object_id, None)
+    if not row["is_placeholder"]:
+        raise bad_request("object is not a placeholder")
+    return row
+
+
 @routes.post("/api/v1/modules/{module_id}/objects/{id}/sync", body=NO_BODY, response=ref("Object"))
 async def sync_object(request: web.Request) -> web.Response:
     """Copy heading, body and attributes from the placeholder's source (history `sync`)."""
@@ -524,9 +532,7 @@ async def sync_object(request: web.Request) -> web.Response:
     user = user_of(request)
 
     async def run(conn: asyncpg.Connection) -> asyncpg.Record:
-        row = await locked_object(conn, module_id, object_id, None)
-        if not row["is_placeholder"]:
-            raise bad_request("object is not a placeholder")
+        row = await locked_placeholder(conn, module_id, object_id)
         source = await conn.fetchrow(LIVE_OBJECT, row["source_object_id"]) if row["source_object_id"] else None
         if source is None:
             raise not_found("object", row["source_object_id"])
@@ -545,9 +551,7 @@ async def break_link(request: web.Request) -> web.Response:
     user = user_of(request)
 
     async def run(conn: asyncpg.Connection) -> asyncpg.Record:
-        row = await locked_object(conn, module_id, object_id, None)
-        if not row["is_placeholder"]:
-            raise bad_request("object is not a placeholder")
+        await locked_placeholder(conn, module_id, object_id)
         await conn.execute(BREAK_LINK, object_id)
         await ops.write_history(conn, [object_id], user.id, "update")
         return await conn.fetchrow(RETURN, object_id)
