@@ -4,7 +4,6 @@ database, so restarting never duplicates it."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -61,8 +60,8 @@ async def _module(conn: asyncpg.Connection, project_id: uuid.UUID, name: str, pr
     if name == "System Requirements":
         await conn.execute(
             "INSERT INTO attribute_definition (id, module_id, name, data_type, enum_values, default_value) "
-            "VALUES ($1, $2, 'priority', 'enum', $3::jsonb, 'medium'), ($4, $2, 'safety_relevant', 'bool', NULL, NULL)",
-            new_id(), module_id, json.dumps(["low", "medium", "high"]), new_id(),
+            "VALUES ($1, $2, 'priority', 'enum', $3, 'medium'), ($4, $2, 'safety_relevant', 'bool', NULL, NULL)",
+            new_id(), module_id, ["low", "medium", "high"], new_id(),  # the jsonb codec encodes the list
         )
     await ops.create_objects(conn, module_id, objects, ADMIN_ID)
     return [o.id for o in objects]

@@ -9,6 +9,7 @@ import pytest
 from domain_api import Api
 
 from req1_server.db import init_connection
+from req1_server.migrate import MIGRATIONS_DIR
 from req1_server.seed_demo import seed_demo
 
 
@@ -40,6 +41,51 @@ async def test_seed_demo_once(api: Api, pg_dsn: str) -> None:
     diff = await api.get(f"/baseline-diff?a={baselines[0]['id']}&b={current['id']}")
     assert [m["heading_b"] for m in diff["modified"]] == ["Braking response"]
     assert (await api.get("/search?q=braking"))["total"] >= 2
+
+
+async def test_seed_demo_enum_values_are_arrays(api: Api, pg_dsn: str) -> None:
+    """The contract's `enum_values: string[]`; a JSON-encoded string crashed the web UI on the first module."""
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await init_connection(conn)
+        await seed_demo(conn)
+        assert await conn.fetchval(
+            "SELECT count(*) FROM attribute_definition WHERE jsonb_typeof(enum_values) <> 'array'") == 0
+    finally:
+        await conn.close()
+    module = (await api.get("/modules"))["items"][0]
+    definitions = (await api.get(f"/modules/{module['id']}/attribute-definitions"))["items"]
+    by_name = {d["name"]: d for d in definitions}
+    assert by_name["priority"]["enum_values"] == ["low", "medium", "high"]
+    assert by_name["safety_relevant"]["enum_values"] is None
+    # the allowed value still validates an edit through the API
+    obj = next(o for o in await api.objects(module["id"]) if o["attributes"].get("priority") == "high")
+    await api.patch(f"/modules/{module['id']}/objects/{obj['id']}",
+                    {"attributes": {**obj["attributes"], "priority": "low"},
+                     "expected_version": obj["current_version"]})
+
+
+async def test_migration_repairs_double_encoded_enum_values(api: Api, pg_dsn: str) -> None:
+    """Databases seeded before the fix hold a jsonb string; migration 0012 turns it back into the array."""
+    module = await api.module()
+    conn = await asyncpg.connect(pg_dsn)  # no codecs: write exactly what the old seed left behind
+    try:
+        await conn.execute(
+            "INSERT INTO attribute_definition (id, module_id, name, data_type, enum_values, dependency_mapping) "
+            "VALUES (gen_random_uuid(), $1, 'old', 'enum', to_jsonb($2::text), to_jsonb($3::text)), "
+            "(gen_random_uuid(), $1, 'odd', 'enum', to_jsonb('not json'::text), NULL), "
+            "(gen_random_uuid(), $1, 'fine', 'enum', '[\"a\"]'::jsonb, '{\"x\": [\"a\"]}'::jsonb)",
+            module["id"], '["low", "medium", "high"]', '{"low": ["a"]}',
+        )
+        await conn.execute((MIGRATIONS_DIR / "0012_enum_values_arrays.sql").read_text())
+        rows = {r["name"]: r for r in await conn.fetch(
+            "SELECT name, enum_values::text AS e, dependency_mapping::text AS d FROM attribute_definition "
+            "WHERE module_id = $1", module["id"])}
+    finally:
+        await conn.close()
+    assert rows["old"]["e"] == '["low", "medium", "high"]' and rows["old"]["d"] == '{"low": ["a"]}'
+    assert rows["odd"]["e"] == '"not json"'  # left alone rather than failing the migration
+    assert rows["fine"]["e"] == '["a"]' and rows["fine"]["d"] == '{"x": ["a"]}'
 
 
 async def test_migrate_seeds_demo_once(pg_dsn: str) -> None:
