@@ -109,6 +109,14 @@ async def seed_demo(conn: asyncpg.Connection) -> None:
         )
         await ops.flag_suspects(conn, [(reqs[3], fingerprint)])
         await ops.write_history(conn, [reqs[3]], ADMIN_ID, "update")
+        # and a second baseline after it, so the baselines screen has two to compare
+        second_id = new_id()
+        await conn.execute("INSERT INTO baseline (id, module_id, name, description, created_by, created_at) "
+                           "VALUES ($1, $2, 'Draft 2', 'Faster braking response', $3, now() + interval '1 ms')",
+                           second_id, module_id, ADMIN_ID)
+        await conn.execute("INSERT INTO baseline_entry (baseline_id, object_id, version) "
+                           "SELECT $1, id, current_version FROM object WHERE module_id = $2 AND deleted_at IS NULL",
+                           second_id, module_id)
 
 
 async def seed(conn: asyncpg.Connection, settings: object) -> bool:

@@ -35,11 +35,14 @@ async def test_seed_demo_once(api: Api, pg_dsn: str) -> None:
     assert len(reqs) + len(await api.objects(modules[1]["id"])) == 12
     links = (await api.get(f"/links?module_id={modules[0]['id']}"))["items"]
     assert len(links) == 4 and sum(link["suspect"] for link in links) == 2
-    baselines = (await api.get(f"/modules/{modules[0]['id']}/baselines"))["items"]
-    assert len(baselines) == 1
-    current = await api.post(f"/modules/{modules[0]['id']}/baselines", {"name": "now"})
-    diff = await api.get(f"/baseline-diff?a={baselines[0]['id']}&b={current['id']}")
+    baselines = {b["name"]: b for b in (await api.get(f"/modules/{modules[0]['id']}/baselines"))["items"]}
+    assert sorted(baselines) == ["Draft 1", "Draft 2"]
+    assert baselines["Draft 1"]["created_at"] < baselines["Draft 2"]["created_at"]
+    diff = await api.get(f"/baseline-diff?a={baselines['Draft 1']['id']}&b={baselines['Draft 2']['id']}")
     assert [m["heading_b"] for m in diff["modified"]] == ["Braking response"]
+    current = await api.post(f"/modules/{modules[0]['id']}/baselines", {"name": "now"})
+    diff = await api.get(f"/baseline-diff?a={baselines['Draft 2']['id']}&b={current['id']}")
+    assert diff["modified"] == [] and diff["added"] == [] and diff["removed"] == []
     assert (await api.get("/search?q=braking"))["total"] >= 2
 
 

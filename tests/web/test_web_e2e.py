@@ -12,88 +12,19 @@ on any console error or CSP violation.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from webenv import ADMIN_PASSWORD, StartServer, needs_browser, node
 
-from req1_testenv.process import ManagedProcess, free_port
-
-WEB = Path(__file__).resolve().parents[2] / "web"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-NODE = shutil.which("node")
-NPM = shutil.which("npm")
-ADMIN_PASSWORD = "e2e-admin-password"
-
-pytestmark = [
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"browser e2e skipped: no Chromium at {CHROMIUM} (apt-get install -y chromium)",
-    ),
-    pytest.mark.skipif(NODE is None or NPM is None, reason="browser e2e skipped: Node.js/npm not installed"),
-]
-
-
-def _npm(*args: str) -> None:
-    assert NPM is not None
-    res = subprocess.run([NPM, *args], cwd=WEB, capture_output=True, text=True, timeout=600, check=False)
-    assert res.returncode == 0, f"npm {' '.join(args)} failed:\n{res.stdout}\n{res.stderr}"
-
-
-@pytest.fixture(scope="module")
-def built_ui(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh build of the current sources in a private directory (never a stale web/dist, and
-    never rebuilding web/dist under someone else's running server)."""
-    if not (WEB / "node_modules" / ".package-lock.json").exists():
-        _npm("ci", "--no-audit", "--no-fund", "--loglevel=error")
-    out = tmp_path_factory.mktemp("web-dist")
-    _npm("exec", "--", "vite", "build", "--outDir", str(out), "--emptyOutDir", "--logLevel", "warn")
-    assert (out / "index.html").exists()
-    return out
-
-
-def _ready(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/health/ready", timeout=1) as resp:  # noqa: S310 (local http)
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+pytestmark = needs_browser
 
 
 @pytest.fixture
-def server(pg_dsn: str, redis_url: str, s3_bucket: Any, tmp_path: Path, built_ui: Path) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        "APP_ENV": "development",
-        "DATABASE_URL": pg_dsn,
-        "REDIS_URL": redis_url,
-        **s3_bucket.env(),
-        "JWT_SECRET": "e2e-secret-that-is-long-enough-for-hs256-0123",
-        "ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "STATIC_DIR": str(built_ui),
-        "PORT": str(port),
-        "LOG_FORMAT": "text",
-        "LOG_LEVEL": "warning",
-        "RATE_LIMIT_AUTH_PER_MINUTE": "1000",
-        "RATE_LIMIT_PER_MINUTE": "100000",
-    }
-    proc = ManagedProcess(
-        "req1-server", [str(Path(sys.executable).parent / "req1-server"), "serve"], tmp_path / "server",
-        env=env, ready=lambda: _ready(base), timeout=60,
-    )
-    proc.start()
-    try:
-        yield base
-    finally:
-        proc.stop()
+def server(start_server: StartServer) -> str:
+    return start_server()
 
 
 class Api:
@@ -155,13 +86,9 @@ def seed(base: str) -> dict[str, str]:
 def test_login_and_module_view_in_chromium(server: str, tmp_path: Path) -> None:
     names = seed(server)
     shots = tmp_path / "screenshots"
-    assert NODE is not None
-    res = subprocess.run(
-        [NODE, "e2e/smoke.mjs", "--base", server, "--email", "admin@localhost", "--password", ADMIN_PASSWORD,
-         "--workspace", names["workspace"], "--project", names["project"], "--module", names["module"],
-         "--shots", str(shots), "--chromium", CHROMIUM],
-        cwd=WEB, capture_output=True, text=True, timeout=240, check=False,
-    )
+    res = node("smoke.mjs", "--base", server, "--email", "admin@localhost", "--password", ADMIN_PASSWORD,
+               "--workspace", names["workspace"], "--project", names["project"], "--module", names["module"],
+               "--shots", str(shots), timeout=240)
     assert res.returncode == 0, f"browser test failed:\n{res.stdout}\n{res.stderr}"
     assert "e2e: ok" in res.stdout
     assert (shots / "03-module.png").stat().st_size > 10_000
