@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from req1_server.apischema import COMPONENTS, Q
-from req1_server.routing import RouteSpec
+from pydantic import BaseModel
 
-PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
+from req1_server.apischema import COMPONENTS, Q, Schema
+from req1_server.routing import PARAM, RouteSpec
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -23,12 +23,38 @@ ERROR_SCHEMA = {
 SUCCESS = {"GET": "200", "POST": "200", "PUT": "200", "PATCH": "200", "DELETE": "204"}
 
 
+def model_schema(model: type[BaseModel]) -> Schema:
+    """A request model's JSON schema without pydantic's titles (the field names say it)."""
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        prop.pop("default", None)
+    return schema
+
+
+def not_null(schema: Schema) -> Schema:
+    """A query or path value is never JSON null: keep the non-null branch."""
+    branches = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    return branches[0] if len(branches) == 1 else schema
+
+
+def model_params(model: type[BaseModel], where: str) -> list[dict[str, Any]]:
+    schema = model_schema(model)
+    required = set(schema.get("required", []))
+    return [{"name": name, "in": where, "required": where == "path" or name in required, "schema": not_null(prop)}
+            for name, prop in schema.get("properties", {}).items()]
+
+
 def operation(spec: RouteSpec) -> dict[str, Any]:
-    params: list[dict[str, Any]] = [
+    meta = spec.meta
+    params: list[dict[str, Any]] = model_params(meta.path_model, "path") if meta.path_model else [
         {"name": name, "in": "path", "required": True,
          "schema": {"type": "string", "format": "uuid"} if name == "id" or name.endswith("_id") else {"type": "string"}}
         for name in PARAM.findall(spec.path)
     ]
+    if meta.query_model is not None:
+        params += model_params(meta.query_model, "query")
     for name, declared in spec.meta.query.items():
         param = declared if isinstance(declared, Q) else Q(declared)
         entry: dict[str, Any] = {"name": name, "in": "query", "required": param.required, "schema": param.schema}
@@ -60,8 +86,11 @@ def operation(spec: RouteSpec) -> dict[str, Any]:
         op["tags"] = list(spec.tags)
     if params:
         op["parameters"] = params
-    if spec.meta.body is not None:
-        body = spec.meta.body
+    if meta.body_model is not None:
+        op["requestBody"] = {"required": not meta.body_model.optional,
+                             "content": {"application/json": {"schema": model_schema(meta.body_model)}}}
+    elif meta.body is not None:
+        body = meta.body
         op["requestBody"] = {"required": body.required, "content": {body.content_type: {"schema": body.schema}}}
     op["security"] = [{"bearer": []}] if spec.auth else []
     return op

@@ -7,18 +7,19 @@ Resources declare routes on a :class:`Routes` object::
     @routes.get("/api/v1/modules/{module_id}")          # any role (viewer+)
     async def get_module(request): ...
 
-    @routes.post("/api/v1/modules", body=obj(["name"], name=STR), status=201, response=ref("Module"))
-    async def create_module(request): ...                # editor+ by default
+    @routes.patch("/api/v1/modules/{id}", params=ById, body=ModulePatch, response=ref("Module"))
+    async def update_module(request, path: ById, body: ModulePatch): ...   # editor+ by default
 
 ``app.py`` registers each :class:`RouteSpec` through :func:`guarded`, which authenticates the
 request (via the :data:`GATE` the auth package installs), checks the database role against the
-route's role, and only then runs the handler. Row-dependent checks call :func:`require_role`, so
-the 403 message is the same everywhere. The OpenAPI document is generated from the same specs: the
-optional ``query``/``body``/``response``/``status``/``summary`` arguments only describe the route there.
+route's role, validates the declared ``path``/``query``/``body`` models (``typed.py``) and only then
+runs the handler with them as keyword arguments. Row-dependent checks call :func:`require_role`, so
+the 403 message is the same everywhere. The OpenAPI document is generated from the same specs and models.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,12 +27,18 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from req1_server.apischema import Body, Q, Schema
 from req1_server.errors import forbidden
+from req1_server.typed import BodyModel, PathModel, QueryModel, parse_body, parse_path, parse_query
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Query = Mapping[str, Schema | Q] | None
+Handler = Callable[..., Awaitable[web.StreamResponse]]
+Query = Mapping[str, Schema | Q] | type[QueryModel] | None
+BodySpec = Schema | Body | type[BodyModel] | None
+
+
+PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 
 class Role(StrEnum):
@@ -98,14 +105,35 @@ class RouteMeta:
     response: Schema | None = None
     status: int | None = None
     summary: str | None = None
+    path_model: type[PathModel] | None = None
+    query_model: type[QueryModel] | None = None
+    body_model: type[BodyModel] | None = None
 
     @staticmethod
-    def of(query: Mapping[str, Schema | Q] | None = None, body: Schema | Body | None = None,
-           response: Schema | None = None, status: int | None = None, summary: str | None = None) -> RouteMeta:
-        """Normalize decorator arguments: a bare body schema is a required JSON body."""
-        if body is not None and not isinstance(body, Body):
-            body = Body(body)
-        return RouteMeta(dict(query or {}), body, response, status, summary)
+    def of(query: Query = None, body: BodySpec = None, response: Schema | None = None, status: int | None = None,
+           summary: str | None = None, params: type[PathModel] | None = None) -> RouteMeta:
+        """Normalize decorator arguments: models are validated before the handler; a bare body schema is a
+        required JSON body (raw content types such as multipart stay :class:`Body` declarations)."""
+        query_model = query if isinstance(query, type) else None
+        body_model = body if isinstance(body, type) and issubclass(body, BaseModel) else None
+        raw_body = body if isinstance(body, Body) else Body(body) if isinstance(body, dict) else None
+        raw_query = dict(query) if isinstance(query, Mapping) else {}
+        return RouteMeta(raw_query, raw_body, response, status, summary, params, query_model, body_model)
+
+    @property
+    def typed(self) -> bool:
+        return any(m is not None for m in (self.path_model, self.query_model, self.body_model))
+
+    async def arguments(self, request: web.Request) -> dict[str, BaseModel]:
+        """The declared models, validated in path → query → body order (the first failure is the 400)."""
+        args: dict[str, BaseModel] = {}
+        if self.path_model is not None:
+            args["path"] = parse_path(request, self.path_model)
+        if self.query_model is not None:
+            args["query"] = parse_query(request, self.query_model)
+        if self.body_model is not None:
+            args["body"] = await parse_body(request, self.body_model)
+        return args
 
 
 class Gate(Protocol):
@@ -139,8 +167,11 @@ class Routes:
         name: str | None = None,
         **meta: Any,
     ) -> Callable[[Handler], Handler]:
-        """Register a handler; ``meta`` (query, body, response, status, summary) feeds OpenAPI only."""
+        """Register a handler; ``meta``: path/query/body models or schemas, response, status, summary."""
         info = RouteMeta.of(**meta)
+        if info.path_model is not None:
+            declared, template = set(info.path_model.model_fields), set(PARAM.findall(path))
+            assert declared == template, f"{path}: path model declares {sorted(declared)}"
 
         def register(handler: Handler) -> Handler:
             tags = (self.tag,) if self.tag else ()
@@ -149,33 +180,21 @@ class Routes:
 
         return register
 
-    def get(self, path: str, *, role: Role = Role.VIEWER, auth: bool = True, query_token: bool = False,
-            name: str | None = None, query: Query = None, response: Schema | None = None,
-            summary: str | None = None) -> Callable[[Handler], Handler]:
-        return self.route("GET", path, role=role, auth=auth, query_token=query_token, name=name, query=query,
-                          response=response, summary=summary)
+    def get(self, path: str, *, role: Role = Role.VIEWER, **options: Any) -> Callable[[Handler], Handler]:
+        """A read: any role unless ``role`` says otherwise."""
+        return self.route("GET", path, role=role, **options)
 
-    def post(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True, name: str | None = None,
-             query: Query = None, body: Schema | Body | None = None, response: Schema | None = None,
-             status: int | None = None, summary: str | None = None) -> Callable[[Handler], Handler]:
-        return self.route("POST", path, role=role, auth=auth, name=name, query=query, body=body,
-                          response=response, status=status, summary=summary)
+    def post(self, path: str, *, role: Role = Role.EDITOR, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, role=role, **options)
 
-    def put(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True, name: str | None = None,
-            query: Query = None, body: Schema | Body | None = None, response: Schema | None = None,
-            summary: str | None = None) -> Callable[[Handler], Handler]:
-        return self.route("PUT", path, role=role, auth=auth, name=name, query=query, body=body,
-                          response=response, summary=summary)
+    def put(self, path: str, *, role: Role = Role.EDITOR, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, role=role, **options)
 
-    def patch(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True, name: str | None = None,
-              query: Query = None, body: Schema | Body | None = None, response: Schema | None = None,
-              summary: str | None = None) -> Callable[[Handler], Handler]:
-        return self.route("PATCH", path, role=role, auth=auth, name=name, query=query, body=body,
-                          response=response, summary=summary)
+    def patch(self, path: str, *, role: Role = Role.EDITOR, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, role=role, **options)
 
-    def delete(self, path: str, *, role: Role = Role.EDITOR, auth: bool = True, name: str | None = None,
-               query: Query = None, summary: str | None = None) -> Callable[[Handler], Handler]:
-        return self.route("DELETE", path, role=role, auth=auth, name=name, query=query, summary=summary)
+    def delete(self, path: str, *, role: Role = Role.EDITOR, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, role=role, **options)
 
 
 def insufficient_role(role: Role) -> Exception:
@@ -212,7 +231,10 @@ def guarded(spec: RouteSpec) -> Handler:
                 raise RuntimeError("no authenticated user on an auth route; is the gate installed?")
             require_role(user, spec.role)
         request[USER] = user
-        response = await spec.handler(request)
+        if spec.meta.typed:
+            response = await spec.handler(request, **await spec.meta.arguments(request))
+        else:
+            response = await spec.handler(request)
         if gate is not None:
             await gate.leave(request, spec, response)
         return response

@@ -12,7 +12,7 @@ import asyncpg
 from req1_server.domain.fingerprint import content_fingerprint
 from req1_server.domain.ids import new_id
 from req1_server.domain.sanitize import html_to_text, sanitize_html
-from req1_server.resources import object_ops as ops
+from req1_server.store import history, outline
 
 ADMIN_ID = uuid.UUID("00000000-0000-0000-0000-000000000002")
 SATISFIES = uuid.UUID("00000000-0000-0000-0000-000000000010")
@@ -50,7 +50,7 @@ async def _module(conn: asyncpg.Connection, project_id: uuid.UUID, name: str, pr
     objects = []
     for depth, heading, body, classification, attributes in rows:
         clean = sanitize_html(body) if body else None
-        obj = ops.NewObject(
+        obj = outline.NewObject(
             id=new_id(), parent_id=latest.get(depth - 1) if depth else None, heading=heading, body=clean,
             body_text=html_to_text(clean), attributes=attributes, classification=classification,
             fingerprint=content_fingerprint(heading, clean, attributes),
@@ -63,7 +63,7 @@ async def _module(conn: asyncpg.Connection, project_id: uuid.UUID, name: str, pr
             "VALUES ($1, $2, 'priority', 'enum', $3, 'medium'), ($4, $2, 'safety_relevant', 'bool', NULL, NULL)",
             new_id(), module_id, ["low", "medium", "high"], new_id(),  # the jsonb codec encodes the list
         )
-    await ops.create_objects(conn, module_id, objects, ADMIN_ID)
+    await outline.create_objects(conn, module_id, objects, ADMIN_ID)
     return [o.id for o in objects]
 
 
@@ -107,8 +107,8 @@ async def seed_demo(conn: asyncpg.Connection) -> None:
             "current_version = current_version + 1, updated_at = now() WHERE id = $1",
             reqs[3], body, html_to_text(body), fingerprint,
         )
-        await ops.flag_suspects(conn, [(reqs[3], fingerprint)])
-        await ops.write_history(conn, [reqs[3]], ADMIN_ID, "update")
+        await history.flag_suspects(conn, [(reqs[3], fingerprint)])
+        await history.write_history(conn, [reqs[3]], ADMIN_ID, "update")
         # and a second baseline after it, so the baselines screen has two to compare
         second_id = new_id()
         await conn.execute("INSERT INTO baseline (id, module_id, name, description, created_by, created_at) "

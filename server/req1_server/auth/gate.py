@@ -16,7 +16,6 @@ from aiohttp import web
 from req1_server.auth import links, tokens
 from req1_server.auth.sessions import REVOKED, Sessions
 from req1_server.auth.usercache import UserCache
-from req1_server.auth.users import current_user
 from req1_server.config import Settings
 from req1_server.db import RECENT_WRITE_SECONDS, Database
 from req1_server.errors import unauthorized
@@ -25,6 +24,7 @@ from req1_server.net import client_ip
 from req1_server.ratelimit import WINDOW_SECONDS, RateLimiter
 from req1_server.redisstore import RedisStore, RedisUnavailable
 from req1_server.routing import USER, CurrentUser, Role, RouteSpec
+from req1_server.store.users import current_user
 
 log = logging.getLogger("req1.auth")
 

@@ -17,6 +17,7 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.link_types",
     "req1_server.resources.links",
     "req1_server.resources.baselines",
+    "req1_server.resources.baseline_sets",
     "req1_server.resources.views",
     "req1_server.resources.comments",
     "req1_server.resources.attachments",

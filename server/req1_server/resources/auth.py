@@ -10,17 +10,19 @@ from aiohttp import web
 
 from req1_server.apischema import INT, ROLE, STR, UUID, obj, ref
 from req1_server.appkeys import SESSIONS
-from req1_server.auth import tokens, users
+from req1_server.auth import tokens
 from req1_server.auth.gate import CLAIMS
 from req1_server.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from req1_server.auth.sessions import RefreshRejected
 from req1_server.config import SETTINGS
 from req1_server.db import database
 from req1_server.errors import bad_request, forbidden, unauthorized, unavailable
-from req1_server.http import json_response, no_content, read_json, req_str
+from req1_server.http import json_response, no_content
 from req1_server.ids import new_id
 from req1_server.redisstore import RedisUnavailable
 from req1_server.routing import Role, Routes, user_of
+from req1_server.store import users
+from req1_server.typed import BodyModel, Name, Text
 
 log = logging.getLogger("req1.auth")
 routes = Routes(tag="auth")
@@ -40,16 +42,33 @@ async def login_response(request: web.Request, row: Any, sid: str, refresh: str 
     })
 
 
-@routes.post("/api/v1/auth/login", auth=False, body=obj(["email", "password"], email=STR, password=STR),
-              response=ref("Login"))
-async def login(request: web.Request) -> web.Response:
+class Credentials(BodyModel):
+    email: Text
+    password: Text
+
+
+class Registration(BodyModel):
+    email: Text
+    password: Text
+    display_name: Name
+
+
+class PasswordChange(BodyModel):
+    old_password: Text
+    new_password: Text
+
+
+class Refresh(BodyModel):
+    refresh_token: Text
+
+
+@routes.post("/api/v1/auth/login", auth=False, body=Credentials, response=ref("Login"))
+async def login(request: web.Request, body: Credentials) -> web.Response:
     """Exchange email and password for an access token and a refresh token."""
-    body = await read_json(request)
-    email = req_str(body, "email").strip()
-    password = req_str(body, "password")
+    password = body.password
     db = database(request)
     async with db.acquire() as conn:
-        row = await users.by_email(conn, email)
+        row = await users.by_email(conn, body.email.strip())
     hashed = row["password_hash"] if row is not None else None
     if row is not None and hashed is None:
         await verify_password(password, None)  # same cost as a real check
@@ -61,8 +80,7 @@ async def login(request: web.Request) -> web.Response:
     if hashed is not None and needs_rehash(hashed):
         new_hash = await hash_password(password)
         async with db.acquire() as conn:
-            await conn.execute("UPDATE app_user SET password_hash = $2 WHERE id = $1 AND password_hash = $3",
-                               row["id"], new_hash, hashed)
+            await users.set_password(conn, row["id"], new_hash, replacing=hashed)
         log.info("rehashed a legacy password hash", extra={"user": str(row["id"])})
     sessions = request.app[SESSIONS]
     sid = sessions.new_sid()
@@ -70,24 +88,18 @@ async def login(request: web.Request) -> web.Response:
     return await login_response(request, row, sid, refresh)
 
 
-@routes.post("/api/v1/auth/register", auth=False, status=201, response=ref("AppUser"),
-              body=obj(["email", "password", "display_name"], email=STR, password=STR, display_name=STR))
-async def register(request: web.Request) -> web.Response:
+@routes.post("/api/v1/auth/register", auth=False, status=201, response=ref("AppUser"), body=Registration)
+async def register(request: web.Request, body: Registration) -> web.Response:
     """Self-registration as a viewer (unless REGISTRATION_ENABLED=false)."""
     if not request.app[SETTINGS].registration_enabled:
         raise forbidden("registration is disabled")
-    body = await read_json(request)
-    email = users.normalize_email(req_str(body, "email"))
-    password = req_str(body, "password")
-    problem = password_problem(password)
+    email = users.normalize_email(body.email)
+    problem = password_problem(body.password)
     if problem:
         raise bad_request(problem)
-    display_name = req_str(body, "display_name").strip()
-    if not display_name:
-        raise bad_request("display_name must not be empty")
-    password_hash = await hash_password(password)
+    password_hash = await hash_password(body.password)
     async with database(request).acquire() as conn:
-        row = await users.insert(conn, new_id(), email, display_name, Role.VIEWER, True, password_hash)
+        row = await users.insert(conn, new_id(), email, body.display_name.strip(), Role.VIEWER, True, password_hash)
     return json_response(users.public(row), status=201)
 
 
@@ -100,14 +112,11 @@ async def me(request: web.Request) -> web.Response:
                           "display_name": user.display_name})
 
 
-@routes.post("/api/v1/auth/change-password", role=Role.VIEWER, status=204,
-              body=obj(["old_password", "new_password"], old_password=STR, new_password=STR))
-async def change_password(request: web.Request) -> web.Response:
+@routes.post("/api/v1/auth/change-password", role=Role.VIEWER, status=204, body=PasswordChange)
+async def change_password(request: web.Request, body: PasswordChange) -> web.Response:
     """Change one's own password; every other login session is revoked."""
     user = user_of(request)
-    body = await read_json(request)
-    old = req_str(body, "old_password")
-    new = req_str(body, "new_password")
+    old, new = body.old_password, body.new_password
     problem = password_problem(new)
     if problem:
         raise bad_request(problem)
@@ -118,8 +127,7 @@ async def change_password(request: web.Request) -> web.Response:
         raise unauthorized("current password is incorrect")
     new_hash = await hash_password(new)
     async with db.acquire() as conn:
-        await conn.execute("UPDATE app_user SET password_hash = $2, updated_at = now() WHERE id = $1", user.id,
-                           new_hash)
+        await users.set_password(conn, user.id, new_hash)
     try:
         await request.app[SESSIONS].revoke_all(user.id, keep_sid=user.session_id)
     except RedisUnavailable:
@@ -142,12 +150,10 @@ async def logout(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.post("/api/v1/auth/refresh", auth=False, body=obj(["refresh_token"], refresh_token=STR),
-              response=ref("Login"))
-async def refresh(request: web.Request) -> web.Response:
+@routes.post("/api/v1/auth/refresh", auth=False, body=Refresh, response=ref("Login"))
+async def refresh(request: web.Request, body: Refresh) -> web.Response:
     """Rotate a refresh token into a new access token and refresh token (same login session)."""
-    body = await read_json(request)
-    token = req_str(body, "refresh_token")
+    token = body.refresh_token
     sessions = request.app[SESSIONS]
     try:
         user_id, sid, new_refresh = await sessions.rotate(token)

@@ -26,9 +26,9 @@ from req1_server.http import (
     read_json,
     req_str,
 )
-from req1_server.resources import object_ops as ops
-from req1_server.resources.common import checked_name, paged, require_module, require_row
+from req1_server.resources.common import checked_name, paged, require_module
 from req1_server.routing import Role, Routes, user_of
+from req1_server.store import outline
 
 routes = Routes(tag="baselines")
 DIFF_QUERY = {
@@ -131,7 +131,7 @@ async def create_baseline(request: web.Request) -> web.Response:
     user = user_of(request)
 
     async def run(conn: asyncpg.Connection) -> tuple[asyncpg.Record, str]:
-        await ops.lock_module(conn, module_id)
+        await outline.lock_module(conn, module_id)
         if set_id is not None and await conn.fetchval(SET_EXISTS, set_id) is None:
             raise not_found("baseline set", set_id)
         row = await conn.fetchrow(INSERT, new_id(), module_id, name, description, user.id, set_id)
@@ -201,76 +201,3 @@ async def module_baseline_diff(request: web.Request) -> web.Response:
 async def baseline_diff(request: web.Request) -> web.Response:
     """Added / removed / modified objects between two baselines of one module."""
     return await diff(request, None)
-
-
-# ---- baseline sets ---------------------------------------------------------------------------
-
-SETS = f"SELECT {SET_COLUMNS} FROM baseline_set ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT $2"
-SETS_COUNT = "SELECT count(*) FROM baseline_set"
-SET_GET = f"SELECT {SET_COLUMNS} FROM baseline_set WHERE id = $1"
-SET_INSERT = f"""
-INSERT INTO baseline_set (id, name, version, description, created_by) VALUES ($1, $2, $3, $4, $5)
-RETURNING {SET_COLUMNS}
-"""
-SET_UPDATE = f"""
-UPDATE baseline_set SET name = coalesce($2, name), version = coalesce($3, version),
-       description = CASE WHEN $5 THEN $4 ELSE description END
-WHERE id = $1 RETURNING {SET_COLUMNS}
-"""
-
-
-@routes.get("/api/v1/baseline-sets", query=PAGE, response=envelope("BaselineSet"))
-async def list_sets(request: web.Request) -> web.Response:
-    """Baseline sets, newest first."""
-    page = page_params(request)
-    async with database(request).acquire() as conn:
-        items, total = await paged(conn, SETS, SETS_COUNT, (), page)
-    return json_response(page_envelope(items, total, page))
-
-
-@routes.post("/api/v1/baseline-sets", status=201, response=ref("BaselineSet"),
-              body=obj(["name"], name=STR, version=STR, description=nullable(STR)))
-async def create_set(request: web.Request) -> web.Response:
-    """Create a baseline set."""
-    body = await read_json(request)
-    name = checked_name(req_str(body, "name"))
-    version = checked_name(opt_str(body, "version", "1.0"), "version")
-    async with database(request).acquire() as conn:
-        row = await conn.fetchrow(SET_INSERT, new_id(), name, version, opt_str(body, "description"),
-                                  user_of(request).id)
-    return json_response(row, status=201)
-
-
-@routes.get("/api/v1/baseline-sets/{id}", response=ref("BaselineSet"))
-async def get_set(request: web.Request) -> web.Response:
-    """One baseline set."""
-    set_id = path_uuid(request, "id")
-    async with database(request).acquire() as conn:
-        row = await require_row(conn, SET_GET, "baseline set", set_id)
-    return json_response(row)
-
-
-@routes.patch("/api/v1/baseline-sets/{id}", body=obj(name=STR, version=STR, description=nullable(STR)),
-               response=ref("BaselineSet"))
-async def update_set(request: web.Request) -> web.Response:
-    """Update name, version or description."""
-    set_id = path_uuid(request, "id")
-    body = await read_json(request)
-    name = checked_name(opt_str(body, "name"))
-    version = checked_name(opt_str(body, "version"), "version")
-    async with database(request).acquire() as conn:
-        row = await conn.fetchrow(SET_UPDATE, set_id, name, version, opt_str(body, "description"),
-                                  "description" in body)
-    if row is None:
-        raise not_found("baseline set", set_id)
-    return json_response(row)
-
-
-@routes.delete("/api/v1/baseline-sets/{id}")
-async def delete_set(request: web.Request) -> web.Response:
-    """Delete a set; its baselines are detached, not deleted."""
-    set_id = path_uuid(request, "id")
-    async with database(request).acquire() as conn:
-        if await conn.execute("DELETE FROM baseline_set WHERE id = $1", set_id) == "DELETE 0":
-            raise not_found("baseline set", set_id)
-    return no_content()

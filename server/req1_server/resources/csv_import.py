@@ -17,8 +17,9 @@ from req1_server.domain.ids import new_id
 from req1_server.domain.sanitize import html_to_text, sanitize_html
 from req1_server.errors import bad_request, not_found, unsupported_media_type
 from req1_server.http import json_response, path_uuid, read_body_limited
-from req1_server.resources import object_ops as ops
 from req1_server.routing import Routes, user_of
+from req1_server.store import outline
+from req1_server.store.definitions import visible
 
 routes = Routes(tag="csv-import")
 
@@ -42,14 +43,14 @@ async def import_csv(request: web.Request) -> web.Response:
         raise bad_request(str(exc)) from None
 
     async def run(conn: asyncpg.Connection) -> int:
-        module = await ops.lock_module(conn, module_id)
-        definitions = await ops.attribute_definitions(conn, module_id)
+        module = await outline.lock_module(conn, module_id)
+        definitions = await visible(conn, module_id)
         try:
             rows = parse_rows(text, definitions)
         except CsvImportError as exc:
             raise bad_request(str(exc)) from None
         latest: dict[int, Any] = {}
-        objects: list[ops.NewObject] = []
+        objects: list[outline.NewObject] = []
         for row in rows:
             attributes = dict(row.attributes)
             try:
@@ -60,7 +61,7 @@ async def import_csv(request: web.Request) -> web.Response:
             except AttributeError_ as exc:
                 raise bad_request(f"row {row.row}: {exc}") from None
             body = sanitize_html(row.body)
-            obj = ops.NewObject(
+            obj = outline.NewObject(
                 id=new_id(), parent_id=latest.get(row.depth - 1) if row.depth else None, heading=row.heading,
                 body=body, body_text=html_to_text(body), attributes=attributes,
                 classification=row.classification or module["default_classification"],
@@ -70,7 +71,7 @@ async def import_csv(request: web.Request) -> web.Response:
             for deeper in [d for d in latest if d > row.depth]:
                 del latest[deeper]
             objects.append(obj)
-        await ops.create_objects(conn, module_id, objects, user.id)
+        await outline.create_objects(conn, module_id, objects, user.id)
         return len(objects)
 
     created = await db.transaction(run)

@@ -44,10 +44,10 @@ from req1_server.http import (
     req_str,
     req_uuid,
 )
-from req1_server.resources import object_ops as ops
 from req1_server.resources.cleanup import delete_attachment_blobs
 from req1_server.resources.common import checked_name, paged, require_row
 from req1_server.routing import Routes, user_of
+from req1_server.store import outline
 
 routes = Routes(tag="modules")
 MODULE_FIELDS = {
@@ -200,7 +200,7 @@ async def copy_content(conn: asyncpg.Connection, source: uuid.UUID, target: uuid
     rows = await conn.fetch(TEMPLATE_OBJECTS, source)
     mapping = {r["id"]: new_id() for r in rows}
     objects = [
-        ops.NewObject(
+        outline.NewObject(
             id=mapping[r["id"]], parent_id=mapping.get(r["parent_id"]), heading=r["heading"], body=r["body"],
             body_text=r["body_text"] or "", attributes=r["attributes"], classification=r["classification"],
             fingerprint=r["content_fingerprint"], references=r["references_"], lifecycle_state=r["lifecycle_state"],
@@ -208,7 +208,7 @@ async def copy_content(conn: asyncpg.Connection, source: uuid.UUID, target: uuid
         for r in rows
     ]
     # rows come in document order: parents before children, siblings in order
-    await ops.create_objects(conn, target, objects, user_id)
+    await outline.create_objects(conn, target, objects, user_id)
     links = await conn.fetch(TEMPLATE_LINKS, source)
     if links:
         await conn.execute(

@@ -36,8 +36,8 @@ from req1_server.domain.reqif.serialize import serialize, to_reqifz
 from req1_server.domain.sanitize import html_to_text, sanitize_html
 from req1_server.errors import bad_request, not_found, payload_too_large, unsupported_media_type
 from req1_server.http import json_response, path_uuid
-from req1_server.resources import object_ops as ops
 from req1_server.routing import Routes, user_of
+from req1_server.store import outline
 
 routes = Routes(tag="reqif")
 
@@ -150,12 +150,12 @@ class ImportPlanner:
         self.modules = [PlannedModule(new_id(), spec.name[:500] or "ReqIF import") for spec in doc.specifications]
         self.objects_planned = 0
 
-    def batches(self) -> Iterator[tuple[int, list[ops.NewObject]]]:
+    def batches(self) -> Iterator[tuple[int, list[outline.NewObject]]]:
         """(module index, up to BATCH objects); a module's batches come in order, parents first."""
         doc = self.doc
         referenced = referenced_objects(doc)
         for index, spec in enumerate(doc.specifications):
-            objects: list[ops.NewObject] = []
+            objects: list[outline.NewObject] = []
             stack: list[tuple[HierNode, uuid.UUID | None]] = [(node, None) for node in reversed(spec.roots)]
             while stack:
                 node, parent = stack.pop()
@@ -186,10 +186,10 @@ class ImportPlanner:
 
 async def store_objects(conn: asyncpg.Connection, planner: ImportPlanner, user_id: uuid.UUID) -> int:
     """Plan batch n+1 in a worker thread while batch n is inserted; returns the number of objects."""
-    fillers = [ops.NewModuleFiller(module.id, user_id) for module in planner.modules]
+    fillers = [outline.NewModuleFiller(module.id, user_id) for module in planner.modules]
     batches = planner.batches()
 
-    def step() -> tuple[int, list[ops.NewObject]] | None:
+    def step() -> tuple[int, list[outline.NewObject]] | None:
         return next(batches, None)
 
     created = 0
@@ -262,7 +262,7 @@ async def insert_definitions(conn: asyncpg.Connection, module_id: uuid.UUID, spe
 
 
 def new_object(doc: ReqifDocument, ref: str, parent: uuid.UUID | None,
-               definitions: dict[str, AttrDef]) -> ops.NewObject:
+               definitions: dict[str, AttrDef]) -> outline.NewObject:
     source = doc.objects[ref]
     try:
         attributes = validate_attributes(source.attributes, definitions)
@@ -270,7 +270,7 @@ def new_object(doc: ReqifDocument, ref: str, parent: uuid.UUID | None,
         raise bad_request(f"invalid reqif XML: SPEC-OBJECT {ref}: {exc}") from None
     body = sanitize_html(source.body)
     heading = source.heading
-    return ops.NewObject(
+    return outline.NewObject(
         id=new_id(), parent_id=parent, heading=heading, body=body, body_text=html_to_text(body),
         attributes=attributes, classification="normative",
         fingerprint=content_fingerprint(heading, body, attributes),

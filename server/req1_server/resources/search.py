@@ -16,8 +16,8 @@ from req1_server.apischema import PAGE, STR, Q, envelope
 from req1_server.db import database
 from req1_server.errors import bad_request
 from req1_server.http import json_response, page_envelope, page_params
-from req1_server.resources.object_ops import OBJECT_KEYS, object_json, prefixed
 from req1_server.routing import Routes
+from req1_server.store.objects import OBJECT_KEYS, object_json, prefixed
 
 routes = Routes(tag="search")
 

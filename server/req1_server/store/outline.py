@@ -1,38 +1,24 @@
-"""Object persistence shared by every writer of objects (API, CSV, ReqIF, templates, demo seed).
+"""A module's outline in the database: the module lock, the live skeleton (parents, positions, levels) and
+the bulk insert of new objects at their final place, with `create` history.
 
-One place for the rules that must hold whichever way an object changes: levels and positions derived
-from the outline, a full history snapshot per mutation in the same transaction, suspect flagging when
-a fingerprint changes. All statements are set-based (unnest arrays), never one query per row.
+Levels and positions are derived from the outline (domain.outline) and only changed rows are written back.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from req1_server.domain.attributes import AttrDef
 from req1_server.domain.outline import Outline, Placement, level_text
-from req1_server.resources.common import require_row
-
-OBJECT_COLUMNS = (
-    "id, module_id, parent_id, position, level, heading, body, attributes, current_version, classification, "
-    "content_fingerprint, reviewed_fingerprint, reviewed_at, reviewed_by, references_, object_type_id, "
-    "lifecycle_state, lifecycle_model_id, source_object_id, source_module_id, is_placeholder, docx_source_id, "
-    "deleted_at, created_at, updated_at"
-)
-
-
-def prefixed(alias: str) -> str:
-    return ", ".join(f"{alias}.{c.strip()}" for c in OBJECT_COLUMNS.split(","))
-
+from req1_server.store.history import snapshot
+from req1_server.store.rows import require_row
 
 MODULE_LOCK = "SELECT * FROM module WHERE id = $1 FOR UPDATE"
-MODULE_GET = "SELECT * FROM module WHERE id = $1"
 SKELETON = "SELECT id, parent_id, position, level_path FROM object WHERE module_id = $1 AND deleted_at IS NULL"
 WRITE_PLACEMENTS = """
 UPDATE object o SET parent_id = u.parent_id, position = u.position, level = u.level,
@@ -40,27 +26,21 @@ UPDATE object o SET parent_id = u.parent_id, position = u.position, level = u.le
 FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[]) AS u(id, parent_id, position, level)
 WHERE o.id = u.id
 """
-HISTORY = """
-INSERT INTO object_history (object_id, module_id, version, attribute_values, heading, body, changed_by, change_type,
-                            content_fingerprint, parent_id, position, level, classification, deleted_at, changed_at)
-SELECT id, module_id, current_version, attributes, heading, body, $2, $3, content_fingerprint, parent_id, position,
-       level, classification, deleted_at, now()
-FROM object WHERE id = ANY($1::uuid[])
-"""
-SUSPECT = """
-UPDATE link l SET suspect = true, updated_at = now()
-FROM unnest($1::uuid[], $2::text[]) AS u(id, fingerprint)
-WHERE NOT l.suspect AND (
-      (l.source_object_id = u.id AND l.source_fingerprint IS DISTINCT FROM u.fingerprint)
-   OR (l.target_object_id = u.id AND l.target_fingerprint IS DISTINCT FROM u.fingerprint))
-"""
-ATTR_DEFS = """
-SELECT name, data_type, enum_values, multi_select, default_value, module_id FROM attribute_definition
-WHERE module_id = $1 OR module_id IS NULL ORDER BY (module_id IS NULL) DESC
-"""
-BUMP_MOVE = """
-UPDATE object SET current_version = current_version + 1, updated_at = now() WHERE id = ANY($1::uuid[])
-"""
+# the `create` history snapshot comes from the inserted rows themselves (no second read of `object`)
+INSERT_MANY = """
+WITH inserted AS (
+INSERT INTO object (id, module_id, parent_id, heading, body, body_text, attributes, classification,
+                    content_fingerprint, references_, lifecycle_state, source_object_id, source_module_id,
+                    is_placeholder, position, level, level_path)
+SELECT u.id, $1, u.parent_id, u.heading, u.body, u.body_text, u.attributes::jsonb, u.classification, u.fingerprint,
+       u.refs::jsonb, u.lifecycle_state, u.source_object_id, u.source_module_id, u.is_placeholder, u.position,
+       u.level, string_to_array(u.level, '.')::int[]
+FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+            $10::text[], $11::text[], $12::uuid[], $13::uuid[], $14::bool[], $15::int[], $16::text[])
+     AS u(id, parent_id, heading, body, body_text, attributes, classification, fingerprint, refs, lifecycle_state,
+          source_object_id, source_module_id, is_placeholder, position, level)
+RETURNING id, module_id, current_version, attributes, heading, body, content_fingerprint, parent_id, position,
+          level, classification, deleted_at)""" + snapshot("inserted", "$17", "'create'")
 
 
 async def lock_module(conn: asyncpg.Connection, module_id: uuid.UUID) -> asyncpg.Record:
@@ -107,55 +87,6 @@ async def write_skeleton(
     return ids
 
 
-async def write_history(
-    conn: asyncpg.Connection, ids: Sequence[uuid.UUID], user_id: uuid.UUID | None, change_type: str
-) -> None:
-    """Snapshot the current state of `ids` (call after the mutation, in its transaction)."""
-    if ids:
-        await conn.execute(HISTORY, list(ids), user_id, change_type)
-
-
-async def bump_and_record(
-    conn: asyncpg.Connection, ids: Iterable[uuid.UUID], user_id: uuid.UUID | None, change_type: str
-) -> None:
-    """A version bump plus a history row for objects that changed only structurally."""
-    id_list = list(ids)
-    if id_list:
-        await conn.execute(BUMP_MOVE, id_list)
-        await write_history(conn, id_list, user_id, change_type)
-
-
-async def flag_suspects(conn: asyncpg.Connection, changed: Sequence[tuple[uuid.UUID, str]]) -> None:
-    """Suspect rule (spec §4.6): links at either end of a changed fingerprint become suspect."""
-    if changed:
-        await conn.execute(SUSPECT, [c[0] for c in changed], [c[1] for c in changed])
-
-
-async def attribute_definitions(conn: asyncpg.Connection, module_id: uuid.UUID) -> dict[str, AttrDef]:
-    """Definitions visible in a module by name; a module definition shadows a global one."""
-    return definitions_from(await conn.fetch(ATTR_DEFS, module_id))
-
-
-def definitions_from(rows: Iterable[asyncpg.Record | dict[str, Any]]) -> dict[str, AttrDef]:
-    """`ATTR_DEFS` rows (or the same fields aggregated as JSON, in the same order) by name."""
-    out: dict[str, AttrDef] = {}
-    for row in rows:
-        if row["name"] in out:
-            continue
-        enum_values = tuple(row["enum_values"]) if row["enum_values"] is not None else None
-        out[row["name"]] = AttrDef(row["name"], row["data_type"], enum_values, row["multi_select"],
-                                   row["default_value"])
-    return out
-
-
-def object_json(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
-    """The wire shape of an object (extra columns such as rank are kept by callers)."""
-    return {key: row[key] for key in OBJECT_KEYS}
-
-
-OBJECT_KEYS = [c.strip() for c in OBJECT_COLUMNS.split(",")]
-
-
 @dataclass
 class NewObject:
     """A fully validated object to insert (body sanitized, fingerprint computed)."""
@@ -173,29 +104,6 @@ class NewObject:
     source_object_id: uuid.UUID | None = None
     source_module_id: uuid.UUID | None = None
     is_placeholder: bool = False
-
-
-# the `create` history snapshot comes from the inserted rows themselves (no second read of `object`)
-INSERT_MANY = """
-WITH inserted AS (
-INSERT INTO object (id, module_id, parent_id, heading, body, body_text, attributes, classification,
-                    content_fingerprint, references_, lifecycle_state, source_object_id, source_module_id,
-                    is_placeholder, position, level, level_path)
-SELECT u.id, $1, u.parent_id, u.heading, u.body, u.body_text, u.attributes::jsonb, u.classification, u.fingerprint,
-       u.refs::jsonb, u.lifecycle_state, u.source_object_id, u.source_module_id, u.is_placeholder, u.position,
-       u.level, string_to_array(u.level, '.')::int[]
-FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-            $10::text[], $11::text[], $12::uuid[], $13::uuid[], $14::bool[], $15::int[], $16::text[])
-     AS u(id, parent_id, heading, body, body_text, attributes, classification, fingerprint, refs, lifecycle_state,
-          source_object_id, source_module_id, is_placeholder, position, level)
-RETURNING id, module_id, current_version, attributes, heading, body, content_fingerprint, parent_id, position,
-          level, classification, deleted_at)
-INSERT INTO object_history (object_id, module_id, version, attribute_values, heading, body, changed_by, change_type,
-                            content_fingerprint, parent_id, position, level, classification, deleted_at, changed_at)
-SELECT id, module_id, current_version, attributes, heading, body, $17, 'create', content_fingerprint, parent_id,
-       position, level, classification, deleted_at, now()
-FROM inserted
-"""
 
 
 async def insert_objects(
