@@ -7,7 +7,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 VENV_PY := $(VENV)/bin/python
 STAMPS := .cache/stamps
-APT_PACKAGES := postgresql-15 postgresql-client-15 redis-server curl ca-certificates git
+APT_PACKAGES := postgresql-15 postgresql-client-15 redis-server curl ca-certificates git iproute2 nftables
 PYTEST_ARGS ?=
 
 # Fragments add their own targets and append to SETUP_TARGETS (everything `make test` needs) and to
