@@ -26,7 +26,7 @@ from req1_testenv.podnet import Fabric, FabricError, PodNet, resolv_conf
 from req1_testenv.podnet.addressing import slot_of_service_ip
 from req1_testenv.podnet.agent import agent_process
 from req1_testenv.podnet.dns import query
-from req1_testenv.podnet.netns import netns_list
+from req1_testenv.podnet.netns import netns_list, socket_in
 from req1_testenv.scratch import remove_tree, scratch_dir
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the pod network needs root (namespaces, nftables)")
@@ -196,6 +196,18 @@ def test_pods_reach_each_other_and_the_host(fabric: Fabric, pods: dict[str, PodN
         host.kill()
         host.wait(5)
     assert fetch_from(a1, "http://192.0.2.1:9/", timeout=2).startswith("ERR"), "nothing outside the test bed"
+
+
+def test_socket_in_a_node_namespace(fabric: Fabric, pods: dict[str, PodNet]) -> None:
+    """How a node agent probes its pods: from the node's namespace, without a subprocess."""
+    home = os.readlink("/proc/thread-self/ns/net")
+    with socket_in(fabric.node("a").netns) as sock:
+        assert os.readlink("/proc/thread-self/ns/net") == home, "the calling thread is back home"
+        sock.settimeout(3)
+        sock.connect((pods["a1"].ip, PORT))
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        reply = b"".join(iter(lambda: sock.recv(4096), b""))
+    assert reply.decode().split("\r\n\r\n", 1)[1].split() == ["a1", fabric.node("a").ip]
 
 
 def test_cut_and_heal_pod(fabric: Fabric, pods: dict[str, PodNet]) -> None:

@@ -7,9 +7,11 @@ here can be copied from the log and run by hand.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import socket
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -100,3 +102,23 @@ def route_get(ip: str) -> dict[str, object]:
     out = run(["ip", "-j", "route", "get", ip])
     routes = json.loads(out or "[]")
     return dict(routes[0]) if routes else {}
+
+
+_CLONE_NEWNET = 0x40000000
+
+
+def socket_in(netns: str, family: int = socket.AF_INET, kind: int = socket.SOCK_STREAM) -> socket.socket:
+    """A socket that lives in ``netns`` (e.g. a node's, for probes), made without a subprocess.
+
+    A socket keeps the namespace it was created in; only the calling thread enters ``netns`` and it
+    returns to its own namespace before this returns, so other threads are never affected.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open("/proc/thread-self/ns/net", "rb") as home, netns_path(netns).open("rb") as target:
+        if libc.setns(target.fileno(), _CLONE_NEWNET) != 0:
+            raise FabricError(f"setns into {netns}: {os.strerror(ctypes.get_errno())}")
+        try:
+            return socket.socket(family, kind)
+        finally:
+            if libc.setns(home.fileno(), _CLONE_NEWNET) != 0:  # pragma: no cover - would leave the thread moved
+                raise FabricError(f"setns back from {netns}: {os.strerror(ctypes.get_errno())}")
