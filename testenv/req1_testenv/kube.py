@@ -20,6 +20,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -51,8 +52,14 @@ SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 # Large enough for the whole req1 stack (server replicas, PostgreSQL, Redis, SeaweedFS, jobs).
 NODE_ALLOCATABLE = {"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "500Gi"}
 
-# Stop order: the fake kubelets first, the datastore last.
-STOP_ORDER = ("kwok", "provisioner", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd")
+# Stop order: the kubelets (fake, then process node agents: see ``_node_agents``) first, the datastore last.
+STOP_ORDER = ("kwok", "podnet", "provisioner", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd")
+NODE_AGENT_PREFIX = "node-"
+PROCESS_NODE_PREFIX = "req1-node-"
+KWOK_NODE_SELECTOR = "type=kwok"
+PROCESS_NODE_SELECTOR = "type=process"
+# A namespace annotated with this runs its pods on the process nodes (the PodNodeSelector admission plugin).
+NODE_SELECTOR_ANNOTATION = "scheduler.alpha.kubernetes.io/node-selector"
 
 
 def kube_binary() -> Path:
@@ -103,7 +110,8 @@ class Pki:
     def path(self, name: str) -> Path:
         return self.directory / name
 
-    def generate(self) -> Pki:
+    def generate(self, extra_ips: tuple[str, ...] = ()) -> Pki:
+        """Every certificate of the cluster; ``extra_ips`` are further apiserver addresses (the test bed's)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         # The front-proxy CA only signs the apiserver's aggregation client; a separate CA keeps
         # ordinary client certificates from being accepted as a request-header proxy.
@@ -115,7 +123,7 @@ class Pki:
             "apiserver", "kube-apiserver", server=True,
             dns=["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                  "kubernetes.default.svc.cluster.local"],
-            ips=["127.0.0.1", SERVICE_IP],
+            ips=["127.0.0.1", SERVICE_IP, *extra_ips],
         )
         self.issue("admin", "req1-admin", orgs=["system:masters"])
         self.issue("kube-controller-manager", "system:kube-controller-manager")
@@ -124,6 +132,8 @@ class Pki:
         # would need one identity per node, so it gets cluster-admin like the provisioner.
         self.issue("kwok", "req1-kwok", orgs=["system:masters"])
         self.issue("provisioner", "req1-provisioner", orgs=["system:masters"])
+        # The process node agents, like kwok, post status for every node they run.
+        self.issue("node-agent", "req1-node-agent", orgs=["system:masters"])
 
         sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.path("sa.key").write_bytes(_pem_key(sa_key))
@@ -289,9 +299,12 @@ class KubeCluster:
     state needed to stop or inspect it from another process is in ``<workdir>/cluster.json``.
     """
 
-    def __init__(self, workdir: Path | None = None, *, nodes: int = 3, timeout: float = 120.0) -> None:
+    def __init__(
+        self, workdir: Path | None = None, *, nodes: int = 3, process_nodes: int = 0, timeout: float = 120.0
+    ) -> None:
         self.workdir = Path(workdir) if workdir is not None else DEFAULT_DIR
         self.nodes = nodes
+        self.process_nodes = process_nodes
         self.timeout = timeout
         self.ports = Ports()
         self.started_seconds: float | None = None
@@ -317,11 +330,27 @@ class KubeCluster:
 
     def _load_state(self) -> None:
         with contextlib.suppress(FileNotFoundError, ValueError, TypeError):
-            self.ports = Ports(**json.loads(self.state_file.read_text())["ports"])
+            state = json.loads(self.state_file.read_text())
+            self.ports = Ports(**state["ports"])
+            self.nodes = int(state.get("nodes", self.nodes))
+            self.process_nodes = int(state.get("process_nodes", 0))
+
+    @property
+    def fabric_dir(self) -> Path:
+        return self.workdir / "fabric"
+
+    @property
+    def process_node_names(self) -> list[str]:
+        return [f"{PROCESS_NODE_PREFIX}{i}" for i in range(self.process_nodes)]
+
+    def components(self) -> list[str]:
+        """Every process of this cluster, in stop order."""
+        agents = [NODE_AGENT_PREFIX + n for n in self.process_node_names]
+        return [*agents, *(c for c in STOP_ORDER if c != "podnet" or self.process_nodes)]
 
     def pids(self) -> dict[str, int | None]:
         """Recorded PID per component (None when no PID file)."""
-        return {name: ManagedProcess(name, [], self.workdir).pid for name in STOP_ORDER}
+        return {name: ManagedProcess(name, [], self.workdir).pid for name in self.components()}
 
     def running(self) -> dict[str, bool]:
         return {name: pid is not None and pid_alive(pid) for name, pid in self.pids().items()}
@@ -335,27 +364,53 @@ class KubeCluster:
         kube, kwok = require_binaries()
         began = time.monotonic()
         self.stop()  # leftovers of an earlier run in this directory, by their recorded PIDs
-        for stale in ("etcd-data", "pki", "volumes", "kubeconfigs"):
+        for stale in ("etcd-data", "pki", "volumes", "kubeconfigs", "nodes", "fabric"):
             shutil.rmtree(self.workdir / stale, ignore_errors=True)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ports = Ports.allocate()
         self.timings = {}
-        self.state_file.write_text(json.dumps({"ports": self.ports.__dict__}, indent=2))
-        pki = self.pki.generate()
+        self.state_file.write_text(json.dumps(self._state(), indent=2))
         try:
+            extra_ips: tuple[str, ...] = ()
+            if self.process_nodes:
+                net = self.fabric().up()
+                extra_ips = (net.apiserver_ip, net.host_ip)
+            pki = self.pki.generate(extra_ips)
             self._start_components(kube, kwok, pki)
         except BaseException:
             self.stop()
             raise
         self.started_seconds = time.monotonic() - began
         state = {
-            "ports": self.ports.__dict__,
+            **self._state(),
             "server": self.server,
             "started_seconds": round(self.started_seconds, 2),
             "timings": self.timings,
         }
         self.state_file.write_text(json.dumps(state, indent=2))
         return self
+
+    def _state(self) -> dict[str, Any]:
+        return {"ports": self.ports.__dict__, "nodes": self.nodes, "process_nodes": self.process_nodes}
+
+    def fabric(self) -> Any:
+        """The pod network of the process nodes (:class:`req1_testenv.podnet.fabric.Fabric`)."""
+        from req1_testenv.podnet.fabric import Fabric
+
+        return Fabric(self.fabric_dir)
+
+    def _admission_config(self) -> Path:
+        """PodNodeSelector: pods go to the KWOK nodes unless their namespace asks for process nodes."""
+        default = KWOK_NODE_SELECTOR if self.nodes else PROCESS_NODE_SELECTOR
+        selector = self.workdir / "podnodeselector.yaml"
+        selector.write_text(yaml.safe_dump({"podNodeSelectorPluginConfig": {"clusterDefaultNodeSelector": default}}))
+        config = self.workdir / "admission.yaml"
+        config.write_text(yaml.safe_dump({
+            "apiVersion": "apiserver.config.k8s.io/v1",
+            "kind": "AdmissionConfiguration",
+            "plugins": [{"name": "PodNodeSelector", "path": str(selector)}],
+        }))
+        return config
 
     def _kubeconfig_for(self, pki: Pki, name: str) -> Path:
         return write_kubeconfig(
@@ -400,9 +455,10 @@ class KubeCluster:
              f"--service-account-issuer={SA_ISSUER}",
              f"--service-account-key-file={pki.path('sa.pub')}",
              f"--service-account-signing-key-file={pki.path('sa.key')}",
-             f"--service-cluster-ip-range={SERVICE_CIDR}",
+             f"--service-cluster-ip-range={self.service_cidr}",
              "--authorization-mode=Node,RBAC",
-             "--enable-admission-plugins=NodeRestriction",
+             "--enable-admission-plugins=NodeRestriction,PodNodeSelector",
+             f"--admission-control-config-file={self._admission_config()}",
              # 127.0.0.1 is not a valid Endpoints address; nothing ever dials the Service anyway.
              "--endpoint-reconciler-type=none",
              "--allow-privileged=true",
@@ -460,16 +516,60 @@ class KubeCluster:
         self._launch(ManagedProcess(
             "kwok",
             [kwok, f"--kubeconfig={self._kubeconfig_for(pki, 'kwok')}", f"--config={stages}",
-             "--manage-all-nodes=true", f"--cidr={POD_CIDR}", "--node-ip=10.250.0.1",
+             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+             f"--cidr={POD_CIDR}", "--node-ip=10.250.0.1",
              "--node-lease-duration-seconds=40",
              f"--server-address=127.0.0.1:{p.kwok}"],
             wd, env={"HOME": str(wd)},  # keep kwok away from a ~/.kwok/kwok.yaml of the user
             ready=lambda: http_ok(f"http://127.0.0.1:{p.kwok}/healthz"), timeout=self.timeout,
         ))
 
+        if self.process_nodes:
+            self._start_process_nodes(pki)
+
         began = time.monotonic()
         self.wait_ready(timeout=self.timeout)
         self.timings["nodes-ready"] = round(time.monotonic() - began, 2)
+
+    @property
+    def service_cidr(self) -> str:
+        return str(self.fabric().config.service_cidr) if self.process_nodes else SERVICE_CIDR
+
+    def _start_process_nodes(self, pki: Pki) -> None:
+        """The pod network's agent (Services, DNS, the API server for pods), then one node agent per node."""
+        from req1_testenv.podnet.agent import agent_process
+
+        agent_kubeconfig = self._kubeconfig_for(pki, "node-agent")
+        apiserver = f"127.0.0.1:{self.ports.apiserver}"
+        self._launch(agent_process(self.fabric_dir, self.workdir, agent_kubeconfig, apiserver))
+        for i, name in enumerate(self.process_node_names):
+            self._launch(self.node_agent(name, i))
+
+    def node_agent(self, name: str, index: int | None = None) -> ManagedProcess:
+        """The node agent process of one process node (started by ``start``, or again by ``node_up``)."""
+        index = self.process_node_names.index(name) if index is None else index
+        ready = self.workdir / "nodes" / name / "ready"
+        ready.unlink(missing_ok=True)
+        return ManagedProcess(
+            NODE_AGENT_PREFIX + name,
+            [sys.executable, "-m", "req1_testenv.kubelet.agent", "--node", name, "--cluster-dir", str(self.workdir),
+             "--kubeconfig", str(self.workdir / "kubeconfigs" / "node-agent.kubeconfig"),
+             "--zone", f"zone-{index % 3}"],
+            self.workdir, ready=ready.exists, timeout=self.timeout,
+        )
+
+    def node_down(self, name: str) -> None:
+        """A node dies: its agent and every process of its pods are killed, its network is cut, its Lease lapses."""
+        from req1_testenv.kubelet.faults import kill_node
+
+        ManagedProcess(NODE_AGENT_PREFIX + name, [], self.workdir, stop_signal=signal.SIGKILL).stop(timeout=5)
+        kill_node(self.workdir, name)
+        self.fabric().cut_node(name)
+
+    def node_up(self, name: str) -> None:
+        """The node comes back: network healed, agent started (it cleans the old processes, as after a reboot)."""
+        self.fabric().heal_node(name)
+        self.node_agent(name).start()
 
     def _launch(self, process: ManagedProcess) -> None:
         """Start one component and note how long it took to become ready."""
@@ -538,9 +638,15 @@ class KubeCluster:
         raise ServiceStartError(f"cluster in {self.workdir} not ready within {timeout:.0f}s: {last}")
 
     def stop(self) -> None:
-        """Stop every component by its recorded PID, fake kubelets first and etcd last."""
-        for name in STOP_ORDER:
-            ManagedProcess(name, [], self.workdir).stop()
+        """Stop every component by its recorded PID, kubelets first and etcd last, then the pod network."""
+        agents = sorted(p.name.removesuffix(".pid") for p in self.workdir.glob(f"{NODE_AGENT_PREFIX}*.pid"))
+        for name in [*agents, *STOP_ORDER]:
+            ManagedProcess(name, [], self.workdir).stop(timeout=30)
+        if (self.fabric_dir).exists():
+            from req1_testenv.kubelet.faults import kill_all
+
+            kill_all(self.workdir)
+            self.fabric().down()
 
     # -- clients
 
@@ -607,6 +713,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--dir", type=Path, default=Path(".run/cluster"), help="state directory")
     parser.add_argument("--nodes", type=int, default=3, help="number of fake nodes (up)")
+    parser.add_argument("--process-nodes", type=int, default=0,
+                        help="number of nodes whose pods run as processes (up); see docs/testing.md")
     args = parser.parse_args(argv)
     cluster = KubeCluster.attach(args.dir.resolve())
     running = cluster.running()
@@ -626,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"already running: {cluster.server}", file=sys.stderr)
     else:
         cluster.nodes = args.nodes
+        cluster.process_nodes = args.process_nodes
         try:
             cluster.start()
         except ServiceStartError as exc:

@@ -4,6 +4,10 @@ One cluster per test session (it takes seconds to start, tests must not pay that
 gets its own namespace, so tests stay independent. ``REQ1_KUBE_DIR`` points the session at a
 cluster that is already up (``make cluster-up``) instead of starting one, for fast iteration.
 
+The session cluster has KWOK nodes (pods turn Ready at once; the default) and, when run as root,
+``REQ1_PROCESS_NODES`` (default 3) process nodes whose pods really run; ``live_namespace`` gives a
+namespace whose pods go there.
+
 Enable with ``pytest_plugins = ["req1_testenv.pytest_kube"]`` in the top conftest.
 """
 
@@ -18,11 +22,16 @@ from typing import Any
 
 import pytest
 
-from req1_testenv.kube import KubeCluster, require_binaries
+from req1_testenv.kube import NODE_SELECTOR_ANNOTATION, PROCESS_NODE_SELECTOR, KubeCluster, require_binaries
 from req1_testenv.process import ServiceStartError
 from req1_testenv.scratch import remove_tree, scratch_dir
 
-KUBE_FIXTURES = frozenset({"kube_cluster", "kube_namespace", "kube_api"})
+KUBE_FIXTURES = frozenset({"kube_cluster", "kube_namespace", "kube_api", "live_namespace"})
+
+
+def process_node_count() -> int:
+    """Process nodes need root (network namespaces, mounts); elsewhere the cluster has KWOK nodes only."""
+    return int(os.environ.get("REQ1_PROCESS_NODES", "3")) if os.geteuid() == 0 else 0
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,7 +60,7 @@ def kube_cluster() -> Iterator[KubeCluster]:
     except ServiceStartError as exc:
         pytest.fail(str(exc), pytrace=False)
     root = scratch_dir("kube")
-    cluster = KubeCluster(root)
+    cluster = KubeCluster(root, process_nodes=process_node_count())
     try:
         cluster.start()
     except ServiceStartError as exc:
@@ -75,13 +84,26 @@ def kube_api(kube_cluster: KubeCluster) -> Iterator[Any]:
 
 @pytest.fixture
 def kube_namespace(kube_cluster: KubeCluster, kube_api: Any) -> Iterator[str]:
-    """A fresh namespace for this test, deleted afterwards (without waiting for finalization)."""
+    """A fresh namespace for this test (pods on KWOK nodes), deleted afterwards (without waiting for finalization)."""
+    yield from _namespace(kube_api, "t", {})
+
+
+@pytest.fixture
+def live_namespace(kube_cluster: KubeCluster, kube_api: Any) -> Iterator[str]:
+    """A fresh namespace whose pods run as processes on the process nodes (their own network, real probes)."""
+    if not kube_cluster.process_nodes:
+        pytest.fail("the session cluster has no process nodes: they need root (see docs/testing.md)", pytrace=False)
+    yield from _namespace(kube_api, "live", {NODE_SELECTOR_ANNOTATION: PROCESS_NODE_SELECTOR})
+
+
+def _namespace(kube_api: Any, prefix: str, annotations: dict[str, str]) -> Iterator[str]:
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
     core = client.CoreV1Api(kube_api)
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels={"req1.dev/test": "1"})))
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    meta = client.V1ObjectMeta(name=name, labels={"req1.dev/test": "1"}, annotations=annotations or None)
+    core.create_namespace(client.V1Namespace(metadata=meta))
     # Pods are rejected until the ServiceAccount controller has created "default" here.
     deadline = time.monotonic() + 30
     while True:

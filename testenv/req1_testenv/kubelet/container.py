@@ -164,6 +164,7 @@ class Container:
             "root": {"upper": str(root / "upper"), "work": str(root / "work"), "merged": str(root / "merged")},
             "mounts": [m.as_json() for m in plan.mounts],
             "accounts": [a.__dict__ for a in self.image.accounts],
+            "readable": list(self.image.readable),
             "etc_files": plan.etc_files,
             "workdir": self.spec.get("workingDir") or self.image.workdir,
             "read_only_root": plan.read_only_root,

@@ -41,6 +41,18 @@ class ImageStandIn:
     accounts: tuple[Account, ...] = ()
     workdir: str = "/"
     user: int | None = None  # the image's USER; the pod's runAsUser wins
+    readable: tuple[str, ...] = ()  # host paths the image has world-readable (their parents get o+x in the container)
+
+
+def _python_home() -> tuple[str, ...]:
+    """The interpreter the virtualenv was made from: an image ships its Python readable by every user,
+    while on this machine it may sit under a private home (pyenv in /root), so the image opens its path."""
+    cfg = REPO_ROOT / ".venv" / "pyvenv.cfg"
+    for line in cfg.read_text().splitlines() if cfg.exists() else []:
+        key, _, value = line.partition("=")
+        if key.strip() == "home":
+            return (str(Path(value.strip()).resolve().parent),)
+    return ()
 
 
 def _path(*first: str | Path) -> str:
@@ -61,6 +73,7 @@ SERVER = ImageStandIn(
     accounts=(Account("req1", 1000, 1000, "/app"),),
     workdir="/app",
     user=1000,
+    readable=_python_home(),
 )
 
 OPERATOR = ImageStandIn(
@@ -70,6 +83,7 @@ OPERATOR = ImageStandIn(
     env={"PATH": _path(VENV_BIN), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"},
     accounts=(Account("req1", 1000, 1000, "/"),),
     user=1000,
+    readable=_python_home(),
 )
 
 POSTGRES = ImageStandIn(

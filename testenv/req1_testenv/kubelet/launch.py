@@ -16,6 +16,7 @@ The spec is a JSON file written by :mod:`req1_testenv.kubelet.container`.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import json
@@ -90,6 +91,17 @@ def _replace(path: str, content: str, mode: int) -> None:
     os.chmod(path, mode)
 
 
+def _open_paths(paths: list[str]) -> None:
+    """Let every user traverse to these paths, in the container's copy of the root only (an image would)."""
+    for path in paths:
+        current = Path(path)
+        for directory in [*reversed(current.parents), current]:
+            with contextlib.suppress(OSError):
+                mode = directory.stat().st_mode
+                if not mode & 0o001:
+                    os.chmod(directory, (mode & 0o7777) | 0o001)
+
+
 def _ensure_target(path: str, is_file: bool) -> None:
     if is_file:
         os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
@@ -122,6 +134,7 @@ def main(spec_path: str) -> None:
     _mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
 
+    _open_paths(spec.get("readable", []))
     _write_accounts(spec["accounts"])
     for path, content in spec["etc_files"].items():
         _replace(path, content, 0o644)
