@@ -64,6 +64,17 @@ async def _module(conn: asyncpg.Connection, project_id: uuid.UUID, name: str, pr
             new_id(), module_id, ["low", "medium", "high"], new_id(),  # the jsonb codec encodes the list
         )
     await outline.create_objects(conn, module_id, objects, ADMIN_ID)
+    if name == "System Requirements":
+        # a saved grid view (configs as the web UI's lib/grid.ts reads them); the jsonb codec encodes them
+        await conn.execute(
+            "INSERT INTO view (id, module_id, name, column_config, filter_config, sort_config) "
+            "VALUES ($1, $2, 'Safety-relevant', $3, $4, $5)",
+            new_id(), module_id,
+            [{"key": "main", "width": 460}, {"key": "attr:priority", "width": 110},
+             {"key": "attr:safety_relevant", "width": 130}, {"key": "indicators", "width": 150},
+             {"key": "id", "width": 96, "hidden": True}],
+            {"attrs": {"safety_relevant": "yes"}}, [{"key": "attr:priority", "dir": "asc"}],
+        )
     return [o.id for o in objects]
 
 

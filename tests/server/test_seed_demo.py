@@ -44,6 +44,9 @@ async def test_seed_demo_once(api: Api, pg_dsn: str) -> None:
     diff = await api.get(f"/baseline-diff?a={baselines['Draft 2']['id']}&b={current['id']}")
     assert diff["modified"] == [] and diff["added"] == [] and diff["removed"] == []
     assert (await api.get("/search?q=braking"))["total"] >= 2
+    views = (await api.get(f"/modules/{modules[0]['id']}/views"))["items"]
+    assert [v["name"] for v in views] == ["Safety-relevant"]
+    assert views[0]["filter_config"] == {"attrs": {"safety_relevant": "yes"}}
 
 
 async def test_seed_demo_enum_values_are_arrays(api: Api, pg_dsn: str) -> None:
