@@ -27,6 +27,7 @@ from req1_testenv.podnet.addressing import slot_of_service_ip
 from req1_testenv.podnet.agent import agent_process
 from req1_testenv.podnet.dns import query
 from req1_testenv.podnet.netns import netns_list, socket_in
+from req1_testenv.podnet.services import dns_records, render_nft, service_routes
 from req1_testenv.scratch import remove_tree, scratch_dir
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the pod network needs root (namespaces, nftables)")
@@ -126,6 +127,38 @@ def names(answers: list[str]) -> set[str]:
     return {a.split()[0] for a in answers}
 
 
+# ------------------------------------------------------------------------------ pure semantics
+
+
+def _slice(ns: str, svc: str, ports: list[dict[str, Any]], eps: list[dict[str, Any]]) -> dict[str, Any]:
+    labels = {"kubernetes.io/service-name": svc}
+    return {"metadata": {"namespace": ns, "name": f"{svc}-x", "labels": labels}, "addressType": "IPv4",
+            "ports": ports, "endpoints": eps}
+
+
+def test_routes_and_records_follow_kube_proxy_and_coredns() -> None:
+    svc = {"metadata": {"namespace": "n", "name": "s"},
+           "spec": {"clusterIP": "10.96.0.20", "ports": [
+               {"name": "http", "port": 80, "protocol": "TCP"}, {"name": "dns", "port": 53, "protocol": "UDP"}]}}
+    eps = [
+        {"addresses": ["10.244.1.2"], "conditions": {"ready": True}},
+        {"addresses": ["10.244.1.3"], "conditions": {"ready": False, "serving": True, "terminating": True}},
+    ]
+    slices = [_slice("n", "s", [{"name": "http", "port": 8080, "protocol": "TCP"}], eps),
+              _slice("n", "s", [{"name": "dns", "port": 5353, "protocol": "UDP"}], eps[1:])]
+    routes = {r.port: r for r in service_routes([svc], slices)}
+    assert routes[80].backends == (("10.244.1.2", 8080),), "ready endpoints only while there are some"
+    assert routes[53].backends == (("10.244.1.3", 5353),), "else serving+terminating ones, like kube-proxy"
+    assert routes[53].protocol == "udp"
+    text = render_nft(routes.values())
+    assert "10.96.0.20 . tcp . 80 : goto" in text and "meta l4proto udp dnat to 10.244.1.3:5353" in text
+    assert "masquerade" in text
+    rec = dns_records([svc], slices)
+    assert rec.a["s.n.svc.cluster.local"] == ["10.96.0.20"]
+    assert rec.srv["_http._tcp.s.n.svc.cluster.local"] == [(80, "s.n.svc.cluster.local")]
+    assert {"n.svc.cluster.local", "svc.cluster.local", "cluster.local"} <= rec.names
+
+
 # --------------------------------------------------------------------------------- the fabric
 
 
@@ -190,8 +223,9 @@ def test_pods_reach_each_other_and_the_host(fabric: Fabric, pods: dict[str, PodN
     host = subprocess.Popen([sys.executable, "-c", SERVER, "host", "18080"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        got = wait_for(lambda: fetch_from(a1, f"http://{fabric.config.host_ip}:18080/").split(), 10, "host server")
-        assert got == ["host", a1.ip]
+        url = f"http://{fabric.config.host_ip}:18080/"
+        got = wait_for(lambda: (a := fetch_from(a1, url)).startswith("host") and a, 10, "the host server")
+        assert got.split() == ["host", a1.ip]
     finally:
         host.kill()
         host.wait(5)

@@ -103,6 +103,8 @@ class Agent:
         self.store = Store()
         self.resolver = dns.ClusterResolver(CLUSTER_DOMAIN)
         self.applied: dict[str, tuple[int, str]] = {}  # netns -> (inode, ruleset)
+        self.ruleset: str | None = None
+        self.counts: dict[str, int] = {}
         self.synced = False
 
     # -- the Services the agent stands behind
@@ -172,19 +174,24 @@ class Agent:
 
     # -- the sync loop
 
-    def sync(self) -> None:
-        services, slices, complete = self.store.snapshot()
-        if not complete:
-            return
-        ruleset = render_nft(service_routes(services, slices))
-        self.resolver.records = dns_records(services, slices, CLUSTER_DOMAIN)
+    def sync(self, changed: bool) -> None:
+        """Render on a change; load the ruleset into every router namespace that lacks it."""
+        if changed or self.ruleset is None:
+            services, slices, complete = self.store.snapshot()
+            if not complete:
+                return
+            self.ruleset = render_nft(service_routes(services, slices))
+            self.resolver.records = dns_records(services, slices, CLUSTER_DOMAIN)
+            self.counts = {"services": len(services), "slices": len(slices)}
+        ruleset = self.ruleset
         # Under the fabric lock: add_node loads services.nft into a new node in the same lock, so a
         # node never keeps an older ruleset than the file.
         with self.fabric.state.lock():
-            if not self.fabric.state.services_file.exists() or self.fabric.state.services_file.read_text() != ruleset:
-                tmp = self.fabric.state.services_file.with_suffix(".tmp")
+            services_file = self.fabric.state.services_file
+            if changed or not services_file.exists():
+                tmp = services_file.with_suffix(".tmp")
                 tmp.write_text(ruleset)
-                tmp.replace(self.fabric.state.services_file)
+                tmp.replace(services_file)
             current: dict[str, tuple[int, str]] = {}
             for netns in self.fabric.router_namespaces():
                 try:
@@ -194,15 +201,16 @@ class Agent:
                 if self.applied.get(netns) != (inode, ruleset):
                     ns.nft_apply(netns, ruleset)
                 current[netns] = (inode, ruleset)
+            fresh = current.keys() != self.applied.keys()
             self.applied = current
-        if not self.synced:
+        if changed or fresh or not self.synced:
+            if not self.synced:
+                log.info("first sync: %s, namespaces %s", self.counts, ", ".join(current))
             self.synced = True
-            log.info("first sync: %d services, %d endpoint slices, namespaces %s",
-                     len(services), len(slices), ", ".join(current))
-        write_json(self.fabric.workdir / STATUS_FILE, {
-            "pid": os.getpid(), "synced": True, "services": len(services), "slices": len(slices),
-            "namespaces": sorted(current), "dns": f"{self.config.host_ip}:53",
-        })
+            write_json(self.fabric.workdir / STATUS_FILE, {
+                "pid": os.getpid(), "synced": True, **self.counts,
+                "namespaces": sorted(current), "dns": f"{self.config.host_ip}:53",
+            })
 
     def run(self, apiserver: tuple[str, int]) -> None:
         from kubernetes import client
@@ -226,11 +234,12 @@ class Agent:
                 except Exception as exc:
                     log.warning("writing the kube-dns/kubernetes endpoints: %s; retrying", exc)
                     next_ensure = time.monotonic() + 1
-            self.store.changed.wait(timeout=1.0)  # also a periodic pass: nodes added since
-            time.sleep(0.02)  # let a burst of events land in one ruleset
-            self.store.changed.clear()
+            changed = self.store.changed.wait(timeout=1.0)  # else a periodic pass: nodes added since
+            if changed:
+                time.sleep(0.02)  # let a burst of events land in one ruleset
+                self.store.changed.clear()
             try:
-                self.sync()
+                self.sync(changed)
             except Exception as exc:
                 log.exception("sync failed: %s", exc)
 
