@@ -9,6 +9,7 @@ EndpointSlices are written by hand since nothing runs pods here).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from req1_testenv.podnet import Fabric, FabricError, PodNet, resolv_conf
 from req1_testenv.podnet.addressing import slot_of_service_ip
 from req1_testenv.podnet.agent import agent_process
 from req1_testenv.podnet.dns import query
-from req1_testenv.podnet.netns import netns_list, socket_in
+from req1_testenv.podnet.netns import netns_list, open_connection_in, socket_in
 from req1_testenv.podnet.services import dns_records, render_nft, service_routes
 from req1_testenv.scratch import remove_tree, scratch_dir
 
@@ -242,6 +243,16 @@ def test_socket_in_a_node_namespace(fabric: Fabric, pods: dict[str, PodNet]) -> 
         sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
         reply = b"".join(iter(lambda: sock.recv(4096), b""))
     assert reply.decode().split("\r\n\r\n", 1)[1].split() == ["a1", fabric.node("a").ip]
+
+    async def probe() -> bytes:
+        async with asyncio.timeout(3):
+            reader, writer = await open_connection_in(fabric.node("b").netns, pods["b1"].ip, PORT)
+        writer.write(b"GET / HTTP/1.0\r\n\r\n")
+        body = await reader.read()
+        writer.close()
+        return body
+
+    assert asyncio.run(probe()).decode().endswith(f"b1 {fabric.node('b').ip}")
 
 
 def test_cut_and_heal_pod(fabric: Fabric, pods: dict[str, PodNet]) -> None:

@@ -7,6 +7,7 @@ here can be copied from the log and run by hand.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import json
 import os
@@ -122,3 +123,20 @@ def socket_in(netns: str, family: int = socket.AF_INET, kind: int = socket.SOCK_
         finally:
             if libc.setns(home.fileno(), _CLONE_NEWNET) != 0:  # pragma: no cover - would leave the thread moved
                 raise FabricError(f"setns back from {netns}: {os.strerror(ctypes.get_errno())}")
+
+
+async def open_connection_in(netns: str, host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """``asyncio.open_connection`` from inside ``netns``: a kubelet's probe from its node's namespace.
+
+    Bound it with ``asyncio.timeout``. Probing from the node rather than the root namespace keeps a
+    probe's packets inside the test bed whatever ``host`` it names, and probes keep working while
+    the node is cut off, as a real kubelet's would.
+    """
+    sock = socket_in(netns)
+    sock.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, (host, port))
+        return await asyncio.open_connection(sock=sock)
+    except BaseException:
+        sock.close()
+        raise
