@@ -61,7 +61,7 @@ try {
       (async () => {
         const type = resp.headers()["content-type"] ?? "";
         let body = null;
-        if (type.includes("json")) {
+        if (type.includes("json") && !type.includes("event-stream")) {
           try {
             body = JSON.parse(await resp.text());
           } catch (err) {
@@ -72,6 +72,20 @@ try {
       })(),
     );
   });
+  // In-flight requests, not counting the module's live-update stream (open for as long as the page is).
+  const inflight = new Set();
+  const streaming = (req) => /\/events(\?|$)/.test(new URL(req.url()).pathname);
+  page.on("request", (req) => !streaming(req) && inflight.add(req));
+  page.on("requestfinished", (req) => inflight.delete(req));
+  page.on("requestfailed", (req) => inflight.delete(req));
+  async function quiet() {
+    let calm = 0;
+    for (let waited = 0; calm < 400; waited += 50) {
+      if (waited > 15000) throw new Error(`requests still running: ${[...inflight].map((r) => r.url()).join(", ")}`);
+      await new Promise((r) => setTimeout(r, 50));
+      calm = inflight.size ? 0 : calm + 50;
+    }
+  }
   let shotNo = 0;
   const shot = async (name) => {
     if (!opt.shots) return;
@@ -81,10 +95,10 @@ try {
 
   /** Wait until the current screen has drawn its heading and the network is quiet; refuse error pages. */
   async function settled() {
-    await page.waitForLoadState("networkidle");
+    await quiet();
     await page.locator("main#main h1").first().waitFor();
     await page.waitForFunction(() => !document.querySelector("main#main [role=status]"));
-    await page.waitForLoadState("networkidle");
+    await quiet();
     const heading = (await page.locator("main#main h1").first().textContent())?.trim() ?? "";
     if (ERROR_HEADINGS.has(heading)) {
       const detail = await page.locator("main#main p").first().textContent();
@@ -124,7 +138,7 @@ try {
     const heading = await open(path);
     console.log(`page: ${path} — ${heading}`);
     const parts = path.split("?")[0].split("/");
-    if (parts.length === 7 && parts[5] === "m") modules.push(path);
+    if (parts.length === 7 && parts[5] === "m" && !path.includes("?")) modules.push(path);
     if (path.endsWith("/baselines")) await shot(`baselines`);
     for (const href of await contentLinks()) {
       if (!seen.has(href)) {
@@ -165,14 +179,15 @@ try {
     const listing = responses.find((r) => r.page === modulePath && r.method === "GET" && /\/modules\/[^/]+\/objects(\?|$)/.test(r.url));
     const ids = (listing?.body?.items ?? []).map((o) => o.id);
     if (ids.length === 0) problems.push(`${modulePath}: no objects listed`);
-    for (const id of ids) {
-      await open(`${modulePath}?object=${encodeURIComponent(id)}`);
+    for (const [mode, id] of ids.flatMap((i) => [[null, i], ["document", i]])) {
+      await open(`${modulePath}?${mode ? `mode=${mode}&` : ""}object=${encodeURIComponent(id)}`);
+      await page.locator("aside.panel [role=tab]").first().waitFor();
       const tabs = page.locator("aside.panel [role=tab]");
       const count = await tabs.count();
       if (count === 0) problems.push(`${where}: the object panel shows no tabs`);
       for (let t = 0; t < count; t++) {
         await tabs.nth(t).click();
-        await page.waitForLoadState("networkidle");
+        await quiet();
         await page.waitForFunction(() => !document.querySelector("aside.panel [role=status]"));
       }
     }

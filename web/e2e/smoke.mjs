@@ -101,6 +101,8 @@ try {
   await page.getByRole("link", { name: opt.project }).click();
   await page.getByRole("heading", { name: opt.project, level: 1 }).waitFor();
   await page.getByRole("link", { name: new RegExp(opt.module) }).click();
+  await page.locator(".mgrid-body .mgrid-row").first().waitFor(); // the grid is the default screen
+  await page.locator(".module-tools").getByRole("link", { name: "Document" }).click();
   await page.locator("article.document section.obj").first().waitFor();
   const url = page.url();
   expect(/\/w\/[^/]+\/p\/[^/]+\/m\/[^/]+/.test(url), `unexpected module URL ${url}`);
@@ -193,6 +195,7 @@ try {
 
   step("comment with a mention, resolved");
   await page.locator("nav.crumbs").getByRole("link", { name: opt.module }).click();
+  await page.locator(".module-tools").getByRole("link", { name: "Document" }).click();
   // The module view may still be redrawing after navigation: select and open the tab until the form shows.
   await settle(async () => {
     await page.locator("article.document .obj-title", { hasText: "Pedal travel sensing" }).click();
@@ -250,6 +253,7 @@ try {
 
   step("validation report links issues to objects");
   await page.locator("nav.crumbs").getByRole("link", { name: opt.module }).click();
+  await page.locator(".module-tools").getByRole("link", { name: "Document" }).click();
   await page.getByRole("link", { name: "Validate" }).click();
   await page.getByRole("heading", { name: /^Validation of / }).waitFor();
   await page.locator("li.issue a").first().waitFor();

@@ -4,10 +4,11 @@ import { ApiClient, ApiError } from "./api/client";
 import { MemorySessionStore, StorageSessionStore, type SessionStore } from "./api/session";
 import { h, replace } from "./lib/dom";
 import { currentRoute, hrefOf, navigate, startRouter, type Route } from "./router";
-import { button, link, type Ctx } from "./ui/common";
+import { button, leaveScreen, link, type Ctx } from "./ui/common";
 import { errorToast } from "./ui/toast";
 import { renderBaselines, renderDiff } from "./views/baselines";
 import { renderProject, renderWorkspace, renderWorkspaces } from "./views/browse";
+import { renderGrid } from "./views/grid";
 import { renderLogin } from "./views/login";
 import { renderModule } from "./views/module";
 import { renderSearch } from "./views/search";
@@ -78,6 +79,7 @@ let generation = 0;
 
 async function show(route: Route): Promise<void> {
   const mine = ++generation;
+  leaveScreen();
   if (route.name !== "login" && !api.session) {
     navigate({ name: "login", next: hrefOf(route) }, true);
     return;
@@ -101,7 +103,8 @@ async function show(route: Route): Promise<void> {
         await renderProject(ctx, main, route.ws, route.p);
         break;
       case "module":
-        await renderModule(ctx, main, route.ws, route.p, route.m, route.object);
+        if (route.mode === "document") await renderModule(ctx, main, route.ws, route.p, route.m, route.object);
+        else await renderGrid(ctx, main, route.ws, route.p, route.m, { object: route.object, view: route.view });
         break;
       case "baselines":
         await renderBaselines(ctx, main, route.ws, route.p, route.m);

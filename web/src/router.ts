@@ -6,7 +6,7 @@ export type Route =
   | { name: "workspaces" }
   | { name: "workspace"; ws: string }
   | { name: "project"; ws: string; p: string }
-  | { name: "module"; ws: string; p: string; m: string; object?: string }
+  | { name: "module"; ws: string; p: string; m: string; object?: string; mode?: "document"; view?: string }
   | { name: "baselines"; ws: string; p: string; m: string }
   | { name: "diff"; ws: string; p: string; m: string; a: string; b: string }
   | { name: "traceability"; ws: string; p: string; m: string; target?: string; type?: string }
@@ -24,7 +24,15 @@ const PATTERNS: [RegExp, (m: RegExpMatchArray, q: URLSearchParams) => Route][] =
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}$`), (m) => ({ name: "project", ws: m[1], p: m[2] })],
   [
     new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}$`),
-    (m, q) => ({ name: "module", ws: m[1], p: m[2], m: m[3], object: q.get("object") ?? undefined }),
+    (m, q) => ({
+      name: "module",
+      ws: m[1],
+      p: m[2],
+      m: m[3],
+      object: q.get("object") ?? undefined,
+      mode: q.get("mode") === "document" ? "document" : undefined,
+      view: q.get("view") ?? undefined,
+    }),
   ],
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/baselines$`), (m) => ({ name: "baselines", ws: m[1], p: m[2], m: m[3] })],
   [
@@ -65,8 +73,10 @@ export function hrefOf(route: Route): string {
       return `/w/${e(route.ws)}`;
     case "project":
       return `/w/${e(route.ws)}/p/${e(route.p)}`;
-    case "module":
-      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}${route.object ? `?object=${e(route.object)}` : ""}`;
+    case "module": {
+      const qs = [route.mode ? `mode=${route.mode}` : "", route.view ? `view=${e(route.view)}` : "", route.object ? `object=${e(route.object)}` : ""].filter(Boolean).join("&");
+      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}${qs ? `?${qs}` : ""}`;
+    }
     case "baselines":
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/baselines`;
     case "diff":

@@ -13,6 +13,8 @@ import type {
   LinkType,
   LoginResponse,
   Module,
+  ModuleView,
+  ModuleViewInput,
   MoveAction,
   ObjectHistory,
   Page,
@@ -143,6 +145,18 @@ export class ApiClient {
     } else if (this.store.get()) {
       this.lose();
     }
+    return res;
+  }
+
+  /** Open a server-sent event stream (fetch, so the bearer header and the refresh-once logic apply). */
+  async openStream(path: string, signal: AbortSignal): Promise<Response> {
+    const res = await this.authorized(async () => {
+      const headers: Record<string, string> = { Accept: "text/event-stream" };
+      const token = this.store.get()?.token;
+      if (token) headers.Authorization = `Bearer ${token}`;
+      return this.fetchFn(this.baseUrl + API_PREFIX + path, { headers, signal, cache: "no-store" });
+    }, {});
+    if (!res.ok) throw await errorFromResponse(res);
     return res;
   }
 
@@ -335,6 +349,18 @@ export class ApiClient {
       if (page.items.length === 0 || all.length >= page.total) return all;
     }
   }
+  listViews(moduleId: string): Promise<Page<ModuleView>> {
+    return this.request("GET", `/modules/${enc(moduleId)}/views`, { query: { limit: 1000 } });
+  }
+  createView(moduleId: string, input: ModuleViewInput & { name: string }): Promise<ModuleView> {
+    return this.request("POST", `/modules/${enc(moduleId)}/views`, { json: input });
+  }
+  updateView(moduleId: string, id: string, input: ModuleViewInput): Promise<ModuleView> {
+    return this.request("PATCH", `/modules/${enc(moduleId)}/views/${enc(id)}`, { json: input });
+  }
+  deleteView(moduleId: string, id: string): Promise<void> {
+    return this.request("DELETE", `/modules/${enc(moduleId)}/views/${enc(id)}`);
+  }
   getObject(moduleId: string, id: string): Promise<ReqObject> {
     return this.request("GET", `/modules/${enc(moduleId)}/objects/${enc(id)}`);
   }
@@ -350,6 +376,11 @@ export class ApiClient {
   moveObject(moduleId: string, id: string, action: MoveAction, expectedVersion?: number): Promise<ReqObject> {
     return this.request("POST", `/modules/${enc(moduleId)}/objects/${enc(id)}/move`, {
       json: { action, expected_version: expectedVersion },
+    });
+  }
+  moveObjectTo(moduleId: string, id: string, parentId: string | null, position: number, expectedVersion?: number): Promise<ReqObject> {
+    return this.request("POST", `/modules/${enc(moduleId)}/objects/${enc(id)}/move`, {
+      json: { action: "move_to", parent_id: parentId, position, expected_version: expectedVersion },
     });
   }
   deleteObject(moduleId: string, id: string): Promise<void> {

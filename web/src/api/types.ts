@@ -287,3 +287,24 @@ export interface UserInput {
   active?: boolean;
   password?: string;
 }
+
+/** A saved module view (§4.10); the configs are opaque to the server, lib/grid.ts reads and writes them. */
+export interface ModuleView {
+  id: string;
+  module_id: string;
+  name: string;
+  is_default: boolean;
+  column_config: unknown;
+  filter_config: unknown;
+  sort_config: unknown;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModuleViewInput {
+  name?: string;
+  is_default?: boolean;
+  column_config?: unknown;
+  filter_config?: unknown;
+  sort_config?: unknown;
+}

@@ -21,6 +21,24 @@ export function hasRole(ctx: Ctx, role: Role): boolean {
   return mine !== undefined && RANK[mine] >= RANK[role];
 }
 
+const leaving: (() => void)[] = [];
+
+/** Run `fn` when the current screen is left (streams to close, pending deletes to send). */
+export function onLeave(fn: () => void): void {
+  leaving.push(fn);
+}
+
+/** Called by the router before the next screen renders. */
+export function leaveScreen(): void {
+  for (const fn of leaving.splice(0)) {
+    try {
+      fn();
+    } catch (err) {
+      console.warn("leaving the screen:", err);
+    }
+  }
+}
+
 /** An in-app link (handled by the router without a page load). */
 export function link(route: Route, ...children: Child[]): HTMLAnchorElement {
   return h("a", { href: hrefOf(route), dataset: { route: "1" } }, ...children);

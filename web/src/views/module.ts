@@ -72,7 +72,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
   }
 
   function select(id: string | null, scroll = false): void {
-    const url = hrefOf({ name: "module", ws, p, m, object: id ?? undefined });
+    const url = hrefOf({ name: "module", ws, p, m, object: id ?? undefined, mode: "document" });
     history.replaceState(null, "", url);
     update({ selected: id });
     if (scroll && id) document.getElementById(`obj-${id}`)?.scrollIntoView({ block: "center" });
@@ -130,7 +130,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
     }, "Delete");
     if (ok) {
       toast(`Deleted ${label}`, "success");
-      if (state.selected === obj.id) history.replaceState(null, "", hrefOf({ name: "module", ws, p, m }));
+      if (state.selected === obj.id) history.replaceState(null, "", hrefOf({ name: "module", ws, p, m, mode: "document" }));
       if (state.selected === obj.id) state.selected = null;
       await reload();
     }
@@ -404,6 +404,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
       h(
         "div",
         { class: "module-tools" },
+        h("span", { class: "group", role: "group", "aria-label": "Screen" }, link({ name: "module", ws, p, m }, "Grid"), h("strong", { "aria-current": "page" }, "Document")),
         searchForm,
         filter,
         link({ name: "baselines", ws, p, m }, "Baselines"),
