@@ -25,7 +25,7 @@ from aiohttp import web
 from req1_server.appkeys import RUNTIME
 from req1_server.config import SETTINGS
 from req1_server.db import DATABASE
-from req1_server.errors import not_found
+from req1_server.errors import api_error, not_found
 from req1_server.routing import Routes
 
 log = logging.getLogger("req1.live")
@@ -136,6 +136,9 @@ async def module_events(request: web.Request) -> web.StreamResponse:
     """A ``text/event-stream``: ``ready`` once listening, then ``change`` ({module_id, op, n, items:
     [[id, version]…] or null when many}) per committed statement, ``resync`` when events may have
     been missed, and a comment every 15 s to keep proxies from closing the stream."""
+    if "text/event-stream" not in request.headers.get("Accept", ""):
+        # a plain HTTP client would wait on the endless stream; only event-stream readers get one
+        raise api_error(406, "this endpoint streams text/event-stream; send Accept: text/event-stream")
     try:
         module_id = uuid.UUID(request.match_info["module_id"])
     except ValueError:
