@@ -190,15 +190,33 @@ def _q_offset(value: str, name: str) -> int:
     return number
 
 
+def query_int(minimum: int, maximum: int) -> BeforeValidator:
+    """An integer query parameter within bounds, with the contract's messages."""
+
+    def parse(value: str, name: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise reject(f"query parameter '{name}' must be an integer") from None
+        if number < minimum:
+            raise reject(f"query parameter '{name}' must be at least {minimum}")
+        if number > maximum:
+            raise reject(f"query parameter '{name}' must be at most {maximum}")
+        return number
+
+    return query_check(parse)
+
+
 QBool = Annotated[bool, query_check(_q_bool)]
 QId = Annotated[uuid.UUID | None, query_check(parse_uuid)]
 QText = Annotated[str | None, query_check(lambda v, _: v)]
 
 
 class QueryModel(BaseModel):
-    """Query parameters; an empty value is an absent one."""
+    """Query parameters; an empty value is an absent one, except for the fields named in ``keep_empty``."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+    keep_empty: ClassVar[frozenset[str]] = frozenset()
 
 
 class Paged(QueryModel):
@@ -221,7 +239,8 @@ class LongPaged(Paged):
 
 # ---- path parameters --------------------------------------------------------------------------
 
-PathId = Annotated[uuid.UUID, query_check(parse_uuid)]
+IdParam = Annotated[uuid.UUID, query_check(parse_uuid)]  # a required UUID in the path or the query
+PathId = IdParam
 
 
 class PathModel(BaseModel):
@@ -277,8 +296,12 @@ def parse_path(request: web.Request, model: type[M]) -> M:
     return validate(model, request.match_info, "path parameter")
 
 
-def parse_query(request: web.Request, model: type[M]) -> M:
-    values = {key: request.query.get(key) for key in set(request.query) if request.query.get(key) != ""}
+QM = TypeVar("QM", bound=QueryModel)
+
+
+def parse_query(request: web.Request, model: type[QM]) -> QM:
+    keep = model.keep_empty
+    values = {key: request.query.get(key) for key in set(request.query) if request.query.get(key) != "" or key in keep}
     return validate(model, values, "query parameter")
 
 

@@ -6,13 +6,14 @@ import datetime as dt
 import decimal
 import json
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
+from pydantic_core import PydanticCustomError
 
-from req1_server import http
+from req1_server import http, typed
 from req1_server.app import register
 from req1_server.config import Settings
 from req1_server.errors import ApiError
@@ -26,51 +27,91 @@ def message(fn: Any, *args: Any) -> tuple[int, str]:
     return err.value.status, err.value.message
 
 
+class Fields(typed.BodyModel):
+    """One field of each body type the routes use (the helpers these assertions were first written for)."""
+
+    name: typed.Text = "x"
+    module_id: typed.OptId = None
+    parent_id: typed.OptId = None
+    position: typed.OptInt = None
+    flag: typed.OptBool = None
+    ratio: typed.OptFloat = None
+    tags: typed.OptStrList = None
+    attrs: typed.OptObject = None
+    nul: typed.OptInt = None
+
+
+class Required(typed.BodyModel):
+    missing: typed.Text
+
+
+def body(model: type[typed.BodyModel], data: dict[str, Any]) -> Any:
+    return typed.validate(model, data, "field")
+
+
+def uuid_param(value: str, name: str) -> uuid.UUID:
+    try:
+        return typed.parse_uuid(value, name)
+    except PydanticCustomError as exc:
+        raise typed.bad_request(str(exc.context["message"] if exc.context else exc)) from None
+
+
 def test_uuid_parsing() -> None:
     value = uuid.uuid4()
-    assert http.parse_uuid(str(value).upper(), "id") == value
-    assert message(http.parse_uuid, "abc", "id") == (400, "invalid UUID 'abc' for parameter 'id'")
-    assert message(http.parse_uuid, "{" + str(value) + "}", "x")[0] == 400
-    assert message(http.req_uuid, {"module_id": 5}, "module_id") == (400, "invalid UUID '5' for parameter 'module_id'")
-    assert http.opt_uuid({}, "parent_id") is None
+    assert uuid_param(str(value).upper(), "id") == value
+    assert message(uuid_param, "abc", "id") == (400, "invalid UUID 'abc' for parameter 'id'")
+    assert message(uuid_param, "{" + str(value) + "}", "x")[0] == 400
+    assert message(body, Fields, {"module_id": 5}) == (400, "invalid UUID '5' for parameter 'module_id'")
+    assert body(Fields, {}).parent_id is None
 
 
 def test_body_fields() -> None:
-    body = {"name": "x", "position": 3, "flag": True, "ratio": 1, "tags": ["a"], "attrs": {"k": 1}, "nul": None}
-    assert http.req_str(body, "name") == "x"
-    assert message(http.req_str, body, "missing") == (400, "missing required field 'missing'")
-    assert message(http.req_str, {"name": 1}, "name") == (400, "field 'name' must be a string")
-    assert http.opt_int(body, "position") == 3 and http.opt_int(body, "nul", 7) == 7
-    assert message(http.opt_int, {"position": "1"}, "position") == (400, "field 'position' must be an integer")
-    assert message(http.opt_int, {"position": True}, "position")[0] == 400
-    assert http.opt_float(body, "ratio") == 1.0
-    assert message(http.opt_float, {"ratio": False}, "ratio")[0] == 400
-    assert http.opt_bool(body, "flag") is True
-    assert message(http.opt_bool, {"flag": 1}, "flag") == (400, "field 'flag' must be a boolean")
-    assert http.opt_list_str(body, "tags") == ["a"]
-    assert message(http.opt_list_str, {"tags": [1]}, "tags")[0] == 400
-    assert http.opt_dict(body, "attrs") == {"k": 1}
-    assert message(http.opt_dict, {"attrs": []}, "attrs")[0] == 400
-    assert http.has(body, "nul") and not http.has(body, "absent")
+    data = {"name": "x", "position": 3, "flag": True, "ratio": 1, "tags": ["a"], "attrs": {"k": 1}, "nul": None}
+    fields = body(Fields, data)
+    assert fields.name == "x"
+    assert message(body, Required, data) == (400, "missing required field 'missing'")
+    assert message(body, Fields, {"name": 1}) == (400, "field 'name' must be a string")
+    assert fields.position == 3 and fields.nul is None
+    assert message(body, Fields, {"position": "1"}) == (400, "field 'position' must be an integer")
+    assert message(body, Fields, {"position": True})[0] == 400
+    assert fields.ratio == 1.0
+    assert message(body, Fields, {"ratio": False})[0] == 400
+    assert fields.flag is True
+    assert message(body, Fields, {"flag": 1}) == (400, "field 'flag' must be a boolean")
+    assert fields.tags == ["a"]
+    assert message(body, Fields, {"tags": [1]})[0] == 400
+    assert fields.attrs == {"k": 1}
+    assert message(body, Fields, {"attrs": []})[0] == 400
+    assert fields.given("nul") and not fields.given("parent_id")
 
 
 def request(query: str) -> web.Request:
     return make_mocked_request("GET", "/x?" + query)
 
 
+class Flags(typed.QueryModel):
+    a: typed.QBool = False
+    n: Annotated[int, typed.query_int(1, 10)] = 1
+
+
+class ModuleQuery(typed.QueryModel):
+    module_id: typed.IdParam
+
+
 def test_paging_and_query() -> None:
-    assert http.page_params(request("")) == http.Page(0, 50)
-    assert http.page_params(request(""), default_limit=1000) == http.Page(0, 1000)
-    assert http.page_params(request("limit=5000&offset=7")) == http.Page(7, 1000)
+    assert typed.parse_query(request(""), typed.Paged).page == http.Page(0, 50)
+    assert typed.parse_query(request(""), typed.LongPaged).page == http.Page(0, 1000)
+    assert typed.parse_query(request("limit=5000&offset=7"), typed.Paged).page == http.Page(7, 1000)
     for bad in ("limit=0", "limit=-1", "limit=x", "limit=1.5"):
-        assert message(http.page_params, request(bad)) == (400, "limit must be an integer between 1 and 1000")
-    assert message(http.page_params, request("offset=-2"))[0] == 400
+        assert message(typed.parse_query, request(bad), typed.Paged) == (
+            400, "limit must be an integer between 1 and 1000")
+    assert message(typed.parse_query, request("offset=-2"), typed.Paged)[0] == 400
     assert http.page_envelope([1], 9, http.Page(0, 50)) == {"items": [1], "total": 9, "offset": 0, "limit": 50}
-    assert http.query_bool(request("a=true"), "a") is True
-    assert message(http.query_bool, request("a=maybe"), "a")[0] == 400
-    assert http.query_int(request("n=4"), "n", 1, minimum=1, maximum=10) == 4
-    assert message(http.query_int, request("n=40"), "n", 1, 1, 10)[0] == 400
-    assert message(http.query_uuid, request(""), "module_id", True) == (
+    assert typed.parse_query(request("a=true"), Flags).a is True
+    assert message(typed.parse_query, request("a=maybe"), Flags)[0] == 400
+    assert typed.parse_query(request("n=4"), Flags).n == 4
+    assert message(typed.parse_query, request("n=40"), Flags)[0] == 400
+    assert message(typed.parse_query, request(""), ModuleQuery) == (
         400, "missing required query parameter 'module_id'")
 
 

@@ -9,36 +9,30 @@ import logging
 import re
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
 from typing import IO, Any
 from urllib.parse import quote
 
 import asyncpg
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from req1_server.apischema import BOOL, MULTIPART_FILE, STR, UUID, array, nullable, obj, ref
 from req1_server.auth.links import sign_download
 from req1_server.config import SETTINGS
 from req1_server.db import database
 from req1_server.domain.ids import new_id
-from req1_server.errors import bad_request, integrity_error, not_found, payload_too_large, unsupported_media_type
-from req1_server.http import json_response, no_content, path_uuid
-from req1_server.resources.common import require_row
+from req1_server.errors import integrity_error, payload_too_large
+from req1_server.http import json_response, no_content
 from req1_server.routing import Routes, user_of
 from req1_server.storage import storage
+from req1_server.store import attachments as store
+from req1_server.store.rows import live_object
+from req1_server.typed import ObjectItem, OnObject, QText, QueryModel
+from req1_server.uploads import chunks_of, file_part
 
 log = logging.getLogger("req1.attachments")
 routes = Routes(tag="attachments")
 
 MEMORY_LIMIT = 8 * 1024 * 1024
-COLUMNS = "id, object_id, file_name, content_type, size_bytes, storage_path, sha256, created_at"
-LIVE_OBJECT = "SELECT 1 FROM object WHERE id = $1 AND deleted_at IS NULL"
-LIST = f"SELECT {COLUMNS} FROM attachment WHERE object_id = $1 ORDER BY created_at, id"
-GET = f"SELECT {COLUMNS} FROM attachment WHERE id = $1 AND object_id = $2"
-INSERT = f"""
-INSERT INTO attachment (id, object_id, file_name, content_type, size_bytes, storage_path, sha256, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}
-"""
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -64,47 +58,27 @@ def content_disposition(file_name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
-async def live_object(conn: asyncpg.Connection, object_id: uuid.UUID) -> None:
-    if await conn.fetchval(LIVE_OBJECT, object_id) is None:
-        raise not_found("object", object_id)
+class Signed(QueryModel):
+    """A signed download link's parameters (checked by the auth gate, before the handler)."""
+
+    expires: QText = None
+    signature: QText = None
 
 
-@routes.get("/api/v1/objects/{object_id}/attachments", response=array(ref("Attachment")))
-async def list_attachments(request: web.Request) -> web.Response:
+@routes.get("/api/v1/objects/{object_id}/attachments", params=OnObject, response=array(ref("Attachment")))
+async def list_attachments(request: web.Request, path: OnObject) -> web.Response:
     """Attachments of a live object (plain array), with fresh signed download URLs."""
-    object_id = path_uuid(request, "object_id")
     user = user_of(request)
     async with database(request).acquire() as conn:
-        await live_object(conn, object_id)
-        rows = await conn.fetch(LIST, object_id)
+        rows = await store.of_object(conn, path.object_id)
     return json_response([attachment_json(r, user.id) for r in rows])
 
 
-async def file_part(request: web.Request) -> BodyPartReader:
-    if not request.content_type.startswith("multipart/"):
-        raise unsupported_media_type("Content-Type must be multipart/form-data")
-    reader = await request.multipart()
-    while True:
-        part = await reader.next()
-        if part is None:
-            raise bad_request("missing 'file' field")
-        # streaming: the part named `file`, or a file part seen before it, is taken as it arrives
-        if isinstance(part, BodyPartReader) and (part.name == "file" or part.filename is not None):
-            return part
-
-
-async def chunks_of(part: BodyPartReader) -> AsyncIterator[bytes]:
-    while True:
-        chunk = await part.read_chunk(256 * 1024)
-        if not chunk:
-            return
-        yield chunk
-
-
-@routes.post("/api/v1/objects/{object_id}/attachments", body=MULTIPART_FILE, status=201, response=ref("Attachment"))
-async def upload_attachment(request: web.Request) -> web.Response:
+@routes.post("/api/v1/objects/{object_id}/attachments", params=OnObject, body=MULTIPART_FILE, status=201,
+             response=ref("Attachment"))
+async def upload_attachment(request: web.Request, path: OnObject) -> web.Response:
     """Stream the file part to S3 while hashing, then record it (201)."""
-    object_id = path_uuid(request, "object_id")
+    object_id = path.object_id
     user = user_of(request)
     db = database(request)
     async with db.acquire() as conn:
@@ -117,26 +91,22 @@ async def upload_attachment(request: web.Request) -> web.Response:
     key = f"attachments/{object_id}/{attachment_id}"
     file_name = clean_file_name(part.filename)
     content_type = part.headers.get("Content-Type") or "application/octet-stream"
-    store = storage(request)
-    size, sha256 = await store.put_stream(key, chunks_of(part), content_type, max_bytes=limit)
+    blobs = storage(request)
+    size, sha256 = await blobs.put_stream(key, chunks_of(part), content_type, max_bytes=limit)
     try:
         async with db.acquire() as conn:
-            await live_object(conn, object_id)
-            row = await conn.fetchrow(INSERT, attachment_id, object_id, file_name, content_type, size, key, sha256,
-                                      user.id)
+            row = await store.insert(conn, attachment_id, object_id, file_name, content_type, size, key, sha256,
+                                     user.id)
     except BaseException:
         with contextlib.suppress(Exception):
-            await store.delete(key)
+            await blobs.delete(key)
         raise
     return json_response(attachment_json(row, user.id), status=201)
 
 
-async def load(request: web.Request) -> asyncpg.Record:
-    object_id, attachment_id = path_uuid(request, "object_id"), path_uuid(request, "id")
+async def load(request: web.Request, path: ObjectItem) -> asyncpg.Record:
     async with database(request).acquire() as conn:
-        await live_object(conn, object_id)
-        row = await require_row(conn, GET, "attachment", attachment_id, object_id)
-    return row
+        return await store.get(conn, path.object_id, path.id)
 
 
 async def fetch_verified(request: web.Request, row: asyncpg.Record) -> tuple[str | None, bytes | IO[bytes]]:
@@ -164,11 +134,11 @@ async def fetch_verified(request: web.Request, row: asyncpg.Record) -> tuple[str
     return digest.hexdigest(), bytes(buffer)
 
 
-@routes.get("/api/v1/objects/{object_id}/attachments/{id}/download", query_token=True,
-            query={"expires": {"type": "integer"}, "signature": STR})
-async def download_attachment(request: web.Request) -> web.StreamResponse:
+@routes.get("/api/v1/objects/{object_id}/attachments/{id}/download", query_token=True, params=ObjectItem,
+            query=Signed)
+async def download_attachment(request: web.Request, path: ObjectItem, query: Signed) -> web.StreamResponse:
     """The content, only after its SHA-256 matched the recorded one."""
-    row = await load(request)
+    row = await load(request, path)
     actual, content = await fetch_verified(request, row)
     if actual is None:
         raise integrity_error(f"attachment {row['id']} content is missing from storage")
@@ -199,10 +169,10 @@ async def download_attachment(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/api/v1/objects/{object_id}/attachments/{id}/verify", response=obj(
     ["attachment_id", "file_name", "expected_sha256", "actual_sha256", "valid"], attachment_id=UUID, file_name=STR,
-    expected_sha256=STR, actual_sha256=nullable(STR), valid=BOOL))
-async def verify_attachment(request: web.Request) -> web.Response:
+    expected_sha256=STR, actual_sha256=nullable(STR), valid=BOOL), params=ObjectItem)
+async def verify_attachment(request: web.Request, path: ObjectItem) -> web.Response:
     """Recompute the SHA-256 of the stored content and compare."""
-    row = await load(request)
+    row = await load(request, path)
     actual, content = await fetch_verified(request, row)
     if not isinstance(content, bytes):
         content.close()
@@ -210,12 +180,12 @@ async def verify_attachment(request: web.Request) -> web.Response:
                           "actual_sha256": actual, "valid": actual == row["sha256"]})
 
 
-@routes.delete("/api/v1/objects/{object_id}/attachments/{id}")
-async def delete_attachment(request: web.Request) -> web.Response:
+@routes.delete("/api/v1/objects/{object_id}/attachments/{id}", params=ObjectItem)
+async def delete_attachment(request: web.Request, path: ObjectItem) -> web.Response:
     """Remove the row, then the S3 content (errors only logged)."""
-    row = await load(request)
+    row = await load(request, path)
     async with database(request).acquire() as conn:
-        await conn.execute("DELETE FROM attachment WHERE id = $1", row["id"])
+        await store.delete(conn, row["id"])
     try:
         await storage(request).delete(row["storage_path"])
     except Exception:

@@ -11,12 +11,12 @@ from pydantic import BeforeValidator, Field
 from req1_server.apischema import INT, envelope, obj, ref
 from req1_server.db import database
 from req1_server.http import json_response, no_content, page_envelope
-from req1_server.resources.search import HIGHLIGHT_COLUMNS, highlight
 from req1_server.routing import Role, Routes, insufficient_role, user_of
 from req1_server.store import object_moves, objects
 from req1_server.store.object_writes import Draft, Edit, create, edit
 from req1_server.store.objects import Filter, object_json
 from req1_server.store.patch import changes
+from req1_server.store.search import HIGHLIGHT_COLUMNS, highlight
 from req1_server.typed import (
     BodyModel,
     Classification,

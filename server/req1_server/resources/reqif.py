@@ -1,313 +1,80 @@
 """ReqIF 1.2 import into a project and export of a module (spec §4.13).
 
-Parsing and writing are pure (domain.reqif, run in a worker thread); the import is one transaction with
-bulk inserts, so a bad file changes nothing and gets a 400 naming what is wrong.
+Parsing and writing are pure (domain.reqif, run in a worker thread); the import (store.reqif_import) is one
+transaction with bulk inserts, so a bad file changes nothing and gets a 400 naming what is wrong.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Literal
 
-import asyncpg
-from aiohttp import BodyPartReader, web
+from aiohttp import web
+from pydantic import Field
 
-from req1_server.apischema import INT, MULTIPART_FILE, UUID, Q, array, obj
+from req1_server.apischema import INT, MULTIPART_FILE, UUID, array, obj
 from req1_server.config import SETTINGS
 from req1_server.db import database
-from req1_server.domain.attributes import AttrDef, AttributeError_, validate_attributes
-from req1_server.domain.fingerprint import content_fingerprint
-from req1_server.domain.ids import new_id
-from req1_server.domain.reqif.model import (
-    AttrSpec,
-    ExportLink,
-    ExportModule,
-    ExportObject,
-    HierNode,
-    ReqifDocument,
-    ReqifError,
-)
+from req1_server.domain.reqif.model import ReqifDocument, ReqifError
 from req1_server.domain.reqif.parse import parse, unpack
 from req1_server.domain.reqif.serialize import serialize, to_reqifz
-from req1_server.domain.sanitize import html_to_text, sanitize_html
-from req1_server.errors import bad_request, not_found, payload_too_large, unsupported_media_type
-from req1_server.http import json_response, path_uuid
+from req1_server.errors import bad_request
+from req1_server.http import json_response
 from req1_server.routing import Routes, user_of
-from req1_server.store import outline
+from req1_server.store import exports, reqif_import
+from req1_server.store.rows import require_project
+from req1_server.typed import InModule, PathId, PathModel, QueryModel, query_check, reject
+from req1_server.uploads import read_file
 
 routes = Routes(tag="reqif")
 
-PROJECT = "SELECT 1 FROM project WHERE id = $1"
-LINK_TYPES = "SELECT DISTINCT ON (name) id, name FROM link_type ORDER BY name, id"
-INSERT_LINK_TYPE = "INSERT INTO link_type (id, name) VALUES ($1, $2)"
-INSERT_MODULE = "INSERT INTO module (id, project_id, name, prefix) VALUES ($1, $2, $3, 'REQ')"
-INSERT_DEFINITIONS = """
-INSERT INTO attribute_definition (id, module_id, name, data_type, enum_values, multi_select)
-SELECT u.id, $1, u.name, u.data_type, u.enum_values::jsonb, u.multi
-FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[]) AS u(id, name, data_type, enum_values, multi)
-"""
-INSERT_LINKS = """
-INSERT INTO link (id, source_object_id, target_object_id, link_type_id, source_fingerprint, target_fingerprint)
-SELECT u.id, u.s, u.t, u.ty, s.content_fingerprint, t.content_fingerprint
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) AS u(id, s, t, ty)
-JOIN object s ON s.id = u.s JOIN object t ON t.id = u.t
-ON CONFLICT DO NOTHING
-"""
-EXPORT_MODULE = "SELECT id, name FROM module WHERE id = $1"
-EXPORT_DEFINITIONS = """
-SELECT DISTINCT ON (name) id, name, data_type, enum_values, multi_select FROM attribute_definition
-WHERE module_id = $1 OR module_id IS NULL ORDER BY name, (module_id IS NULL), id
-"""
-EXPORT_OBJECTS = """
-SELECT id, parent_id, heading, body, attributes FROM object
-WHERE module_id = $1 AND deleted_at IS NULL ORDER BY level_path, id
-"""
-EXPORT_LINKS = """
-SELECT l.id, l.source_object_id, l.target_object_id, l.link_type_id, lt.name AS type_name
-FROM link l JOIN link_type lt ON lt.id = l.link_type_id
-JOIN object s ON s.id = l.source_object_id JOIN object t ON t.id = l.target_object_id
-WHERE s.module_id = $1 AND t.module_id = $1 AND s.deleted_at IS NULL AND t.deleted_at IS NULL
-ORDER BY l.created_at, l.id
-"""
+
+class InProject(PathModel):
+    project_id: PathId
 
 
-async def read_upload(request: web.Request, limit: int) -> tuple[bytes, str | None]:
-    """The file part of a multipart upload, bounded by MAX_UPLOAD_BYTES."""
-    if not request.content_type.startswith("multipart/"):
-        raise unsupported_media_type("Content-Type must be multipart/form-data")
-    reader = await request.multipart()
-    while True:
-        part = await reader.next()
-        if part is None:
-            raise bad_request("missing 'file' field")
-        if isinstance(part, BodyPartReader) and (part.name == "file" or part.filename is not None):
-            break
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await part.read_chunk(256 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise payload_too_large(f"upload exceeds {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks), part.filename
+def _format(value: str, name: str) -> str:
+    if value not in ("reqif", "reqifz"):
+        raise reject(f"unsupported format '{value}', expected reqif or reqifz")
+    return value
+
+
+class ExportFormat(QueryModel):
+    format: Annotated[Literal["reqif", "reqifz"], query_check(_format)] = Field("reqif", description="default reqif")
 
 
 def decode_document(data: bytes, file_name: str | None, limit: int) -> ReqifDocument:
     return parse(unpack(data, file_name, 10 * limit))
 
 
-@routes.post("/api/v1/projects/{project_id}/reqif/import", body=MULTIPART_FILE, status=201, response=obj(
-    ["module_id", "module_ids", "objects_created", "links_created"], module_id=UUID, module_ids=array(UUID),
-    objects_created=INT, links_created=INT, attribute_definitions_created=INT, object_types_created=INT,
-    link_types_created=INT))
-async def import_reqif(request: web.Request) -> web.Response:
+@routes.post("/api/v1/projects/{project_id}/reqif/import", params=InProject, body=MULTIPART_FILE, status=201,
+             response=obj(["module_id", "module_ids", "objects_created", "links_created"], module_id=UUID,
+                          module_ids=array(UUID), objects_created=INT, links_created=INT,
+                          attribute_definitions_created=INT, object_types_created=INT, link_types_created=INT))
+async def import_reqif(request: web.Request, path: InProject) -> web.Response:
     """One module per SPECIFICATION, objects with hierarchy, attribute definitions and links (201)."""
-    project_id = path_uuid(request, "project_id")
     user = user_of(request)
     db = database(request)
     async with db.acquire() as conn:
-        if await conn.fetchval(PROJECT, project_id) is None:
-            raise not_found("project", project_id)
+        await require_project(conn, path.project_id)
     limit = request.app[SETTINGS].max_upload_bytes
-    data, file_name = await read_upload(request, limit)
+    data, file_name = await read_file(request, limit)
     try:
         document = await asyncio.to_thread(decode_document, data, file_name, limit)
     except ReqifError as exc:
         raise bad_request(str(exc)) from None
-
-    async def run(conn: asyncpg.Connection) -> dict[str, Any]:
-        return await store(conn, project_id, document, ImportPlanner(document), user.id)
-
-    return json_response(await db.transaction(run), status=201)
+    result = await db.transaction(lambda conn: reqif_import.store(conn, path.project_id, document, user.id))
+    return json_response(result, status=201)
 
 
-BATCH = 1000  # objects validated/sanitized/fingerprinted per worker-thread step
-
-
-@dataclass
-class PlannedModule:
-    id: uuid.UUID
-    name: str
-
-
-class ImportPlanner:
-    """Objects per module in document order (parents first), IDs assigned, links resolved to those IDs.
-
-    Validation, sanitizing and fingerprints are CPU work done in a worker thread, in batches, so that
-    PostgreSQL inserts one batch while the next is prepared (the two overlap on separate cores). A bad
-    object raises a 400 from `batches()` and the import's transaction rolls back: nothing is stored.
-    """
-
-    def __init__(self, doc: ReqifDocument) -> None:
-        self.doc = doc
-        self.definitions = {name: AttrDef(name, spec.data_type, tuple(spec.enum_values or ()) or None,
-                                          spec.multi_select) for name, spec in doc.attributes.items()}
-        self.placed: dict[str, uuid.UUID] = {}
-        self.modules = [PlannedModule(new_id(), spec.name[:500] or "ReqIF import") for spec in doc.specifications]
-        self.objects_planned = 0
-
-    def batches(self) -> Iterator[tuple[int, list[outline.NewObject]]]:
-        """(module index, up to BATCH objects); a module's batches come in order, parents first."""
-        doc = self.doc
-        referenced = referenced_objects(doc)
-        for index, spec in enumerate(doc.specifications):
-            objects: list[outline.NewObject] = []
-            stack: list[tuple[HierNode, uuid.UUID | None]] = [(node, None) for node in reversed(spec.roots)]
-            while stack:
-                node, parent = stack.pop()
-                if node.object_ref in self.placed:
-                    continue  # an object shown twice is created once, where it first appears
-                obj = new_object(doc, node.object_ref, parent, self.definitions)
-                self.placed[node.object_ref] = obj.id
-                objects.append(obj)
-                stack.extend((child, obj.id) for child in reversed(node.children))
-                if len(objects) == BATCH:
-                    yield index, objects
-                    objects = []
-            if index == 0:  # unreferenced objects go to the first module's root (Δ)
-                for ref in doc.objects:
-                    if ref not in referenced:
-                        obj = new_object(doc, ref, None, self.definitions)
-                        self.placed[ref] = obj.id
-                        objects.append(obj)
-            if objects:
-                yield index, objects
-
-    def links(self) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
-        """(source id, target id, relation type name), once every batch has been planned."""
-        placed = self.placed
-        return [(placed[r.source], placed[r.target], r.type_name) for r in self.doc.relations
-                if r.source in placed and r.target in placed and r.source != r.target]
-
-
-async def store_objects(conn: asyncpg.Connection, planner: ImportPlanner, user_id: uuid.UUID) -> int:
-    """Plan batch n+1 in a worker thread while batch n is inserted; returns the number of objects."""
-    fillers = [outline.NewModuleFiller(module.id, user_id) for module in planner.modules]
-    batches = planner.batches()
-
-    def step() -> tuple[int, list[outline.NewObject]] | None:
-        return next(batches, None)
-
-    created = 0
-    pending = asyncio.ensure_future(asyncio.to_thread(step))
-    try:
-        while (batch := await pending) is not None:
-            pending = asyncio.ensure_future(asyncio.to_thread(step))
-            index, objects = batch
-            await fillers[index].add(conn, objects)
-            created += len(objects)
-    finally:
-        if not pending.done():  # an insert failed: let the thread finish, its outcome no longer matters
-            await asyncio.wait([pending])
-        if not pending.cancelled():
-            pending.exception()  # retrieved: an abandoned planning error is not logged as unhandled
-    return created
-
-
-async def store(conn: asyncpg.Connection, project_id: uuid.UUID, doc: ReqifDocument, planner: ImportPlanner,
-                user_id: uuid.UUID) -> dict[str, Any]:
-    if await conn.fetchval(PROJECT + " FOR SHARE", project_id) is None:
-        raise not_found("project", project_id)
-    # link types: reuse by name, create the missing ones
-    existing = {r["name"]: r["id"] for r in await conn.fetch(LINK_TYPES)}
-    types_created = 0
-    for name in doc.relation_types:
-        if name not in existing:
-            existing[name] = new_id()
-            await conn.execute(INSERT_LINK_TYPE, existing[name], name)
-            types_created += 1
-    definitions_created = 0
-    for module in planner.modules:
-        await conn.execute(INSERT_MODULE, module.id, project_id, module.name)
-        definitions_created += await insert_definitions(conn, module.id, doc.attributes)
-    objects_created = await store_objects(conn, planner, user_id)
-    links = planner.links()
-    links_created = 0
-    if links:
-        status = await conn.execute(INSERT_LINKS, [new_id() for _ in links], [s for s, _, _ in links],
-                                    [t for _, t, _ in links], [existing[ty] for _, _, ty in links])
-        links_created = int(status.split()[-1])
-    return {
-        "module_id": planner.modules[-1].id, "module_ids": [m.id for m in planner.modules],
-        "objects_created": objects_created, "links_created": links_created,
-        "attribute_definitions_created": definitions_created, "object_types_created": 0,
-        "link_types_created": types_created,
-    }
-
-
-def referenced_objects(doc: ReqifDocument) -> set[str]:
-    seen: set[str] = set()
-    stack = [node for spec in doc.specifications for node in spec.roots]
-    while stack:
-        node = stack.pop()
-        seen.add(node.object_ref)
-        stack.extend(node.children)
-    return seen
-
-
-async def insert_definitions(conn: asyncpg.Connection, module_id: uuid.UUID, specs: dict[str, AttrSpec]) -> int:
-    if not specs:
-        return 0
-    items = list(specs.values())
-    await conn.execute(
-        INSERT_DEFINITIONS, module_id, [new_id() for _ in items], [s.name for s in items],
-        [s.data_type for s in items], [None if s.enum_values is None else json.dumps(s.enum_values) for s in items],
-        [s.multi_select for s in items],
-    )
-    return len(items)
-
-
-def new_object(doc: ReqifDocument, ref: str, parent: uuid.UUID | None,
-               definitions: dict[str, AttrDef]) -> outline.NewObject:
-    source = doc.objects[ref]
-    try:
-        attributes = validate_attributes(source.attributes, definitions)
-    except AttributeError_ as exc:
-        raise bad_request(f"invalid reqif XML: SPEC-OBJECT {ref}: {exc}") from None
-    body = sanitize_html(source.body)
-    heading = source.heading
-    return outline.NewObject(
-        id=new_id(), parent_id=parent, heading=heading, body=body, body_text=html_to_text(body),
-        attributes=attributes, classification="normative",
-        fingerprint=content_fingerprint(heading, body, attributes),
-    )
-
-
-@routes.get("/api/v1/modules/{module_id}/reqif/export", query_token=True,
-            query={"format": Q({"type": "string", "enum": ["reqif", "reqifz"]}, description="default reqif")})
-async def export_reqif(request: web.Request) -> web.Response:
+@routes.get("/api/v1/modules/{module_id}/reqif/export", query_token=True, params=InModule, query=ExportFormat)
+async def export_reqif(request: web.Request, path: InModule, query: ExportFormat) -> web.Response:
     """The module as `.reqif` (XML) or `.reqifz` (zip)."""
-    module_id = path_uuid(request, "module_id")
-    fmt = request.query.get("format", "reqif") or "reqif"
-    if fmt not in ("reqif", "reqifz"):
-        raise bad_request(f"unsupported format '{fmt}', expected reqif or reqifz")
-
-    async def compute(conn: asyncpg.Connection) -> ExportModule:
-        module = await conn.fetchrow(EXPORT_MODULE, module_id)
-        if module is None:
-            raise not_found("module", module_id)
-        specs = [(str(r["id"]), AttrSpec(r["name"], r["data_type"], r["enum_values"], r["multi_select"]))
-                 for r in await conn.fetch(EXPORT_DEFINITIONS, module_id)]
-        nodes: dict[Any, ExportObject] = {}
-        roots: list[ExportObject] = []
-        for r in await conn.fetch(EXPORT_OBJECTS, module_id):
-            node = ExportObject(str(r["id"]), r["heading"], r["body"], r["attributes"] or {})
-            nodes[r["id"]] = node
-            parent = nodes.get(r["parent_id"])
-            (parent.children if parent is not None else roots).append(node)
-        links = [ExportLink(str(r["id"]), str(r["source_object_id"]), str(r["target_object_id"]),
-                            str(r["link_type_id"]), r["type_name"]) for r in await conn.fetch(EXPORT_LINKS, module_id)]
-        return ExportModule(str(module_id), module["name"], specs, roots, links)
-
-    export = await database(request).read(request, compute)
+    export = await database(request).read(request, lambda conn: exports.reqif_module(conn, path.module_id))
     xml = await asyncio.to_thread(serialize, export)
-    if fmt == "reqifz":
-        body, ctype = await asyncio.to_thread(to_reqifz, xml, str(module_id)), "application/zip"
+    if query.format == "reqifz":
+        body, ctype = await asyncio.to_thread(to_reqifz, xml, str(path.module_id)), "application/zip"
     else:
         body, ctype = xml, "application/xml"
     return web.Response(body=body, headers={
-        "Content-Type": ctype, "Content-Disposition": f'attachment; filename="{module_id}.{fmt}"'})
+        "Content-Type": ctype, "Content-Disposition": f'attachment; filename="{path.module_id}.{query.format}"'})

@@ -8,22 +8,29 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from req1_server.apischema import BOOL_Q, INT, JSON_OBJ, NO_BODY, PAGE, UUID, Q, array, obj
+from req1_server.apischema import INT, JSON_OBJ, array, obj
 from req1_server.db import database
 from req1_server.errors import not_found, not_implemented
-from req1_server.http import json_response, page_envelope, page_params, path_uuid, query_bool, query_uuid
+from req1_server.http import json_response, page_envelope
 from req1_server.routing import Role, Routes
+from req1_server.typed import ById, EmptyBody, IdParam, InModule, Paged, QBool
 
 routes = Routes(tag="stubs")
 
 
-@routes.get("/api/v1/notifications", query={**PAGE, "unread_only": BOOL_Q}, response=obj(
+class NotificationQuery(Paged):
+    unread_only: QBool = False
+
+
+class ObjectTypeQuery(Paged):
+    module_id: IdParam
+
+
+@routes.get("/api/v1/notifications", query=NotificationQuery, response=obj(
     ["items", "total", "offset", "limit"], items=array(JSON_OBJ), total=INT, offset=INT, limit=INT))
-async def notifications(request: web.Request) -> web.Response:
+async def notifications(request: web.Request, query: NotificationQuery) -> web.Response:
     """No notifications in this server: an empty page."""
-    page = page_params(request)
-    query_bool(request, "unread_only")
-    return json_response(page_envelope([], 0, page))
+    return json_response(page_envelope([], 0, query.page))
 
 
 @routes.get("/api/v1/notifications/unread-count", response=obj(["count"], count=INT))
@@ -32,28 +39,26 @@ async def unread_count(request: web.Request) -> web.Response:
     return json_response({"count": 0})
 
 
-@routes.post("/api/v1/notifications/{id}/read", role=Role.VIEWER, body=NO_BODY)
-async def read_notification(request: web.Request) -> web.Response:
+@routes.post("/api/v1/notifications/{id}/read", role=Role.VIEWER, params=ById, body=EmptyBody)
+async def read_notification(request: web.Request, path: ById, body: EmptyBody) -> web.Response:
     """No notification exists, so every ID is unknown."""
-    raise not_found("notification", path_uuid(request, "id"))
+    raise not_found("notification", path.id)
 
 
-@routes.post("/api/v1/notifications/read-all", role=Role.VIEWER, body=NO_BODY,
-              response=obj(["updated"], updated=INT))
-async def read_all(request: web.Request) -> web.Response:
+@routes.post("/api/v1/notifications/read-all", role=Role.VIEWER, body=EmptyBody,
+             response=obj(["updated"], updated=INT))
+async def read_all(request: web.Request, body: EmptyBody) -> web.Response:
     """Nothing to mark."""
     return json_response({"updated": 0})
 
 
-@routes.get("/api/v1/object-types", query={"module_id": Q(UUID, required=True), **PAGE})
-async def object_types(request: web.Request) -> web.Response:
+@routes.get("/api/v1/object-types", query=ObjectTypeQuery)
+async def object_types(request: web.Request, query: ObjectTypeQuery) -> web.Response:
     """No object types: an empty page; ``module_id`` is still required."""
-    query_uuid(request, "module_id", required=True)
-    return json_response(page_envelope([], 0, page_params(request)))
+    return json_response(page_envelope([], 0, query.page))
 
 
-async def ensure_module(request: web.Request) -> None:
-    module_id = path_uuid(request, "module_id")
+async def ensure_module(request: web.Request, module_id: object) -> None:
     async with database(request).acquire() as conn:
         exists = await conn.fetchval("SELECT to_regclass('module') IS NOT NULL")
         if exists:
@@ -62,17 +67,17 @@ async def ensure_module(request: web.Request) -> None:
         raise not_found("module", module_id)
 
 
-@routes.get("/api/v1/modules/{module_id}/lifecycle-models", response=array(JSON_OBJ))
-async def lifecycle_models(request: web.Request) -> web.Response:
+@routes.get("/api/v1/modules/{module_id}/lifecycle-models", params=InModule, response=array(JSON_OBJ))
+async def lifecycle_models(request: web.Request, path: InModule) -> web.Response:
     """No lifecycle models: a plain empty array."""
-    await ensure_module(request)
+    await ensure_module(request, path.module_id)
     return json_response([])
 
 
-@routes.get("/api/v1/modules/{module_id}/scripts", response=array(JSON_OBJ))
-async def scripts(request: web.Request) -> web.Response:
+@routes.get("/api/v1/modules/{module_id}/scripts", params=InModule, response=array(JSON_OBJ))
+async def scripts(request: web.Request, path: InModule) -> web.Response:
     """No layout scripts: a plain empty array, so no script calls follow."""
-    await ensure_module(request)
+    await ensure_module(request, path.module_id)
     return json_response([])
 
 

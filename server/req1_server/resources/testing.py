@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 from aiohttp import web
 
-from req1_server.apischema import Q
 from req1_server.auth.links import sign_download
 from req1_server.db import database
-from req1_server.http import json_response, query_int
+from req1_server.http import json_response
 from req1_server.routing import Routes, user_of
+from req1_server.typed import QueryModel, query_int
 
 routes = Routes(tag="testing")
 
 
-@routes.get("/api/v1/_test/slow", auth=False, query={"ms": Q({"type": "integer", "minimum": 0, "maximum": 120000})})
-async def slow(request: web.Request) -> web.Response:
+class Sleep(QueryModel):
+    ms: Annotated[int, query_int(0, 120_000)] = 1000
+
+
+@routes.get("/api/v1/_test/slow", auth=False, query=Sleep)
+async def slow(request: web.Request, query: Sleep) -> web.Response:
     """Sleep ``ms`` milliseconds, then answer (graceful-shutdown tests)."""
-    ms = query_int(request, "ms", 1000, minimum=0, maximum=120_000)
-    await asyncio.sleep(ms / 1000)
-    return json_response({"slept_ms": ms})
+    await asyncio.sleep(query.ms / 1000)
+    return json_response({"slept_ms": query.ms})
 
 
 @routes.get("/api/v1/_test/boom", auth=False)

@@ -32,10 +32,11 @@ def merged(row: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]
 
 
 def update_sql(table: str, updates: Mapping[str, Any], where: Sequence[str], returning: str,
-               touch: bool = False) -> tuple[str, list[Any]]:
-    """``UPDATE table SET …`` for ``updates``; ``where`` columns are the first parameters, in order."""
+               touch: bool = False, derived: Sequence[str] = ()) -> tuple[str, list[Any]]:
+    """``UPDATE table SET …`` for ``updates``; ``where`` columns are the first parameters, in order.
+    ``derived`` are assignments computed by the database (``col = <expression>``)."""
     first = len(where) + 1
-    sets = [f"{column} = ${first + index}" for index, column in enumerate(updates)]
+    sets = [f"{column} = ${first + index}" for index, column in enumerate(updates)] + list(derived)
     if touch:
         sets.append("updated_at = now()")
     condition = " AND ".join(f"{column} = ${index + 1}" for index, column in enumerate(where))

@@ -1,0 +1,42 @@
+"""Multipart uploads: the file part of a request (attachments, ReqIF import), read as it streams in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import BodyPartReader, web
+
+from req1_server.errors import bad_request, payload_too_large, unsupported_media_type
+
+CHUNK = 256 * 1024
+
+
+async def file_part(request: web.Request) -> BodyPartReader:
+    """The part named `file`, or a file part seen before it, taken as it arrives (nothing is buffered)."""
+    if not request.content_type.startswith("multipart/"):
+        raise unsupported_media_type("Content-Type must be multipart/form-data")
+    reader = await request.multipart()
+    while True:
+        part = await reader.next()
+        if part is None:
+            raise bad_request("missing 'file' field")
+        if isinstance(part, BodyPartReader) and (part.name == "file" or part.filename is not None):
+            return part
+
+
+async def chunks_of(part: BodyPartReader) -> AsyncIterator[bytes]:
+    while chunk := await part.read_chunk(CHUNK):
+        yield chunk
+
+
+async def read_file(request: web.Request, limit: int) -> tuple[bytes, str | None]:
+    """The whole file part in memory, refused past ``limit`` bytes; with its file name."""
+    part = await file_part(request)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in chunks_of(part):
+        size += len(chunk)
+        if size > limit:
+            raise payload_too_large(f"upload exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks), part.filename
