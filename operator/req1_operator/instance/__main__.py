@@ -1,0 +1,3 @@
+from req1_operator.instance.main import main
+
+main()

@@ -1,0 +1,104 @@
+"""The settings the manager owns, kept in ``postgresql.auto.conf`` of the data directory.
+
+The operator renders postgresql.conf (read-only in the pod); what depends on the pod's role or on the moment —
+where to stream from, which slot, synchronous standbys, WAL archiving — is written here, because
+postgresql.auto.conf is read after the main file and wins. pg_basebackup and pg_rewind copy the primary's copy of
+this file, so it is rewritten after each of them. Other lines (``ALTER SYSTEM``) are kept.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from req1_operator.instance.settings import Settings
+
+AUTO_CONF = "postgresql.auto.conf"
+HEADER = "# Managed by req1-instance-manager: lines for the keys below are rewritten on every role change."
+STANDBY_KEYS = ("primary_conninfo", "primary_slot_name", "recovery_target_timeline", "wal_retrieve_retry_interval")
+MANAGED_KEYS = (*STANDBY_KEYS, "synchronous_standby_names", "archive_command")
+
+SYNC_ANY_ONE = "ANY 1 (*)"
+
+
+def quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def conninfo_quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def archive_command(s: Settings) -> str:
+    """The one place the archive_command is decided (WAL archiving itself is issue #10: the hook is a no-op)."""
+    return f"{s.config_dir}/archive-wal.sh %p %f"
+
+
+def primary_conninfo(s: Settings) -> str:
+    parts = {
+        "host": s.primary_host,
+        "port": str(s.primary_port),
+        "user": s.replication_user,
+        "password": s.replication_password,
+        "application_name": s.pod_name,
+        "sslmode": "prefer",
+        "connect_timeout": "5",
+    }
+    return " ".join(f"{k}={conninfo_quote(v)}" for k, v in parts.items())
+
+
+def standby_settings(s: Settings) -> dict[str, str]:
+    return {
+        "primary_conninfo": primary_conninfo(s),
+        "primary_slot_name": s.slot_name,
+        "recovery_target_timeline": "latest",
+        # A new primary creates our slot a moment after its promotion: retry every second, not every five.
+        "wal_retrieve_retry_interval": "1s",
+    }
+
+
+def managed_settings(s: Settings, *, standby: bool, sync_names: str) -> dict[str, str]:
+    values = {"synchronous_standby_names": sync_names, "archive_command": archive_command(s)}
+    if standby:
+        values.update(standby_settings(s))
+    return values
+
+
+def render(existing: str, values: dict[str, str]) -> str:
+    """``existing`` with every managed key removed, then ``values`` appended (pure, for tests and diffs)."""
+    kept = []
+    for line in existing.splitlines():
+        key = line.split("=", 1)[0].strip().lower()
+        if key in MANAGED_KEYS or line.strip() == HEADER:
+            continue
+        kept.append(line)
+    lines = [*kept, HEADER, *(f"{k} = {quote(v)}" for k, v in sorted(values.items()))]
+    return "\n".join(lines) + "\n"
+
+
+def write(pgdata: Path, values: dict[str, str]) -> bool:
+    """Rewrite postgresql.auto.conf atomically; True when its content changed (a reload is then due)."""
+    path = pgdata / AUTO_CONF
+    old = path.read_text() if path.exists() else ""
+    new = render(old, values)
+    if new == old:
+        return False
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(new)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return True
+
+
+def current(pgdata: Path, key: str) -> str | None:
+    """The value this file sets for ``key`` (unquoted), if any."""
+    path = pgdata / AUTO_CONF
+    if not path.exists():
+        return None
+    found = None
+    for line in path.read_text().splitlines():
+        k, sep, v = line.partition("=")
+        if sep and k.strip().lower() == key:
+            v = v.strip()
+            found = v[1:-1].replace("''", "'") if v.startswith("'") and v.endswith("'") else v
+    return found

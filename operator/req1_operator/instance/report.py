@@ -1,0 +1,87 @@
+"""The pod's ``req1.io/instance-status`` annotation: what this member is, written only when it matters.
+
+A change of role, readiness, timeline, streaming, system identifier or message is written at once (the operator
+watches pods and acts on these); LSN and lag changes at most every 5 s, so a busy primary costs the API server
+one patch per pod per 5 s. The operator derives the ``req1.io/role`` label from this; the manager never sets it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+from req1_operator.instance.kube import ApiError, Kube
+
+log = logging.getLogger(__name__)
+
+ANNOTATION = "req1.io/instance-status"
+LSN_INTERVAL = 5.0
+
+Role = Literal["primary", "replica", "starting", "fenced", "failed"]
+
+
+@dataclass(frozen=True)
+class InstanceStatus:
+    role: Role = "starting"
+    timeline: int = 0
+    lsn: str = "0/0"
+    replay_lsn: str = "0/0"
+    streaming: bool = False
+    lag_bytes: int = 0
+    ready: bool = False
+    system_identifier: str = ""
+    message: str = ""
+
+    def significant(self) -> tuple[Any, ...]:
+        return (self.role, self.ready, self.timeline, self.streaming, self.system_identifier, self.message)
+
+    def to_json(self, updated_at: dt.datetime) -> str:
+        d = asdict(self)
+        doc = {
+            "role": d["role"],
+            "timeline": d["timeline"],
+            "lsn": d["lsn"],
+            "replayLsn": d["replay_lsn"],
+            "streaming": d["streaming"],
+            "lagBytes": d["lag_bytes"],
+            "ready": d["ready"],
+            "systemIdentifier": d["system_identifier"],
+            "message": d["message"],
+            "updatedAt": updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        return json.dumps(doc, separators=(",", ":"))
+
+
+def due(new: InstanceStatus, sent: InstanceStatus | None, since_sent: float) -> bool:
+    """Whether ``new`` must be written, given what was last written ``since_sent`` seconds ago (pure)."""
+    if sent is None or new.significant() != sent.significant():
+        return True
+    return new != sent and since_sent >= LSN_INTERVAL
+
+
+class Reporter:
+    def __init__(self, kube: Kube, pod: str) -> None:
+        self.kube = kube
+        self.pod = pod
+        self.sent: InstanceStatus | None = None
+        self.sent_at = 0.0
+        self.current = InstanceStatus()
+
+    async def report(self, status: InstanceStatus, *, force: bool = False) -> bool:
+        """Write ``status`` if due; False when the API server could not be reached (retried on the next call)."""
+        self.current = status
+        if not force and not due(status, self.sent, time.monotonic() - self.sent_at):
+            return True
+        try:
+            await self.kube.patch_pod_annotations(self.pod, {ANNOTATION: status.to_json(dt.datetime.now(dt.UTC))})
+        except ApiError as exc:
+            log.warning("could not report status: %s", exc)
+            return False
+        if self.sent is None or status.significant() != self.sent.significant():
+            log.info("reported %s", replace(status, message=status.message[:200]))
+        self.sent, self.sent_at = status, time.monotonic()
+        return True

@@ -1,0 +1,655 @@
+"""The instance manager for real: one `req1-instance-manager` host process per "pod", each with its own PGDATA and
+port, on Debian's PostgreSQL 15, against the local Kubernetes control plane.
+
+The pods are Pod objects of a StatefulSet in a KWOK namespace (their annotations are what the managers patch);
+the Req1Instance exists and the test plays the operator: it writes ``status.targetPrimary`` and moves the
+primary "Service" — a TCP proxy the replicas' REQ1_PRIMARY_SERVICE points at. Managers authenticate as a
+ServiceAccount holding exactly the Role documented in docs/postgres-ha.md. Fencing is proven by putting a proxy
+between a manager and the API server and blackholing it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import json
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from req1_operator.instance.sql import password_matches
+from req1_operator.render import RenderInput, config
+from req1_operator.spec import parse_spec
+from req1_testenv.postgres import chown_tree, pg_bin, run_as_user
+from req1_testenv.process import ManagedProcess, free_port
+from req1_testenv.scratch import remove_tree, scratch_dir
+
+pytestmark = pytest.mark.dataplane
+
+ROOT = Path(__file__).resolve().parents[2]
+CRD_FILE = ROOT / "crds" / "req1instances.yaml"
+INSTANCE = "demo"
+STS = f"{INSTANCE}-postgres"
+LEASE = f"{INSTANCE}-postgres-primary"
+ANNOTATION = "req1.io/instance-status"
+LEASE_SECONDS = 6
+SUPER_PW, APP_PW, REPL_PW = "SuperPassw0rd", "AppPassw0rd", "ReplPassw0rd"
+STATUS_KEYS = {"role", "timeline", "lsn", "replayLsn", "streaming", "lagBytes", "ready", "systemIdentifier",
+               "message", "updatedAt"}  # fmt: skip
+MANAGER_RULES = [
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "patch"]},
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]},
+    {"apiGroups": ["req1.io"], "resources": ["req1instances"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["apps"], "resources": ["statefulsets"], "verbs": ["get"]},
+]
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+
+
+def wait_for(probe: Callable[[], Any], what: str, timeout: float = 60.0, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+        except Exception as exc:
+            last = exc
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
+
+
+def psql(port: int, sql: str, *, db: str = "postgres", user: str = "postgres", password: str = SUPER_PW,
+         timeout: float = 20) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    return subprocess.run(
+        [pg_bin("psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(port),
+         "-U", user, "-d", db, "-c", sql],
+        env={**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "2"},
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def query(port: int, sql: str, **kw: Any) -> str:
+    res = psql(port, sql, **kw)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.strip()
+
+
+def try_query(port: int, sql: str) -> str | None:
+    try:
+        res = psql(port, sql, timeout=5)
+    except subprocess.TimeoutExpired:
+        return None
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def writable(port: int) -> bool:
+    """A committed write (short timeouts: a fenced or stopped server must answer 'no' quickly)."""
+    try:
+        res = psql(port, "SET statement_timeout = '1s'; INSERT INTO probe VALUES (now())", timeout=3)
+    except subprocess.TimeoutExpired:
+        return False
+    return res.returncode == 0 and "WARNING" not in res.stderr
+
+
+def http_status(port: int, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+class Proxy:
+    """A TCP forwarder standing in for a Service (``target`` can move) or for the network to the API server
+    (``block`` blackholes it: open connections are cut, new ones are accepted and never answered)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.blocked = False
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.conns.append(client)
+            if self.blocked:
+                continue  # held open, never answered
+            try:
+                upstream = socket.create_connection(self.target, timeout=2)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns.append(upstream)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for c in conns:
+            with contextlib.suppress(OSError):
+                c.shutdown(socket.SHUT_RDWR)
+            c.close()
+
+    def block(self) -> None:
+        self.blocked = True
+        self.cut()
+
+    def unblock(self) -> None:
+        self.blocked = False
+        self.cut()  # the held connections end; clients reconnect through a working path
+
+    def move(self, port: int) -> None:
+        self.target = ("127.0.0.1", port)
+        self.cut()
+
+    def close(self) -> None:
+        self.closed = True
+        self.sock.close()
+        self.cut()
+
+
+# ------------------------------------------------------------------------------------------------- the CRD
+
+
+def _schema(crd: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return schema
+
+
+def crd_with_manager_contract(crd: dict[str, Any]) -> dict[str, Any] | None:
+    """The CRD with what the manager reads (status.targetPrimary, synchronousMode off|preferred|required),
+    or None when it already has both (once the operator side of issue #9 lands)."""
+    crd = copy.deepcopy(crd)
+    schema = _schema(crd)
+    status = schema["properties"]["status"]
+    postgres = schema["properties"]["spec"]["properties"]["postgres"]
+    sync = postgres["properties"]["synchronousMode"]
+    if "targetPrimary" in status.get("properties", {}) and sync.get("type") == "string":
+        return None
+    status.setdefault("properties", {})["targetPrimary"] = {"type": "string"}
+    postgres["properties"]["synchronousMode"] = {"type": "string", "enum": ["off", "preferred", "required"],
+                                                 "default": "off"}  # fmt: skip
+    postgres["x-kubernetes-validations"] = [
+        r for r in postgres.get("x-kubernetes-validations", []) if "synchronousMode" not in r["rule"]
+    ]
+    if "default" in postgres and "synchronousMode" in postgres["default"]:
+        postgres["default"]["synchronousMode"] = "off"
+    return crd
+
+
+@pytest.fixture(scope="module")
+def crd(kube_cluster: Any) -> Iterator[None]:
+    """The Req1Instance CRD as the manager's contract needs it for the duration of this module, then as before."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    with kube_cluster.api_client() as api:
+        ext = client.ApiextensionsV1Api(api)
+        try:
+            before = api.sanitize_for_serialization(ext.read_custom_resource_definition("req1instances.req1.io"))
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            before = None
+        original = before or yaml.safe_load(CRD_FILE.read_text())
+        wanted = crd_with_manager_contract(original)
+
+        def put(doc: dict[str, Any]) -> None:
+            body = copy.deepcopy(doc)
+            body.pop("status", None)
+            try:
+                current = ext.read_custom_resource_definition("req1instances.req1.io")
+                body["metadata"]["resourceVersion"] = current.metadata.resource_version
+                ext.replace_custom_resource_definition("req1instances.req1.io", body)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+                body["metadata"].pop("resourceVersion", None)
+                ext.create_custom_resource_definition(body)
+            custom = client.CustomObjectsApi(api)
+            wait_for(lambda: custom.list_cluster_custom_object("req1.io", "v1alpha1", "req1instances") is not None,
+                     "the CRD to serve")  # fmt: skip
+
+        if wanted is not None or before is None:
+            put(wanted or original)
+        try:
+            yield
+        finally:
+            if wanted is not None:
+                put(original)
+
+
+# ------------------------------------------------------------------------------------------------- members
+
+
+@dataclass
+class Member:
+    name: str
+    workdir: Path
+    pg_port: int = field(default_factory=free_port)
+    http_port: int = field(default_factory=free_port)
+    process: ManagedProcess | None = None
+
+    @property
+    def ordinal(self) -> int:
+        return int(self.name.rsplit("-", 1)[1])
+
+
+class Cluster:
+    """One Req1Instance with its StatefulSet's pods, and manager processes for some of them."""
+
+    def __init__(self, kube_cluster: Any, namespace: str, workdir: Path, spec: dict[str, Any], replicas: int) -> None:
+        from kubernetes import client
+
+        self.kube_cluster = kube_cluster
+        self.ns = namespace
+        self.workdir = workdir
+        self.api = kube_cluster.api_client()
+        self.core = client.CoreV1Api(self.api)
+        self.apps = client.AppsV1Api(self.api)
+        self.custom = client.CustomObjectsApi(self.api)
+        self.coord = client.CoordinationV1Api(self.api)
+        self.user = run_as_user()
+        self.members: dict[str, Member] = {}
+        self.proxies: list[Proxy] = []
+        self.history: list[tuple[float, str, dict[str, Any]]] = []
+        self._stop_watch = threading.Event()
+
+        rbac = client.RbacAuthorizationV1Api(self.api)
+        rbac.create_namespaced_role(namespace, {"metadata": {"name": "instance-manager"}, "rules": MANAGER_RULES})
+        rbac.create_namespaced_role_binding(namespace, {
+            "metadata": {"name": "instance-manager"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "instance-manager"},
+            "subjects": [{"kind": "ServiceAccount", "name": "instance-manager", "namespace": namespace}],
+        })  # fmt: skip
+        sa_kubeconfig = kube_cluster.service_account_kubeconfig(namespace, "instance-manager",
+                                                                workdir / "sa.kubeconfig")  # fmt: skip
+        self.kubeconfig_doc = yaml.safe_load(Path(sa_kubeconfig).read_text())
+        self.api_server = self.kubeconfig_doc["clusters"][0]["cluster"]["server"]
+
+        self.custom.create_namespaced_custom_object("req1.io", "v1alpha1", namespace, "req1instances", {
+            "apiVersion": "req1.io/v1alpha1", "kind": "Req1Instance", "metadata": {"name": INSTANCE}, "spec": spec,
+        })  # fmt: skip
+        labels = {"app.kubernetes.io/name": "req1", "app.kubernetes.io/instance": INSTANCE,
+                  "app.kubernetes.io/component": "postgres"}  # fmt: skip
+        self.apps.create_namespaced_stateful_set(namespace, {
+            "metadata": {"name": STS},
+            "spec": {
+                "replicas": replicas, "serviceName": f"{STS}-headless", "podManagementPolicy": "Parallel",
+                "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels},
+                             "spec": {"containers": [{"name": "postgres", "image": "ghcr.io/req1/req1-postgres:16"}]}},
+            },
+        })  # fmt: skip
+        for i in range(replicas):
+            wait_for(lambda i=i: self._pod_exists(f"{STS}-{i}"), f"pod {STS}-{i}")
+
+        # postgresql.conf and pg_hba.conf exactly as rendered, with container paths moved to the scratch dir.
+        inp = RenderInput(name=INSTANCE, namespace=namespace, uid="u", spec=parse_spec({"postgres": {"replicas": 1}}))
+        self.confdir = workdir / "config"
+        self.confdir.mkdir()
+        for key, text in config.postgres_data(inp).items():
+            target = self.confdir / key
+            target.write_text(text.replace(config.PG_CONFIG_DIR, str(self.confdir)))
+            target.chmod(0o755)
+        self.rw = Proxy(("127.0.0.1", 1))  # the "-rw Service"; the test moves it like the operator moves the label
+        self.proxies.append(self.rw)
+        chown_tree(workdir, self.user)
+        threading.Thread(target=self._record, daemon=True).start()
+
+    def _pod_exists(self, name: str) -> bool:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            self.core.read_namespaced_pod(name, self.ns)
+            return True
+        except ApiException:
+            return False
+
+    def _record(self) -> None:
+        """Every value of every pod's status annotation, with when it was seen (for "was it ever ...")."""
+        from kubernetes import watch
+
+        while not self._stop_watch.is_set():
+            try:
+                for event in watch.Watch().stream(self.core.list_namespaced_pod, self.ns, timeout_seconds=5):
+                    pod = event["object"]
+                    raw = (pod.metadata.annotations or {}).get(ANNOTATION)
+                    if raw:
+                        entry = json.loads(raw)
+                        if not self.history or self.history[-1][1:] != (pod.metadata.name, entry):
+                            self.history.append((time.time(), pod.metadata.name, entry))
+                    if self._stop_watch.is_set():
+                        return
+            except Exception:
+                time.sleep(0.2)
+
+    # -- managers
+
+    def kubeconfig(self, member: str, server: str) -> Path:
+        doc = copy.deepcopy(self.kubeconfig_doc)
+        doc["clusters"][0]["cluster"]["server"] = server
+        path = self.workdir / f"{member}.kubeconfig"
+        path.write_text(yaml.safe_dump(doc))
+        if self.user:
+            entry = pwd.getpwnam(self.user)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        path.chmod(0o600)
+        return path
+
+    def api_proxy(self) -> Proxy:
+        host, port = self.api_server.removeprefix("https://").rsplit(":", 1)
+        proxy = Proxy((host, int(port)))
+        self.proxies.append(proxy)
+        return proxy
+
+    def start(self, ordinal: int, api: Proxy | None = None) -> Member:
+        name = f"{STS}-{ordinal}"
+        member = self.members.get(name) or Member(name, self.workdir / name)
+        self.members[name] = member
+        (member.workdir / "data").mkdir(parents=True, exist_ok=True)
+        (member.workdir / "sock").mkdir(exist_ok=True)
+        chown_tree(member.workdir, self.user)
+        server = f"https://127.0.0.1:{api.port}" if api else self.api_server
+        venv_site = next((ROOT / ".venv" / "lib").glob("python3*/site-packages"))
+        # The venv's interpreter may live under root's private home: run the same code with the system Python
+        # 3.11 (same ABI) and the venv's site-packages, as the unprivileged postgres account.
+        launcher = (f"import site, sys; site.addsitedir({str(venv_site)!r}); "
+                    "from req1_operator.instance.main import main; main()")  # fmt: skip
+        python = shutil.which("python3.11", path="/usr/bin") or sys.executable
+        env = {
+            "PATH": f"{Path(pg_bin('postgres')).parent}:/usr/bin:/bin",
+            "HOME": str(member.workdir),
+            "LANG": "C.UTF-8",
+            "POD_NAME": name,
+            "POD_NAMESPACE": self.ns,
+            "REQ1_INSTANCE": INSTANCE,
+            "PGDATA": str(member.workdir / "data" / "pgdata"),
+            "PGPORT": str(member.pg_port),
+            "PGHOST": str(member.workdir / "sock"),
+            "POSTGRES_USER": "postgres",
+            "POSTGRES_PASSWORD": SUPER_PW,
+            "REQ1_APP_USER": "req1",
+            "REQ1_APP_PASSWORD": APP_PW,
+            "REQ1_APP_DATABASE": "req1",
+            "REQ1_REPLICATION_USER": "replicator",
+            "REQ1_REPLICATION_PASSWORD": REPL_PW,
+            "REQ1_PG_CONFIG_DIR": str(self.confdir),
+            "REQ1_PRIMARY_SERVICE": f"127.0.0.1:{self.rw.port}",
+            "REQ1_LEASE_SECONDS": str(LEASE_SECONDS),
+            "REQ1_MANAGER_PORT": str(member.http_port),
+            "KUBECONFIG": str(self.kubeconfig(name, server)),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        member.process = ManagedProcess(
+            name, [python, "-c", launcher, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                   "-c", "shared_buffers=16MB"],
+            self.workdir / "logs", env=env, user=self.user, cwd=Path("/"), timeout=30,
+            ready=lambda: http_status(member.http_port, "/healthz") == 200,
+        )  # fmt: skip
+        member.process.start()
+        return member
+
+    def stop(self, name: str) -> None:
+        member = self.members[name]
+        if member.process is not None:
+            member.process.stop(timeout=40)
+
+    def close(self) -> None:
+        for member in self.members.values():
+            if member.process is not None:
+                member.process.stop(timeout=40)
+        self._stop_watch.set()
+        for proxy in self.proxies:
+            proxy.close()
+        self.api.close()
+
+    # -- what the API server says
+
+    def status(self, pod: str) -> dict[str, Any]:
+        raw = (self.core.read_namespaced_pod(pod, self.ns).metadata.annotations or {}).get(ANNOTATION)
+        return json.loads(raw) if raw else {}
+
+    def wait_status(self, pod: str, what: str, timeout: float = 60, **expect: Any) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            st = self.status(pod)
+            return st if all(st.get(k) == v for k, v in expect.items()) else None
+
+        result: dict[str, Any] = wait_for(probe, f"{pod}: {what} {expect}", timeout=timeout, interval=0.2)
+        return result
+
+    def lease(self) -> Any:
+        return self.coord.read_namespaced_lease(LEASE, self.ns).spec
+
+    def set_target(self, pod: str) -> None:
+        self.custom.patch_namespaced_custom_object_status(
+            "req1.io", "v1alpha1", self.ns, "req1instances", INSTANCE, {"status": {"targetPrimary": pod}}
+        )
+
+    def set_spec(self, spec: dict[str, Any]) -> None:
+        self.custom.patch_namespaced_custom_object("req1.io", "v1alpha1", self.ns, "req1instances", INSTANCE,
+                                                   {"spec": spec})  # fmt: skip
+
+    def scale(self, replicas: int) -> None:
+        self.apps.patch_namespaced_stateful_set(STS, self.ns, {"spec": {"replicas": replicas}})
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text()[-4000:]}" for p in sorted((self.workdir / "logs").glob("*.log"))
+        )
+
+
+@pytest.fixture
+def make_cluster(crd: None, kube_cluster: Any, kube_namespace: str) -> Iterator[Callable[..., Cluster]]:
+    made: list[Cluster] = []
+    workdir = scratch_dir("instance-manager")
+
+    def make(spec: dict[str, Any] | None = None, replicas: int = 2) -> Cluster:
+        cluster = Cluster(kube_cluster, kube_namespace, workdir, spec or {}, replicas)
+        made.append(cluster)
+        return cluster
+
+    try:
+        yield make
+    finally:
+        for cluster in made:
+            cluster.close()
+            print(cluster.logs())  # shown by pytest for a failed test only
+        remove_tree(workdir)
+
+
+def bootstrap_pair(c: Cluster, primary_api: Proxy | None = None) -> tuple[Member, Member]:
+    """Ordinal 0 bootstraps a fresh instance by itself; the test, as the operator, then names it the target,
+    points the rw Service at it, and ordinal 1 clones from it."""
+    m0 = c.start(0, api=primary_api)
+    c.wait_status(m0.name, "bootstrap", role="primary", ready=True)
+    c.set_target(m0.name)
+    c.rw.move(m0.pg_port)
+    m1 = c.start(1)
+    c.wait_status(m1.name, "clone and stream", role="replica", streaming=True, ready=True)
+    query(m0.pg_port, "CREATE TABLE probe (t timestamptz)", db="req1", user="req1", password=APP_PW)
+    query(m0.pg_port, "CREATE TABLE probe (t timestamptz)")
+    return m0, m1
+
+
+# ------------------------------------------------------------------------------------------------- tests
+
+
+def test_bootstrap_report_slots_and_switchover(make_cluster: Callable[..., Cluster]) -> None:
+    c = make_cluster()
+    m0, m1 = bootstrap_pair(c)
+
+    # The report: every key of the contract, values that agree with the servers themselves.
+    st0, st1 = c.status(m0.name), c.status(m1.name)
+    assert set(st0) == STATUS_KEYS and set(st1) == STATUS_KEYS
+    sysid = query(m0.pg_port, "SELECT system_identifier FROM pg_control_system()")
+    assert st0["systemIdentifier"] == st1["systemIdentifier"] == sysid
+    assert st0["timeline"] == st1["timeline"] == 1
+    assert re.fullmatch(r"[0-9A-F]+/[0-9A-F]+", st0["lsn"]) and re.fullmatch(r"[0-9A-F]+/[0-9A-F]+", st1["replayLsn"])
+    assert st1["lagBytes"] >= 0 and st0["streaming"] is False
+    dt.datetime.fromisoformat(st0["updatedAt"].replace("Z", "+00:00"))
+    lease = c.lease()
+    assert (lease.holder_identity, lease.lease_duration_seconds) == (m0.name, LEASE_SECONDS)
+    assert http_status(m0.http_port, "/readyz") == 200 and http_status(m1.http_port, "/readyz") == 200
+    assert http_status(m1.http_port, "/healthz") == 200
+
+    # Bootstrap made the roles of the Secrets: the app owns its database, the replica streams through its slot.
+    assert query(m0.pg_port, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'req1'") == "req1"
+    assert query(m0.pg_port, "SELECT application_name || ':' || state FROM pg_stat_replication") == (
+        f"{m1.name}:streaming"
+    )
+    wait_for(lambda: query(m0.pg_port, "SELECT string_agg(slot_name || ':' || active, ',') FROM pg_replication_slots")
+             == "req1_demo_postgres_1:true", "the replica's slot, in use")  # fmt: skip
+    query(m0.pg_port, "INSERT INTO probe VALUES (now())", db="req1", user="req1", password=APP_PW)
+    wait_for(lambda: query(m1.pg_port, "SELECT count(*) FROM probe", db="req1") == "1", "the row on the replica")
+
+    # A password changed behind the manager's back is put back in line with the Secret (checked every 30 s;
+    # a promotion re-checks at once, which the switchover below provokes). Loopback is `trust` in the rendered
+    # pg_hba.conf, so the stored verifier itself is checked.
+    query(m0.pg_port, "ALTER ROLE req1 PASSWORD 'drifted'")
+    stored = "SELECT rolpassword FROM pg_authid WHERE rolname = 'req1'"
+    assert not password_matches(query(m0.pg_port, stored), APP_PW)
+
+    # Slots follow the StatefulSet's size: a third member gets one, scaling down drops it.
+    c.scale(3)
+    wait_for(lambda: "req1_demo_postgres_2" in query(m0.pg_port, "SELECT string_agg(slot_name, ',') FROM "
+             "pg_replication_slots"), "a slot for ordinal 2", timeout=20)  # fmt: skip
+    c.scale(2)
+    wait_for(lambda: "req1_demo_postgres_2" not in query(m0.pg_port, "SELECT coalesce(string_agg(slot_name, ','), '')"
+             " FROM pg_replication_slots"), "the slot of ordinal 2 dropped", timeout=20)  # fmt: skip
+
+    # Switchover: the operator names ordinal 1; it promotes once ordinal 0 has stepped down and released the lease.
+    began = time.monotonic()
+    c.set_target(m1.name)
+    c.wait_status(m1.name, "promotion", role="primary", ready=True, timeline=2)
+    promoted = time.monotonic() - began
+    c.rw.move(m1.pg_port)
+    assert query(m1.pg_port, "SELECT pg_is_in_recovery()") == "f"
+    assert c.lease().holder_identity == m1.name
+    query(m1.pg_port, "INSERT INTO probe VALUES (now())", db="req1", user="req1", password=APP_PW)
+    # The former primary is rewound and streams from the new one, on its timeline.
+    c.wait_status(m0.name, "rewind and follow", role="replica", streaming=True, ready=True, timeline=2)
+    assert query(m0.pg_port, "SELECT pg_is_in_recovery()") == "t"
+    wait_for(lambda: query(m0.pg_port, "SELECT count(*) FROM probe", db="req1") == "2", "the new primary's row")
+    wait_for(lambda: query(m1.pg_port, "SELECT string_agg(slot_name || ':' || active, ',') FROM pg_replication_slots")
+             == "req1_demo_postgres_0:true", "the old primary streaming through its slot")  # fmt: skip
+    assert any(name == m0.name and st["role"] == "starting" for _, name, st in c.history), "demotion not reported"
+    # ... and the new primary reset the drifted password to the Secret's.
+    wait_for(lambda: password_matches(query(m1.pg_port, stored), APP_PW), "the app password restored", timeout=10)
+    assert promoted < 10, f"switchover took {promoted:.1f}s"
+
+
+def test_fencing_and_no_promotion_while_the_lease_is_live(make_cluster: Callable[..., Cluster]) -> None:
+    c = make_cluster()
+    api0 = c.api_proxy()
+    m0, m1 = bootstrap_pair(c, primary_api=api0)
+
+    # 1. The primary loses the API server: it stops accepting writes before its lease can expire ...
+    assert writable(m0.pg_port)
+    api0.block()
+    cut = time.time()
+    last_renewal = c.lease().renew_time.timestamp()  # read after the cut: no renewal can follow it
+    wait_for(lambda: not writable(m0.pg_port), "the primary to fence itself", timeout=LEASE_SECONDS + 5)
+    fenced_after = time.time() - last_renewal
+    assert fenced_after <= LEASE_SECONDS, f"writes still accepted {fenced_after:.1f}s after the last renewal"
+    assert time.time() - cut >= LEASE_SECONDS - 2 - 2.5, "fenced long before the lease was in danger"
+    assert http_status(m0.http_port, "/readyz") == 503
+    # ... and when it reaches the API again, still the target with its lease lapsed, it says so and resumes.
+    api0.unblock()
+    c.wait_status(m0.name, "resume as primary", role="primary", ready=True, timeout=30)
+    assert any(name == m0.name and st["role"] == "fenced" for _, name, st in c.history), "fencing never reported"
+    wait_for(lambda: writable(m0.pg_port), "writes again")
+    c.wait_status(m1.name, "replica still streaming", role="replica", streaming=True)
+
+    # 2. Cut off again, and the operator fails over to ordinal 1 at once: the replica waits for the lease to
+    # lapse, the old primary fences first — at no moment do both accept writes.
+    api0.block()
+    last_renewal = c.lease().renew_time.timestamp()
+    c.set_target(m1.name)
+    last_old_write = first_new_write = None
+    deadline = time.monotonic() + 4 * LEASE_SECONDS
+    while time.monotonic() < deadline and first_new_write is None:
+        now = time.time()
+        if writable(m0.pg_port):
+            last_old_write = now
+        if try_query(m1.pg_port, "SELECT pg_is_in_recovery()") == "f":
+            assert writable(m1.pg_port)
+            first_new_write = time.time()
+        time.sleep(0.05)
+    assert first_new_write is not None, "the replica never promoted"
+    lease = c.lease()
+    assert lease.holder_identity == m1.name
+    assert lease.acquire_time.timestamp() > last_renewal + LEASE_SECONDS, "took a lease that was still live"
+    assert first_new_write > last_renewal + LEASE_SECONDS, "writable while the old primary's lease was live"
+    assert last_old_write is None or last_old_write < first_new_write
+    c.rw.move(m1.pg_port)
+
+    # 3. The old primary comes back: another pod holds the lease and is the target, so it rewinds and follows.
+    api0.unblock()
+    c.wait_status(m0.name, "rejoin as replica", role="replica", streaming=True, timeline=3, timeout=60)
+
+
+def test_synchronous_preferred_and_required(make_cluster: Callable[..., Cluster]) -> None:
+    c = make_cluster({"postgres": {"replicas": 1, "synchronousMode": "preferred"}})
+    m0, m1 = bootstrap_pair(c)
+    sync = "SHOW synchronous_standby_names"
+    wait_for(lambda: query(m0.pg_port, sync) == "ANY 1 (*)", "preferred: synchronous while a standby streams")
+    assert "synchronous (preferred)" in c.status(m0.name)["message"]
+
+    # preferred: the standby goes away, commits fall back to local and do not wait.
+    c.stop(m1.name)
+    wait_for(lambda: query(m0.pg_port, sync) == "", "preferred: asynchronous without a standby", timeout=20)
+    wait_for(lambda: "synchronous replication off" in c.status(m0.name)["message"], "the fallback reported")
+    began = time.monotonic()
+    assert writable(m0.pg_port) and time.monotonic() - began < 2
+
+    # required: the same situation, and a commit is not acknowledged (it waits until cancelled).
+    c.set_spec({"postgres": {"synchronousMode": "required"}})
+    wait_for(lambda: query(m0.pg_port, sync) == "ANY 1 (*)", "required: synchronous with no standby", timeout=20)
+    res = psql(m0.pg_port, "SET statement_timeout = '1s'; INSERT INTO probe VALUES (now())")
+    assert "canceling wait for synchronous replication" in res.stderr, res.stderr
+    c.start(1)
+    c.wait_status(m1.name, "standby back", role="replica", streaming=True)
+    wait_for(lambda: writable(m0.pg_port), "required: commits acknowledged again with a standby", timeout=20)
