@@ -1,8 +1,8 @@
-"""Small JSON-Schema builders and the shared response shapes, used by route declarations.
+"""Response shapes for the OpenAPI document: small JSON-Schema builders and the shared components.
 
-Routes declare their query parameters, request body and response next to the handler
-(``@routes.post(..., body=obj(...), response=ref("Object"))``); ``openapi.py`` turns those declarations
-into the served document, so the schema lives beside the code that parses the request.
+Requests are described by their pydantic models (``typed.py``); responses, which handlers build from rows,
+are declared next to each route with these builders (``response=ref("Object")``), and raw request bodies
+(multipart, CSV) with :class:`Body`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ ANY: Schema = {}
 JSON_OBJ: Schema = {"type": "object"}
 STR_LIST: Schema = {"type": "array", "items": STR}
 UUID_LIST: Schema = {"type": "array", "items": UUID}
-BOOL_Q: Schema = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
 CLASSIFICATION: Schema = {"type": "string", "enum": ["normative", "informative", "heading"]}
 ROLE: Schema = {"type": "string", "enum": ["viewer", "reviewer", "editor", "admin"]}
 
@@ -54,15 +53,6 @@ def obj(required: list[str] | tuple[str, ...] = (), /, **properties: Schema) -> 
 
 
 @dataclass(frozen=True)
-class Q:
-    """A query parameter with flags beyond its schema (a bare schema means optional)."""
-
-    schema: Schema
-    required: bool = False
-    description: str | None = None
-
-
-@dataclass(frozen=True)
 class Body:
     """A request body of a given content type (a bare schema means required application/json)."""
 
@@ -71,12 +61,7 @@ class Body:
     required: bool = True
 
 
-PAGE: dict[str, Schema | Q] = {
-    "offset": Q({"type": "integer", "minimum": 0}, description="rows to skip (default 0)"),
-    "limit": Q({"type": "integer", "minimum": 1}, description="page size, clamped at 1000"),
-}
 MULTIPART_FILE = Body(obj(["file"], file={"type": "string", "format": "binary"}), "multipart/form-data")
-NO_BODY = Body(obj(), required=False)  # action POSTs that accept an empty body or `{}`
 
 _TIMES = {"created_at": TIME, "updated_at": TIME}
 _OBJECT_FIELDS: dict[str, Schema] = {
@@ -143,21 +128,3 @@ COMPONENTS: dict[str, Schema] = {
     "Login": obj(["token", "user", "refresh_token", "expires_at"], token=STR, user=ref("AppUser"),
                  refresh_token=nullable(STR), expires_at=ANY),
 }
-
-# Object bodies live here rather than in resources/objects.py, which another change is tuning.
-OBJECT_QUERY: dict[str, Schema | Q] = {
-    **PAGE, "heading": STR, "body": STR, "search": STR, "classification": CLASSIFICATION,
-    "needs_review": BOOL_Q, "include_deleted": BOOL_Q,
-    "sort_by": Q(STR, description="comma-separated: heading, body, current_version, updated_at, classification, level"),
-    "sort_dir": Q(STR, description="comma-separated asc|desc, paired with sort_by"),
-}
-_OBJECT_WRITE: dict[str, Schema] = {
-    "parent_id": nullable(UUID), "position": INT, "heading": nullable(STR), "body": nullable(STR),
-    "attributes": nullable(JSON_OBJ), "classification": CLASSIFICATION, "references": nullable(array(ANY)),
-    "object_type_id": nullable(UUID), "lifecycle_state": nullable(STR),
-}
-OBJECT_CREATE = obj(**_OBJECT_WRITE, lifecycle_model_id=nullable(UUID), source_object_id=nullable(UUID),
-                    source_module_id=nullable(UUID), is_placeholder=BOOL)
-OBJECT_UPDATE = obj(**_OBJECT_WRITE, reviewed=BOOL, expected_version=INT)
-OBJECT_MOVE = obj(["action"], action={"type": "string", "enum": ["up", "down", "indent", "dedent", "move_to"]},
-                  parent_id=nullable(UUID), position=INT, expected_version=INT)

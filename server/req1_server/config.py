@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -132,28 +132,23 @@ class _Reader:
         return value.strip()
 
     def integer(self, name: str, default: int, minimum: int = 0) -> int:
-        raw = self.text(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            value = minimum - 1
-        if value < minimum:
-            self.warnings.append(f"{name}={raw!r} is not an integer >= {minimum}; using the default {default}")
-            return default
-        return value
+        return int(self._bounded(name, default, int, minimum, f"an integer >= {minimum}"))
 
     def number(self, name: str, default: float) -> float:
+        return self._bounded(name, default, float, 0, "a non-negative number")
+
+    def _bounded(self, name: str, default: float, convert: Callable[[str], float], minimum: float,
+                 what: str) -> float:
+        """A number of at least ``minimum``; anything else falls back to the default with a warning."""
         raw = self.text(name)
         if raw is None:
             return default
         try:
-            value = float(raw)
+            value = convert(raw)
         except ValueError:
-            value = -1.0
-        if value < 0 or value != value:
-            self.warnings.append(f"{name}={raw!r} is not a non-negative number; using the default {default}")
+            value = minimum - 1
+        if value < minimum or value != value:
+            self.warnings.append(f"{name}={raw!r} is not {what}; using the default {default}")
             return default
         return value
 

@@ -87,23 +87,23 @@ class Database:
 
     # ---- health --------------------------------------------------------------------------
 
-    async def check_primary(self, limit: float = 2.0) -> bool:
+    @staticmethod
+    async def answers(pool: asyncpg.Pool | None, limit: float) -> bool:
+        """The pool's server answers `SELECT 1` within ``limit`` seconds."""
+        if pool is None:
+            return False
         try:
-            async with asyncio.timeout(limit), self.primary.acquire() as conn:
+            async with asyncio.timeout(limit), pool.acquire() as conn:
                 await conn.fetchval("SELECT 1")
             return True
         except Exception:
             return False
 
+    async def check_primary(self, limit: float = 2.0) -> bool:
+        return await self.answers(self.primary, limit)
+
     async def check_replica(self, limit: float = 2.0) -> bool:
-        if self.replica is None:
-            return False
-        try:
-            async with asyncio.timeout(limit), self.replica.acquire() as conn:
-                await conn.fetchval("SELECT 1")
-            return True
-        except Exception:
-            return False
+        return await self.answers(self.replica, limit)
 
     async def _watch_replica(self) -> None:
         while True:

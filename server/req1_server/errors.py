@@ -58,40 +58,29 @@ def api_error(status: int, message: str, headers: Mapping[str, str] | None = Non
     return ApiError(status, CODES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST"), message, headers)
 
 
-def bad_request(message: str) -> ApiError:
-    return api_error(400, message)
+def _with_status(status: int) -> Callable[[str], ApiError]:
+    def make(message: str) -> ApiError:
+        return api_error(status, message)
+
+    return make
 
 
-def unauthorized(message: str) -> ApiError:
-    return api_error(401, message)
-
-
-def forbidden(message: str) -> ApiError:
-    return api_error(403, message)
+bad_request = _with_status(400)
+unauthorized = _with_status(401)
+forbidden = _with_status(403)
+not_found_message = _with_status(404)
+conflict = _with_status(409)
+payload_too_large = _with_status(413)
+unsupported_media_type = _with_status(415)
+unavailable = _with_status(503)
 
 
 def not_found(entity: str, id: object) -> ApiError:
     return api_error(404, f"{entity} {id} not found")
 
 
-def not_found_message(message: str) -> ApiError:
-    return api_error(404, message)
-
-
 def method_not_allowed(method: str, path: str, allowed: set[str] | frozenset[str]) -> ApiError:
     return api_error(405, f"method {method} not allowed on {path}", {"Allow": ", ".join(sorted(allowed))})
-
-
-def conflict(message: str) -> ApiError:
-    return api_error(409, message)
-
-
-def payload_too_large(message: str) -> ApiError:
-    return api_error(413, message)
-
-
-def unsupported_media_type(message: str) -> ApiError:
-    return api_error(415, message)
 
 
 def rate_limited(retry_after: int) -> ApiError:
@@ -112,10 +101,6 @@ def integrity_error(message: str) -> ApiError:
 
 def not_implemented(feature: str) -> ApiError:
     return api_error(501, f"{feature} is not supported")
-
-
-def unavailable(message: str) -> ApiError:
-    return api_error(503, message)
 
 
 def envelope(err: ApiError) -> web.Response:

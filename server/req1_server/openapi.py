@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from req1_server.apischema import COMPONENTS, Q, Schema
+from req1_server.apischema import COMPONENTS, Schema
 from req1_server.routing import PARAM, RouteSpec
 
 ERROR_SCHEMA = {
@@ -55,12 +55,6 @@ def operation(spec: RouteSpec) -> dict[str, Any]:
     ]
     if meta.query_model is not None:
         params += model_params(meta.query_model, "query")
-    for name, declared in spec.meta.query.items():
-        param = declared if isinstance(declared, Q) else Q(declared)
-        entry: dict[str, Any] = {"name": name, "in": "query", "required": param.required, "schema": param.schema}
-        if param.description:
-            entry["description"] = param.description
-        params.append(entry)
     if spec.query_token:
         params.append({"name": "token", "in": "query", "required": False, "schema": {"type": "string"},
                        "description": "link token or access token instead of the Authorization header"})

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -29,13 +29,12 @@ from typing import Any, Protocol
 from aiohttp import web
 from pydantic import BaseModel
 
-from req1_server.apischema import Body, Q, Schema
+from req1_server.apischema import Body, Schema
 from req1_server.errors import forbidden
 from req1_server.typed import BodyModel, PathModel, QueryModel, parse_body, parse_path, parse_query
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
-Query = Mapping[str, Schema | Q] | type[QueryModel] | None
-BodySpec = Schema | Body | type[BodyModel] | None
+BodySpec = Body | type[BodyModel] | None  # raw content types (multipart, CSV) are Body declarations
 
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
@@ -98,9 +97,8 @@ class RouteSpec:
 
 @dataclass(frozen=True)
 class RouteMeta:
-    """What the OpenAPI document says about a route beyond its path: query, body, response (docs only)."""
+    """The route's request models (validated before the handler) and what OpenAPI says beyond them."""
 
-    query: Mapping[str, Schema | Q] = field(default_factory=dict)
     body: Body | None = None
     response: Schema | None = None
     status: int | None = None
@@ -110,15 +108,13 @@ class RouteMeta:
     body_model: type[BodyModel] | None = None
 
     @staticmethod
-    def of(query: Query = None, body: BodySpec = None, response: Schema | None = None, status: int | None = None,
-           summary: str | None = None, params: type[PathModel] | None = None) -> RouteMeta:
-        """Normalize decorator arguments: models are validated before the handler; a bare body schema is a
-        required JSON body (raw content types such as multipart stay :class:`Body` declarations)."""
-        query_model = query if isinstance(query, type) else None
+    def of(query: type[QueryModel] | None = None, body: BodySpec = None, response: Schema | None = None,
+           status: int | None = None, summary: str | None = None,
+           params: type[PathModel] | None = None) -> RouteMeta:
+        """Decorator arguments: ``params``/``query``/``body`` models, or a raw :class:`Body` the handler reads."""
         body_model = body if isinstance(body, type) and issubclass(body, BaseModel) else None
-        raw_body = body if isinstance(body, Body) else Body(body) if isinstance(body, dict) else None
-        raw_query = dict(query) if isinstance(query, Mapping) else {}
-        return RouteMeta(raw_query, raw_body, response, status, summary, params, query_model, body_model)
+        raw_body = body if isinstance(body, Body) else None
+        return RouteMeta(raw_body, response, status, summary, params, query, body_model)
 
     @property
     def typed(self) -> bool:

@@ -17,7 +17,8 @@ from typing import Any
 from req1_server.openapi import build
 from req1_server.resources import RESOURCE_MODULES
 from req1_server.resources.testing import routes as test_routes
-from req1_server.routing import Routes, RouteSpec
+from req1_server.routing import PARAM, Routes, RouteSpec
+from req1_server.typed import BodyModel, QText, QueryModel
 
 CALL = re.compile(r"\b([A-Za-z_]\w*)\(")
 QUERY_READS = [
@@ -58,16 +59,21 @@ def reachable_source(handler: Callable[..., Any], depth: int = 3) -> str:
     return "\n".join(sources)
 
 
+def declared_query(spec: RouteSpec) -> set[str]:
+    model = spec.meta.query_model
+    return set(model.model_fields) if model is not None else set()
+
+
 def problems(spec: RouteSpec) -> list[str]:
-    """What the handler reads but the route does not declare."""
+    """What the handler reads by hand but the route does not declare (typed models are declared by being typed)."""
     source = reachable_source(spec.handler)
     label = f"{spec.method} {spec.path}"
     body = spec.meta.body
+    json_model = spec.meta.body_model
     found: list[str] = []
-    if re.search(r"\bread_json\(", source) and (body is None or body.content_type != "application/json"
-                                                or not body.required):
+    if re.search(r"\bread_json\(", source) and (json_model is None or json_model.optional):
         found.append(f"{label}: reads a JSON body but declares no required application/json body")
-    if re.search(r"\bread_json_optional\(", source) and body is None:
+    if re.search(r"\bread_json_optional\(", source) and json_model is None:
         found.append(f"{label}: reads an optional JSON body but declares none")
     if re.search(r"\.multipart\(\)", source) and (body is None or body.content_type != "multipart/form-data"):
         found.append(f"{label}: reads multipart but declares no multipart/form-data body")
@@ -79,7 +85,7 @@ def problems(spec: RouteSpec) -> list[str]:
             read.update(names)
     if spec.query_token:
         read.discard("token")
-    missing = read - set(spec.meta.query)
+    missing = read - declared_query(spec)
     if missing:
         found.append(f"{label}: reads query parameters {sorted(missing)} it does not declare")
     return found
@@ -116,7 +122,25 @@ def test_the_check_catches_undeclared_reads() -> None:
     async def sneaky(request: Any) -> Any:
         return (await read_json(request), query_uuid(request, "zzz"))  # noqa: F821 - never run, only scanned
 
+    class Body(BodyModel):
+        pass
+
+    class Query(QueryModel):
+        zzz: QText = None
+
     routes.post("/x")(sneaky)
-    routes.post("/y", body={"type": "object"}, query={"zzz": {"type": "string"}})(sneaky)
+    routes.post("/y", body=Body, query=Query)(sneaky)
     assert len(problems(routes.specs[0])) == 2
     assert problems(routes.specs[1]) == []
+
+
+def test_typed_models_are_what_the_document_publishes() -> None:
+    """Every field of a route's query and body model is in the document, and only those."""
+    doc = build(all_specs(), "0")
+    for spec in all_specs():
+        op = doc["paths"][PARAM.sub(r"{\1}", spec.path)][spec.method.lower()]
+        names = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"} - {"token"}
+        assert names == declared_query(spec), f"{spec.method} {spec.path}"
+        if spec.meta.body_model is not None:
+            schema = op["requestBody"]["content"]["application/json"]["schema"]
+            assert set(schema.get("properties", {})) == set(spec.meta.body_model.model_fields)

@@ -56,6 +56,17 @@ def check_definition(
         parse_default(AttrDef("", data_type, tuple(enum_values or ()) or None, multi_select), default_value)
 
 
+def finite(text: str, message: str) -> float:
+    """A finite float from text, or AttributeError_(message)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise AttributeError_(message) from None
+    if not math.isfinite(value):
+        raise AttributeError_(message)
+    return value
+
+
 def parse_default(definition: AttrDef, raw: str) -> Any:
     """The typed value a `default_value` string stands for (Δ: typed, not the string)."""
     data_type = definition.data_type
@@ -65,13 +76,7 @@ def parse_default(definition: AttrDef, raw: str) -> Any:
         except ValueError:
             raise AttributeError_(f"default_value '{raw}' is not a valid integer") from None
     if data_type == "float":
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            raise AttributeError_(f"default_value '{raw}' is not a valid float") from None
-        if not math.isfinite(value):
-            raise AttributeError_(f"default_value '{raw}' is not a valid float")
-        return value
+        return finite(raw.strip(), f"default_value '{raw}' is not a valid float")
     if data_type == "bool":
         lowered = raw.strip().lower()
         if lowered in {"true", "1", "yes"}:
@@ -202,13 +207,7 @@ def coerce_text(definition: AttrDef, raw: str) -> Any:
         except ValueError:
             raise AttributeError_(f"attribute '{name}' must be an integer") from None
     if data_type == "float":
-        try:
-            value = float(text)
-        except ValueError:
-            raise AttributeError_(f"attribute '{name}' must be a number") from None
-        if not math.isfinite(value):
-            raise AttributeError_(f"attribute '{name}' must be a number")
-        return value
+        return finite(text, f"attribute '{name}' must be a number")
     if data_type == "bool":
         lowered = text.lower()
         if lowered in {"true", "1", "yes"}:

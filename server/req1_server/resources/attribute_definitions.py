@@ -14,7 +14,8 @@ from req1_server.db import database
 from req1_server.domain.attributes import DATA_TYPES, AttributeError_, check_definition, normalize_data_type
 from req1_server.domain.ids import new_id
 from req1_server.errors import bad_request
-from req1_server.http import json_response, no_content, page_envelope
+from req1_server.http import json_response, no_content
+from req1_server.resources.crud import page_response
 from req1_server.routing import Routes
 from req1_server.store import definitions as store
 from req1_server.store.patch import changes, merged
@@ -77,9 +78,7 @@ def validated(values: dict[str, Any]) -> dict[str, Any]:
             response=envelope("AttributeDefinition"))
 async def list_definitions(request: web.Request, path: InModule, query: LongPaged) -> web.Response:
     """Module definitions then global ones, by name."""
-    async with database(request).acquire() as conn:
-        items, total = await store.page(conn, path.module_id, query.page)
-    return json_response(page_envelope(items, total, query.page))
+    return await page_response(request, query.page, lambda conn, page: store.page(conn, path.module_id, page))
 
 
 @routes.post("/api/v1/modules/{module_id}/attribute-definitions", params=InModule, body=DefinitionCreate,

@@ -12,7 +12,8 @@ from pydantic import Field
 from req1_server.apischema import envelope, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
-from req1_server.http import dumps, json_response, no_content, page_envelope
+from req1_server.http import dumps, json_response, no_content
+from req1_server.resources.crud import page_response
 from req1_server.routing import Role, Routes, user_of
 from req1_server.store import baselines as store
 from req1_server.typed import (
@@ -64,17 +65,13 @@ def with_entries(row: asyncpg.Record, entries_json: str, status: int = 200) -> w
 @routes.get("/api/v1/modules/{module_id}/baselines", params=InModule, query=LongPaged, response=envelope("Baseline"))
 async def list_module_baselines(request: web.Request, path: InModule, query: LongPaged) -> web.Response:
     """Baselines of a module, newest first."""
-    async with database(request).acquire() as conn:
-        items, total = await store.page(conn, path.module_id, query.page)
-    return json_response(page_envelope(items, total, query.page))
+    return await page_response(request, query.page, lambda conn, page: store.page(conn, path.module_id, page))
 
 
 @routes.get("/api/v1/baselines", query=Paged, response=envelope("Baseline"))
 async def list_baselines(request: web.Request, query: Paged) -> web.Response:
     """Baselines of all modules, newest first."""
-    async with database(request).acquire() as conn:
-        items, total = await store.page(conn, None, query.page)
-    return json_response(page_envelope(items, total, query.page))
+    return await page_response(request, query.page, lambda conn, page: store.page(conn, None, page))
 
 
 @routes.post("/api/v1/modules/{module_id}/baselines", params=InModule, body=BaselineCreate, status=201,

@@ -8,7 +8,7 @@ hooks that run inside the write's transaction (extra columns, authorization agai
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,18 +19,26 @@ from pydantic import create_model
 from req1_server.apischema import array, envelope, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
-from req1_server.http import json_response, no_content, page_envelope
+from req1_server.http import Page, json_response, no_content, page_envelope
 from req1_server.routing import CurrentUser, Handler, Role, Routes, user_of
 from req1_server.store import crud
 from req1_server.store.patch import changes
 from req1_server.typed import BodyModel, Name, OptName, OptText, Paged, PathId, PathModel
 
 Values = dict[str, Any]
+PageFetch = Callable[[asyncpg.Connection, Page], Awaitable[tuple[Sequence[Any], int]]]
 CreateHook = Callable[[asyncpg.Connection, CurrentUser, Values], Awaitable[Values]]
 UpdateHook = Callable[[asyncpg.Connection, CurrentUser, asyncpg.Record, Values], Awaitable[Values]]
 DeleteHook = Callable[[asyncpg.Connection, CurrentUser, asyncpg.Record], Awaitable[Any]]
 AfterDelete = Callable[[web.Request, Any], Awaitable[None]]
 ParentCheck = Callable[[asyncpg.Connection, uuid.UUID], Awaitable[Any]]
+
+
+async def page_response(request: web.Request, window: Page, fetch: PageFetch) -> web.Response:
+    """One page of rows (``fetch`` gets a connection and the window) as the paging envelope of §1.5."""
+    async with database(request).acquire() as conn:
+        items, total = await fetch(conn, window)
+    return json_response(page_envelope(list(items), total, window))
 
 
 class Described(BodyModel):

@@ -40,39 +40,13 @@ async def live(request: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     """Readiness: PostgreSQL must answer; replica, Redis and S3 are reported (degraded, still 200)."""
     app = request.app
-    metrics = app[METRICS]
-    db = app[DATABASE]
-    store = app[REDIS]
-    storage = app[STORAGE]
-
-    async def replica() -> str:
-        if db.replica is None:
-            return "disabled"
-        up = await db.check_replica()
-        db.replica_up = up
-        return "ok" if up else "down"
-
-    async def redis() -> str:
-        if not store.configured:
-            return "disabled"
-        return "ok" if await store.refresh() else "down"
-
-    async def s3() -> str:
-        if not storage.configured:
-            return "disabled"
-        return "ok" if await storage.check() else "down"
-
-    primary_ok, replica_state, redis_state, s3_state = await asyncio.gather(
-        db.check_primary(), replica(), redis(), s3()
-    )
-    checks = {"database": "ok" if primary_ok else "down", "replica": replica_state, "redis": redis_state,
-              "s3": s3_state}
+    checks = await backend_checks(app)
     for backend, state in checks.items():
         if state != "disabled":
-            metrics.backend_up.labels(backend=backend).set(1 if state == "ok" else 0)
+            app[METRICS].backend_up.labels(backend=backend).set(1 if state == "ok" else 0)
     if app[RUNTIME].shutting_down:
         status, code = "shutting_down", 503
-    elif not primary_ok:
+    elif checks["database"] != "ok":
         status, code = "unavailable", 503
     elif any(state == "down" for state in checks.values()):
         status, code = "degraded", 200
@@ -81,6 +55,32 @@ async def ready(request: web.Request) -> web.Response:
     body = with_sha(request, {"status": status})
     body["checks"] = checks
     return json_response(body, status=code)
+
+
+def state(up: bool) -> str:
+    return "ok" if up else "down"
+
+
+async def backend_checks(app: web.Application) -> dict[str, str]:
+    """Each backend at once: ok, down, or disabled when it is not configured."""
+    db, store, storage = app[DATABASE], app[REDIS], app[STORAGE]
+
+    async def replica() -> str:
+        if db.replica is None:
+            return "disabled"
+        db.replica_up = await db.check_replica()
+        return state(db.replica_up)
+
+    async def redis() -> str:
+        return state(await store.refresh()) if store.configured else "disabled"
+
+    async def s3() -> str:
+        return state(await storage.check()) if storage.configured else "disabled"
+
+    primary_ok, replica_state, redis_state, s3_state = await asyncio.gather(
+        db.check_primary(), replica(), redis(), s3()
+    )
+    return {"database": state(primary_ok), "replica": replica_state, "redis": redis_state, "s3": s3_state}
 
 
 @routes.get("/metrics", auth=False)

@@ -8,7 +8,8 @@ from req1_server.apischema import envelope, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.errors import bad_request
-from req1_server.http import json_response, no_content, page_envelope
+from req1_server.http import json_response, no_content
+from req1_server.resources.crud import page_response
 from req1_server.routing import Role, Routes, insufficient_role, user_of
 from req1_server.store import crud
 from req1_server.store import links as store
@@ -41,9 +42,7 @@ class LinkPatch(BodyModel):
 async def list_links(request: web.Request, query: LinkQuery) -> web.Response:
     """Links filtered by ends, type, or module (either end), by creation."""
     ends = (query.source_object_id, query.target_object_id, query.link_type_id, query.module_id)
-    async with database(request).acquire() as conn:
-        rows, total = await store.page(conn, ends, query.page)
-    return json_response(page_envelope(rows, total, query.page))
+    return await page_response(request, query.page, lambda conn, page: store.page(conn, ends, page))
 
 
 @routes.post("/api/v1/links", body=LinkCreate, status=201, response=ref("Link"))

@@ -10,8 +10,9 @@ from aiohttp import web
 from req1_server.apischema import envelope, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
-from req1_server.http import json_response, no_content, page_envelope
+from req1_server.http import json_response, no_content
 from req1_server.resources.cleanup import delete_attachment_blobs
+from req1_server.resources.crud import page_response
 from req1_server.routing import Routes, user_of
 from req1_server.store import crud
 from req1_server.store import modules as store
@@ -81,9 +82,7 @@ class ModulePatch(Settings):
 @routes.get("/api/v1/modules", query=ModuleQuery, response=envelope("Module"))
 async def list_modules(request: web.Request, query: ModuleQuery) -> web.Response:
     """Modules (optionally of one project), by name."""
-    async with database(request).acquire() as conn:
-        items, total = await store.page(conn, query.project_id, query.page)
-    return json_response(page_envelope(items, total, query.page))
+    return await page_response(request, query.page, lambda conn, page: store.page(conn, query.project_id, page))
 
 
 @routes.post("/api/v1/modules", body=ModuleCreate, status=201, response=ref("Module"))

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field
 from req1_server.apischema import INT, envelope, obj, ref
 from req1_server.db import database
 from req1_server.http import json_response, no_content, page_envelope
+from req1_server.resources.crud import page_response
 from req1_server.routing import Role, Routes, insufficient_role, user_of
 from req1_server.store import object_moves, objects
 from req1_server.store.object_writes import Draft, Edit, create, edit
@@ -199,6 +200,5 @@ async def sync_placeholders(request: web.Request, path: InModule, body: EmptyBod
 @routes.get(ITEM + "/history", params=ModuleItem, query=LongPaged, response=envelope("ObjectHistory"))
 async def object_history(request: web.Request, path: ModuleItem, query: LongPaged) -> web.Response:
     """Full snapshots, newest first; kept after soft delete and module deletion."""
-    async with database(request).acquire() as conn:
-        rows, total = await objects.history(conn, path.module_id, path.id, query.page)
-    return json_response(page_envelope(rows, total, query.page))
+    return await page_response(request, query.page,
+                               lambda conn, page: objects.history(conn, path.module_id, path.id, page))

@@ -18,9 +18,10 @@ from req1_server.appkeys import SESSIONS, USER_CACHE
 from req1_server.auth.passwords import hash_password, password_problem
 from req1_server.db import database
 from req1_server.errors import bad_request, not_found
-from req1_server.http import json_response, no_content, page_envelope
+from req1_server.http import json_response, no_content
 from req1_server.ids import new_id
 from req1_server.redisstore import RedisUnavailable
+from req1_server.resources.crud import page_response
 from req1_server.routing import ROLE_NAMES, CurrentUser, Role, Routes, require_role, user_of
 from req1_server.store import users
 from req1_server.store.patch import changes
@@ -96,9 +97,7 @@ async def revoke_sessions(request: web.Request, user_id: uuid.UUID, keep: str | 
 @routes.get("/api/v1/users", query=UserQuery, response=envelope("AppUser"))
 async def list_users(request: web.Request, query: UserQuery) -> web.Response:
     """Users by email; ``?active=true|false`` filters."""
-    async with database(request).acquire() as conn:
-        items, total = await users.page(conn, query.active, query.page)
-    return json_response(page_envelope(items, total, query.page))
+    return await page_response(request, query.page, lambda conn, page: users.page(conn, query.active, page))
 
 
 @routes.get("/api/v1/users/{id}", params=ById, response=ref("AppUser"))
