@@ -35,7 +35,7 @@ from req1_server.domain.ids import new_id
 from req1_server.domain.reqif.model import AttrSpec, ExportLink, ExportModule, ExportObject
 from req1_server.domain.reqif.serialize import serialize
 from req1_server.domain.sanitize import html_to_text
-from req1_server.resources import object_ops as ops
+from req1_server.store import outline as ops
 from req1_testenv.postgres import PostgresServer
 from req1_testenv.process import free_port
 from req1_testenv.scratch import remove_tree, scratch_dir

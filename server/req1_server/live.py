@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from req1_server.appkeys import RUNTIME
+from req1_server.appkeys import RUNTIME, Runtime
 from req1_server.config import SETTINGS
 from req1_server.db import DATABASE
 from req1_server.errors import api_error, not_found
@@ -130,6 +130,23 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'), default=str)}\n\n".encode()
 
 
+async def pump(response: web.StreamResponse, queue: asyncio.Queue[dict[str, Any]], runtime: Runtime) -> None:
+    """Write queued events until shutdown, with a comment every HEARTBEAT_SECONDS of silence."""
+    idle = 0.0
+    while not runtime.shutting_down:
+        try:
+            event = await asyncio.wait_for(queue.get(), TICK_SECONDS)
+        except TimeoutError:
+            idle += TICK_SECONDS
+            if idle >= HEARTBEAT_SECONDS:
+                await response.write(b": ping\n\n")
+                idle = 0.0
+            continue
+        idle = 0.0
+        kind = event.pop("kind")
+        await response.write(sse(kind, event))
+
+
 @routes.get("/api/v1/modules/{module_id}/events",
             summary="Server-sent events: changes to the module's objects by anyone, through any replica")
 async def module_events(request: web.Request) -> web.StreamResponse:
@@ -158,20 +175,7 @@ async def module_events(request: web.Request) -> web.StreamResponse:
         })
         await response.prepare(request)
         await response.write(b"retry: 2000\n" + sse("ready", {"module_id": str(module_id)}))
-        runtime = request.app[RUNTIME]
-        idle = 0.0
-        while not runtime.shutting_down:
-            try:
-                event = await asyncio.wait_for(queue.get(), TICK_SECONDS)
-            except TimeoutError:
-                idle += TICK_SECONDS
-                if idle >= HEARTBEAT_SECONDS:
-                    await response.write(b": ping\n\n")
-                    idle = 0.0
-                continue
-            idle = 0.0
-            kind = event.pop("kind")
-            await response.write(sse(kind, event))
+        await pump(response, queue, request.app[RUNTIME])
         return response
     except ConnectionResetError:  # the browser went away (aiohttp's ClientConnectionResetError too)
         return web.Response(status=204)

@@ -13,6 +13,7 @@ from req1_server.errors import bad_request, not_found, not_found_message
 from req1_server.http import Page
 from req1_server.store import crud
 from req1_server.store.patch import update_sql
+from req1_server.store.rows import LIVE_OBJECT
 
 LINKS = crud.Table("link", "link", "id, source_object_id, target_object_id, link_type_id, attributes, suspect, "
                    "source_fingerprint, target_fingerprint, created_at, updated_at", "created_at, id",
@@ -25,7 +26,6 @@ AND ($4::uuid IS NULL OR l.source_object_id IN (SELECT id FROM object WHERE modu
 """
 LIST = f"SELECT {LINKS.columns} FROM link l WHERE {FILTER} ORDER BY l.created_at, l.id OFFSET $5 LIMIT $6"
 COUNT = f"SELECT count(*) FROM link l WHERE {FILTER}"
-LIVE = "SELECT content_fingerprint FROM object WHERE id = $1 AND deleted_at IS NULL"
 TYPE = "SELECT 1 FROM link_type WHERE id = $1"
 INSERT = f"""
 INSERT INTO link (id, source_object_id, target_object_id, link_type_id, attributes, source_fingerprint,
@@ -54,10 +54,10 @@ async def create(conn: asyncpg.Connection, link_id: uuid.UUID, source: uuid.UUID
     """Link two live objects (modules may differ), recording both fingerprints."""
     fingerprints = []
     for end, object_id in (("source", source), ("target", target)):
-        fingerprint = await conn.fetchval(LIVE, object_id)
-        if fingerprint is None:
+        live = await conn.fetchrow(LIVE_OBJECT, object_id)
+        if live is None:
             raise not_found_message(f"{end} object {object_id} not found")
-        fingerprints.append(fingerprint)
+        fingerprints.append(live["content_fingerprint"])
     if await conn.fetchval(TYPE, link_type) is None:
         raise not_found("link type", link_type)
     row = await conn.fetchrow(INSERT, link_id, source, target, link_type, attributes, *fingerprints)

@@ -8,8 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from req1_server.errors import not_found
-from req1_server.store.rows import require_module
+from req1_server.store.rows import live_object, require_module
 
 MATRIX_OBJECTS = """
 SELECT id, heading, position, level FROM object WHERE module_id = $1 AND deleted_at IS NULL ORDER BY level_path, id
@@ -35,7 +34,6 @@ SELECT count(*) AS total_objects, count(*) FILTER (WHERE up) AS with_upstream,
        count(*) FILTER (WHERE down) AS with_downstream, count(*) FILTER (WHERE up OR down) AS with_any_link
 FROM flags
 """
-ROOT = "SELECT id FROM object WHERE id = $1 AND deleted_at IS NULL"
 FORWARD = """
 SELECT l.source_object_id AS from_id, l.target_object_id AS to_id, lt.name AS link_type, l.suspect
 FROM link l JOIN link_type lt ON lt.id = l.link_type_id WHERE l.source_object_id = ANY($1::uuid[]) ORDER BY l.id
@@ -118,8 +116,7 @@ class Walk:
 
 async def impact(conn: asyncpg.Connection, root: uuid.UUID, direction: str, max_depth: int) -> dict[str, Any]:
     """Objects reachable over links, breadth first, each once, with the edges that discovered them."""
-    if await conn.fetchval(ROOT, root) is None:
-        raise not_found("object", root)
+    await live_object(conn, root)
     walk = Walk(root, direction)
     await walk.run(conn, root, max_depth)
     rows = {r["id"]: r for r in await conn.fetch(IMPACT_OBJECTS, walk.order)}
