@@ -167,9 +167,14 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     markActive();
   }
 
+  /** Forget built rows (they are rebuilt on demand), except the one under an open editor. */
+  function dropRows(): void {
+    for (const id of [...rowCache.keys()]) if (id !== editing?.id) rowCache.delete(id);
+  }
+
   function refresh(keepScroll = true): void {
     recompute();
-    rowCache.clear();
+    dropRows();
     virtualizer.setOptions({ ...virtualizer.options, count: rows.length, scrollMargin: head.offsetHeight });
     if (!keepScroll) scroller.scrollTop = 0;
     virtualizer.measure();
@@ -434,6 +439,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     const cell = document.getElementById(cellId(r.obj.id, c.key));
     if (!cell) return;
     const obj = r.obj;
+    const baseVersion = obj.current_version; // what the user saw: a later save by anyone is a conflict
     const form = h("div", { class: "cell-editor", role: "group", "aria-label": `Edit ${c.label} of ${obj.level}` });
     let read: () => Partial<ReqObject> | null;
     let focusEl: HTMLElement;
@@ -492,10 +498,9 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     async function commit(step = 0): Promise<void> {
       const patch = read();
       if (!patch) return;
-      const current = data.objects.find((o) => o.id === obj.id) ?? obj;
       try {
         save.disabled = true;
-        const fresh = await ctx.api.updateObject(m, obj.id, { ...patch, expected_version: current.current_version } as never);
+        const fresh = await ctx.api.updateObject(m, obj.id, { ...patch, expected_version: baseVersion } as never);
         stopEdit(false);
         replaceObject(fresh);
         if (step) setActive(active.row, active.col + step);
@@ -651,10 +656,17 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
   function undoDelete(): void {
     if (!undoBatch.length) return;
     clearTimeout(undoTimer);
-    undoBatch.forEach((id) => pendingDelete.delete(id));
+    const restored = undoBatch;
+    restored.forEach((id) => pendingDelete.delete(id));
     undoBatch = [];
     notice.replaceChildren();
     refresh();
+    // the restored rows are the selection again, as before the delete
+    const first = rows.findIndex((r) => restored.includes(r.obj.id));
+    if (first >= 0) setActive(first, active.col);
+    restored.forEach((id) => selection.add(id));
+    dropRows();
+    drawRows();
     toast("Delete undone", "success");
     scroller.focus();
   }
@@ -708,13 +720,13 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     else if (ev.key === "z" && ctrl) undoDelete();
     else if (ev.key === "a" && ctrl) {
       rows.forEach((r) => selection.add(r.obj.id));
-      rowCache.clear();
+      dropRows();
       drawRows();
       drawBulk();
     } else if (ev.key === "Escape") {
       selection.clear();
       if (rows[row]) selection.add(rows[row].obj.id);
-      rowCache.clear();
+      dropRows();
       drawRows();
       drawBulk();
     } else handled = false;
@@ -983,12 +995,14 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
       void reloadAll();
       return;
     }
-    // coalesce bursts (an import, a move renumbering siblings) into one reload
+    if (ev.kind !== "change") return;
+    // our own writes come back too: nothing to do when every row named is already that new here
+    const known = new Map(data.objects.map((o) => [o.id, o.current_version]));
+    if (ev.items && ev.items.every(([id, v]) => (known.get(id) ?? -1) >= v)) return;
+    // coalesce bursts (an import, a move renumbering siblings) into one reload; an open editor
+    // keeps its row and its base version, so a concurrent change still ends in the conflict flow
     clearTimeout(liveTimer);
-    liveTimer = setTimeout(() => {
-      if (!editing) void reloadAll();
-      else liveTimer = setTimeout(() => void reloadAll(), 1000);
-    }, 150);
+    liveTimer = setTimeout(() => void reloadAll(), 150);
   });
   onLeave(() => live.close());
 

@@ -1,0 +1,79 @@
+"""The module grid in headless Chromium, with two users on two `req1-server serve` processes behind one
+database (as two API replicas): outline and collapse, inline editing of every attribute type, keyboard-only
+create/indent/move/delete with undo, a version conflict between the sessions, a view saved and reloaded,
+live updates from the other session within 2 s, axe-core and header overlap checks (`web/e2e/grid.mjs`)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from webenv import ADMIN_EMAIL, ADMIN_PASSWORD, StartServer, needs_browser, node
+
+pytestmark = needs_browser
+EDITOR_EMAIL = "eddie@example.com"
+EDITOR_PASSWORD = "eddie-password-123"
+
+
+class Api:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.token = ""
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        req = urllib.request.Request(  # noqa: S310 (local http)
+            f"{self.base}/api/v1{path}", method=method, data=json.dumps(body).encode() if body is not None else None)
+        if body is not None:
+            req.add_header("Content-Type", "application/json")
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (local http)
+            raw = resp.read()
+            return json.loads(raw) if raw else None
+
+
+def seed(base: str) -> str:
+    api = Api(base)
+    api.token = api.call("POST", "/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})["token"]
+    api.call("POST", "/users", {"email": EDITOR_EMAIL, "display_name": "Eddie Editor", "role": "editor",
+                                "password": EDITOR_PASSWORD})
+    ws = api.call("POST", "/workspaces", {"name": "Grid"})
+    project = api.call("POST", f"/workspaces/{ws['id']}/projects", {"name": "Grid project"})
+    module = api.call("POST", "/modules", {"name": "Grid module", "project_id": project["id"], "prefix": "GRD"})
+    m = module["id"]
+    definitions: list[dict[str, Any]] = [
+        {"name": "priority", "data_type": "enum", "enum_values": ["low", "medium", "high"]},
+        {"name": "tags", "data_type": "enum", "enum_values": ["brakes", "safety", "ui"], "multi_select": True},
+        {"name": "safety", "data_type": "bool"},
+        {"name": "effort", "data_type": "integer"},
+        {"name": "weight", "data_type": "float"},
+        {"name": "due", "data_type": "date"},
+        {"name": "note", "data_type": "string"},
+        {"name": "owner", "data_type": "user_ref"},
+        {"name": "rationale", "data_type": "rich_text"},
+    ]
+    for definition in definitions:
+        api.call("POST", f"/modules/{m}/attribute-definitions", definition)
+    intro = api.call("POST", f"/modules/{m}/objects", {"heading": "Introduction", "classification": "heading"})
+    api.call("POST", f"/modules/{m}/objects", {"parent_id": intro["id"], "heading": "Purpose",
+                                               "body": "<p>What the pedal does.</p>"})
+    api.call("POST", f"/modules/{m}/objects", {"parent_id": intro["id"], "heading": "Scope"})
+    api.call("POST", f"/modules/{m}/objects", {"heading": "Pedal travel sensing",
+                                               "body": "<p>The system shall measure pedal travel.</p>"})
+    api.call("POST", f"/modules/{m}/objects", {"heading": "Pedal sensor plausibility"})
+    return f"/w/{ws['id']}/p/{project['id']}/m/{m}"
+
+
+def test_module_grid_two_users_two_servers(start_server: StartServer, tmp_path: Path) -> None:
+    base_a = start_server("server-a")
+    base_b = start_server("server-b", RUN_MIGRATIONS="false")
+    module_path = seed(base_a)
+    res = node("grid.mjs", "--base-a", base_a, "--base-b", base_b, "--module-path", module_path,
+               "--email-a", ADMIN_EMAIL, "--password-a", ADMIN_PASSWORD,
+               "--email-b", EDITOR_EMAIL, "--password-b", EDITOR_PASSWORD, "--shots", str(tmp_path / "shots"),
+               timeout=300)
+    assert res.returncode == 0, f"grid browser test failed:\n{res.stdout[-5000:]}\n{res.stderr[-5000:]}"
+    assert "grid e2e: ok" in res.stdout
+    print(res.stdout)
