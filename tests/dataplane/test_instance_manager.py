@@ -116,6 +116,8 @@ def http_status(port: int, path: str) -> int:
             return int(resp.status)
     except urllib.error.HTTPError as exc:
         return exc.code
+    except OSError:  # URLError included: nothing listening yet
+        return 0
 
 
 class Proxy:
@@ -352,18 +354,21 @@ class Cluster:
         """Every value of every pod's status annotation, with when it was seen (for "was it ever ...")."""
         from kubernetes import watch
 
+        rv = self.core.list_namespaced_pod(self.ns).metadata.resource_version
         while not self._stop_watch.is_set():
             try:
-                for event in watch.Watch().stream(self.core.list_namespaced_pod, self.ns, timeout_seconds=5):
+                stream = watch.Watch().stream(self.core.list_namespaced_pod, self.ns, resource_version=rv,
+                                              timeout_seconds=5)  # fmt: skip
+                for event in stream:
                     pod = event["object"]
+                    rv = pod.metadata.resource_version
                     raw = (pod.metadata.annotations or {}).get(ANNOTATION)
                     if raw:
-                        entry = json.loads(raw)
-                        if not self.history or self.history[-1][1:] != (pod.metadata.name, entry):
-                            self.history.append((time.time(), pod.metadata.name, entry))
+                        self.history.append((time.time(), pod.metadata.name, json.loads(raw)))
                     if self._stop_watch.is_set():
                         return
-            except Exception:
+            except Exception as exc:
+                self.history.append((time.time(), "", {"error": repr(exc)}))
                 time.sleep(0.2)
 
     # -- managers
@@ -456,6 +461,18 @@ class Cluster:
         def probe() -> dict[str, Any] | None:
             st = self.status(pod)
             return st if all(st.get(k) == v for k, v in expect.items()) else None
+
+        result: dict[str, Any] = wait_for(probe, f"{pod}: {what} {expect}", timeout=timeout, interval=0.2)
+        return result
+
+    def wait_seen(self, pod: str, since: float, what: str, timeout: float = 30, **expect: Any) -> dict[str, Any]:
+        """A status written after ``since`` (a stale annotation of an unreachable manager does not count)."""
+
+        def probe() -> dict[str, Any] | None:
+            for seen, name, st in list(self.history):
+                if seen >= since and name == pod and all(st.get(k) == v for k, v in expect.items()):
+                    return st
+            return None
 
         result: dict[str, Any] = wait_for(probe, f"{pod}: {what} {expect}", timeout=timeout, interval=0.2)
         return result
@@ -597,38 +614,51 @@ def test_fencing_and_no_promotion_while_the_lease_is_live(make_cluster: Callable
     assert time.time() - cut >= LEASE_SECONDS - 2 - 2.5, "fenced long before the lease was in danger"
     assert http_status(m0.http_port, "/readyz") == 503
     # ... and when it reaches the API again, still the target with its lease lapsed, it says so and resumes.
+    unblocked = time.time()
     api0.unblock()
-    c.wait_status(m0.name, "resume as primary", role="primary", ready=True, timeout=30)
-    assert any(name == m0.name and st["role"] == "fenced" for _, name, st in c.history), "fencing never reported"
+    fenced = c.wait_seen(m0.name, unblocked, "report fenced", role="fenced")
+    assert fenced["ready"] is False and "fenced" in fenced["message"]
+    c.wait_seen(m0.name, unblocked, "resume as primary", role="primary", ready=True)
     wait_for(lambda: writable(m0.pg_port), "writes again")
     c.wait_status(m1.name, "replica still streaming", role="replica", streaming=True)
 
-    # 2. Cut off again, and the operator fails over to ordinal 1 at once: the replica waits for the lease to
-    # lapse, the old primary fences first — at no moment do both accept writes.
+    # 2. Cut off again — from the API server and from its replica — and the operator fails over to ordinal 1 at
+    # once. The old primary keeps taking writes the replica never sees (diverging) until it fences; the replica
+    # waits for the lease to lapse before promoting: at no moment do both accept writes.
+    c.rw.block()
     api0.block()
     last_renewal = c.lease().renew_time.timestamp()
+    base = query(m0.pg_port, "SELECT count(*) FROM probe")
     c.set_target(m1.name)
     last_old_write = first_new_write = None
+    diverged = 0
     deadline = time.monotonic() + 4 * LEASE_SECONDS
     while time.monotonic() < deadline and first_new_write is None:
         now = time.time()
         if writable(m0.pg_port):
             last_old_write = now
+            diverged += 1
         if try_query(m1.pg_port, "SELECT pg_is_in_recovery()") == "f":
-            assert writable(m1.pg_port)
             first_new_write = time.time()
         time.sleep(0.05)
     assert first_new_write is not None, "the replica never promoted"
+    assert diverged > 0
     lease = c.lease()
     assert lease.holder_identity == m1.name
     assert lease.acquire_time.timestamp() > last_renewal + LEASE_SECONDS, "took a lease that was still live"
     assert first_new_write > last_renewal + LEASE_SECONDS, "writable while the old primary's lease was live"
     assert last_old_write is None or last_old_write < first_new_write
+    assert query(m1.pg_port, "SELECT count(*) FROM probe") == base
     c.rw.move(m1.pg_port)
+    c.rw.unblock()
 
-    # 3. The old primary comes back: another pod holds the lease and is the target, so it rewinds and follows.
+    # 3. The old primary comes back: another pod holds the lease and is the target, so it rewinds (throwing away
+    # the writes nobody else has) and follows the new primary on its timeline.
+    unblocked = time.time()
     api0.unblock()
-    c.wait_status(m0.name, "rejoin as replica", role="replica", streaming=True, timeline=3, timeout=60)
+    c.wait_seen(m0.name, unblocked, "rejoin as replica", role="replica", streaming=True, timeline=2, timeout=60)
+    query(m1.pg_port, "INSERT INTO probe VALUES (now())")
+    wait_for(lambda: query(m0.pg_port, "SELECT count(*) FROM probe") == str(int(base) + 1), "the new history on m0")
 
 
 def test_synchronous_preferred_and_required(make_cluster: Callable[..., Cluster]) -> None:

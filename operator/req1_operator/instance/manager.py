@@ -80,6 +80,7 @@ class Manager:
         self.system_identifier = ""
         self.expect_running = False
         self.fenced = False
+        self.fence_reason = ""
         self.failed = False
         self.needs_rewind = False
         self.stopping = False
@@ -154,7 +155,7 @@ class Manager:
         self.fence.disarm()
         self.fenced = True
         self.expect_running = False
-        self.message = f"fenced: {why}"
+        self.fence_reason = f"fenced: {why}"
         await self.pg.stop("fast", grace=3.0)
         await self.local.close()
         self.wake.set()
@@ -215,13 +216,14 @@ class Manager:
     def status(self) -> InstanceStatus:
         obs = self.obs
         ready, _ = self.ready()
-        base = InstanceStatus(role=self.role(), ready=ready, system_identifier=self.system_identifier,
-                              message=self.message)  # fmt: skip
+        role = self.role()
+        message = self.fence_reason if role == "fenced" and self.fence_reason else self.message
+        base = InstanceStatus(role=role, ready=ready, system_identifier=self.system_identifier, message=message)
         if obs is None or not self.pg.running:
             return base
         return InstanceStatus(
             role=base.role, timeline=obs.timeline, lsn=obs.lsn, replay_lsn=obs.replay_lsn, streaming=obs.streaming,
-            lag_bytes=obs.lag_bytes, ready=ready, system_identifier=obs.system_identifier, message=self.message,
+            lag_bytes=obs.lag_bytes, ready=ready, system_identifier=obs.system_identifier, message=message,
         )  # fmt: skip
 
     async def report(self) -> None:
@@ -346,7 +348,11 @@ class Manager:
         standby = self.pg.standby_signal()
         if target == me and not standby:
             if self.fenced:
-                await self.refresh_instance()  # "still the target?" from the API server itself, not the watch
+                # Say "fenced" first, then ask the API server itself (not the watch) whether we are still the target.
+                sent = await self.reporter.report(self.status())
+                if not sent or self.reporter.sent is None or self.reporter.sent.role != "fenced":
+                    return
+                await self.refresh_instance()
                 if self.target != me:
                     return
             if await self.take_lease():
@@ -480,8 +486,11 @@ class Manager:
         await self.report()
         await self.follow()
 
-    async def primary_is_up(self) -> bool:
-        """The primary Service answers as a primary (a rewind needs a source that is past its promotion)."""
+    async def primary_is_up(self, *, for_rewind: bool = False) -> bool:
+        """The primary Service answers as a primary of our system.
+
+        ``for_rewind``: pg_rewind reads the source's timeline from its control file, which a fresh promotion only
+        updates at its next checkpoint (PostgreSQL documents this), so that checkpoint is asked for here."""
         try:
             conn = await asyncpg.connect(
                 host=self.s.primary_host, port=self.s.primary_port, user=self.s.superuser,
@@ -492,13 +501,22 @@ class Manager:
         try:
             in_recovery = await conn.fetchval("SELECT pg_is_in_recovery()")
             sysid = await conn.fetchval("SELECT system_identifier::text FROM pg_control_system()")
+            up = not in_recovery and (not self.system_identifier or sysid == self.system_identifier)
+            if up and for_rewind:
+                stale = await conn.fetchval(
+                    "SELECT (SELECT timeline_id FROM pg_control_checkpoint())"
+                    " < ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"
+                )
+                if stale:
+                    log.info("checkpoint on the new primary so pg_rewind sees its timeline")
+                    await conn.execute("CHECKPOINT")
         finally:
             await conn.close()
-        return not in_recovery and (not self.system_identifier or sysid == self.system_identifier)
+        return bool(up)
 
     async def follow(self) -> None:
         """Former primary (or diverged replica) → replica of the current primary: pg_rewind, else re-clone."""
-        if not await self.primary_is_up():
+        if not await self.primary_is_up(for_rewind=True):
             self.message = f"waiting for a primary at {self.s.primary_host}:{self.s.primary_port} to follow"
             return
         self.message = "rewinding"
@@ -552,6 +570,7 @@ class Manager:
             await self.pg.stop("fast", grace=20.0)
             await self.release_lease()
         else:
+            await self.local.close()  # a smart shutdown waits for every session, ours included
             await self.pg.stop("smart", grace=15.0)
         await self.local.close()
         self.obs = None
