@@ -41,7 +41,8 @@ def seed(base: str) -> str:
                                 "password": EDITOR_PASSWORD})
     ws = api.call("POST", "/workspaces", {"name": "Grid"})
     project = api.call("POST", f"/workspaces/{ws['id']}/projects", {"name": "Grid project"})
-    module = api.call("POST", "/modules", {"name": "Grid module", "project_id": project["id"], "prefix": "GRD"})
+    module = api.call("POST", "/modules", {"name": "Grid module", "project_id": project["id"], "prefix": "GRD",
+                                      "description": "What the brake pedal shall do, attribute by attribute"})
     m = module["id"]
     definitions: list[dict[str, Any]] = [
         {"name": "priority", "data_type": "enum", "enum_values": ["low", "medium", "high"]},
