@@ -196,3 +196,42 @@ def test_dockerignore_keeps_context_small_and_secret_free() -> None:
         assert entry in ignored, f".dockerignore misses {entry}"
     for needed in ("server", "operator", "testenv", "web", "pyproject.toml", "README.md"):
         assert needed not in ignored, f".dockerignore drops {needed}, which the images build from"
+
+
+# ---------------------------------------------------------------------------------------------- Dockerfile.postgres
+
+POSTGRES_DOCKERFILE = ROOT / "Dockerfile.postgres"
+
+
+@pytest.fixture(scope="module")
+def postgres_stages() -> list[Stage]:
+    return parse_dockerfile(POSTGRES_DOCKERFILE.read_text(encoding="utf-8"))
+
+
+def test_postgres_hadolint_is_clean() -> None:
+    res = subprocess.run(
+        [hadolint_binary(), "--no-color", str(POSTGRES_DOCKERFILE)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert res.returncode == 0, f"hadolint findings:\n{res.stdout}{res.stderr}"
+
+
+def test_postgres_image_is_the_official_one_with_the_manager_as_entrypoint(postgres_stages: list[Stage]) -> None:
+    """Every stage builds on postgres:16 (same Debian and Python), the runtime runs the instance manager as PID 1
+    under the image's postgres account (uid 999), with the project installed into a venv on PATH."""
+    assert all(re.fullmatch(r"postgres:16(\.\d+)?(-bookworm)?", s.base) for s in postgres_stages)
+    runtime = postgres_stages[-1]
+    assert runtime.args("ENTRYPOINT")[-1] == '["req1-instance-manager"]'
+    assert runtime.args("USER")[-1].split(":")[0] in {"999", "postgres"}
+    assert any("pip install" in run and "/opt/req1" in run for s in postgres_stages for run in s.args("RUN"))
+    assert any(c.startswith("--from=") and c.endswith("/opt/req1 /opt/req1") for c in runtime.args("COPY"))
+    env = " ".join(runtime.args("ENV"))
+    assert "PATH=/opt/req1/bin:$PATH" in env and "PGDATA=/var/lib/postgresql/data/pgdata" in env
+    assert "8010" in " ".join(runtime.args("EXPOSE")).split()
+    scripts = (ROOT / "pyproject.toml").read_text()
+    assert 'req1-instance-manager = "req1_operator.instance.main:main"' in scripts
+    for stage in postgres_stages:
+        for copy in stage.args("COPY"):
+            if not copy.startswith("--from="):
+                for src in copy.split()[:-1]:
+                    assert (ROOT / src).exists(), f"COPY source {src} missing"
