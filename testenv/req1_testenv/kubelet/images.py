@@ -94,6 +94,23 @@ POSTGRES = ImageStandIn(
     accounts=(Account("postgres", 999, 999, "/var/lib/postgresql"),),
 )
 
+REQ1_POSTGRES = ImageStandIn(
+    description="req1-postgres (Dockerfile.postgres): the instance manager from the project's virtualenv as PID 1,"
+    " Debian's PostgreSQL 15 binaries",
+    entrypoint=(str(VENV_BIN / "req1-instance-manager"),),
+    env={
+        "PATH": _path(VENV_BIN, PG_BIN),
+        "PGDATA": "/var/lib/postgresql/data/pgdata",
+        "REQ1_MANAGER_PORT": "8010",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    },
+    accounts=(Account("postgres", 999, 999, "/var/lib/postgresql"),),
+    user=999,
+    readable=_python_home(),
+)
+
 REDIS = ImageStandIn(
     description="redis (official image): Debian's redis-server",
     cmd=("redis-server",),
@@ -121,7 +138,7 @@ TABLE: tuple[tuple[re.Pattern[str], ImageStandIn], ...] = (
     (re.compile(r"^(.+/)?req1-server$"), SERVER),
     (re.compile(r"^(.+/)?req1-operator$"), OPERATOR),
     (re.compile(r"^(docker\.io/)?(library/)?postgres$"), POSTGRES),
-    (re.compile(r"^(.+/)?req1-postgres$"), POSTGRES),
+    (re.compile(r"^(.+/)?req1-postgres$"), REQ1_POSTGRES),
     (re.compile(r"^(docker\.io/)?(library/)?redis$"), REDIS),
     (re.compile(r"^(docker\.io/)?chrislusf/seaweedfs$"), SEAWEEDFS),
     (re.compile(r"^(docker\.io/)?(library/)?(busybox|alpine|debian)$"), TOOLBOX),
