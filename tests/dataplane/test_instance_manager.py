@@ -26,13 +26,17 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from req1_operator.instance import pgconf
+from req1_operator.instance.lease import LeaseView
+from req1_operator.instance.manager import sync_mode, sync_names
+from req1_operator.instance.report import InstanceStatus, due
 from req1_operator.instance.sql import password_matches
 from req1_operator.render import RenderInput, config
 from req1_operator.spec import parse_spec
@@ -692,3 +696,45 @@ def test_synchronous_preferred_and_required(make_cluster: Callable[..., Cluster]
     finally:
         waiting.kill()
     assert writable(m0.pg_port)
+
+
+# ------------------------------------------------------------------------------------------------- pure rules
+
+
+def test_lease_expiry_and_holder() -> None:
+    t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    lease = {"spec": {"holderIdentity": "a", "renewTime": "2026-01-01T00:00:00.000000Z", "leaseDurationSeconds": 10}}
+    view = LeaseView.of(lease)
+    assert view is not None
+    assert view.live_holder(t + dt.timedelta(seconds=10)) == "a"  # renewTime + duration is not yet past
+    assert view.live_holder(t + dt.timedelta(seconds=10.001)) is None
+    released = LeaseView.of({"spec": {"holderIdentity": None, "renewTime": None}})
+    assert released is not None and released.expired(t)
+
+
+def test_report_written_on_significant_change_and_lsn_at_most_every_5s() -> None:
+    a = InstanceStatus(role="replica", lsn="0/1", ready=True, streaming=True)
+    assert due(a, None, 0)
+    assert not due(a, a, 100)
+    assert not due(replace(a, lsn="0/2", lag_bytes=5), a, 4.9)
+    assert due(replace(a, lsn="0/2"), a, 5.0)
+    assert due(replace(a, streaming=False), a, 0.1) and due(replace(a, role="primary"), a, 0.1)
+
+
+def test_sync_mode_reads_bool_and_enum() -> None:
+    def inst(v: object) -> dict[str, Any]:
+        return {"spec": {"postgres": {"synchronousMode": v}}}
+
+    assert [sync_mode(inst(v)) for v in (True, False, "required", "preferred", "off")] == [
+        "required", "off", "required", "preferred", "off"]  # fmt: skip
+    assert sync_mode({}) == "off"
+    assert (sync_names("preferred", 0), sync_names("preferred", 1), sync_names("required", 0)) == (
+        "", "ANY 1 (*)", "ANY 1 (*)")  # fmt: skip
+
+
+def test_auto_conf_keeps_foreign_lines_and_replaces_managed_ones() -> None:
+    old = "work_mem = '8MB'\nprimary_conninfo = 'host=old'\nsynchronous_standby_names = 'x'\n"
+    new = pgconf.render(old, {"synchronous_standby_names": "ANY 1 (*)", "archive_command": "a 'b'"})
+    assert "work_mem = '8MB'" in new and "host=old" not in new
+    assert "synchronous_standby_names = 'ANY 1 (*)'" in new and "archive_command = 'a ''b'''" in new
+    assert pgconf.render(new, {"synchronous_standby_names": "ANY 1 (*)", "archive_command": "a 'b'"}) == new
