@@ -247,8 +247,10 @@ class Manager:
             except ApiError as exc:  # the API server is away: try again next second (fencing runs regardless)
                 log.warning("step: %s", exc)
                 self.message = f"{self.message.split(';')[0]}; API server unreachable"
-            except (ToolError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.error("step failed: %s", exc)
+            except Exit:
+                raise
+            except Exception as exc:  # PID 1 outlives its own bugs: log, back off, observe again
+                log.error("step failed: %s", exc, exc_info=not isinstance(exc, ToolError | OSError))
                 self.message = f"retrying: {str(exc)[:300]}"
                 self.retry_at = time.monotonic() + self.backoff
                 self.backoff = min(self.backoff * 2, 30.0)
