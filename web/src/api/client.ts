@@ -338,16 +338,29 @@ export class ApiClient {
 
   // --- objects --------------------------------------------------------------------------
 
-  /** Every live object of a module in document order (pages of 1000). */
-  async listAllObjects(moduleId: string): Promise<ReqObject[]> {
-    const all: ReqObject[] = [];
-    for (let offset = 0; ; offset += 1000) {
-      const page = await this.request<Page<ReqObject>>("GET", `/modules/${enc(moduleId)}/objects`, {
-        query: { offset, limit: 1000 },
-      });
-      all.push(...page.items);
-      if (page.items.length === 0 || all.length >= page.total) return all;
-    }
+  /**
+   * Every live object of a module in document order, in pages of 1000: the first page tells the
+   * total, the others are fetched four at a time (a 10,000-object module is ten pages).
+   * `onFirstPage` lets a screen draw the top of the module before the rest has arrived.
+   */
+  async listAllObjects(moduleId: string, onFirstPage?: (items: ReqObject[], total: number) => void): Promise<ReqObject[]> {
+    const PAGE = 1000;
+    const page = (offset: number) =>
+      this.request<Page<ReqObject>>("GET", `/modules/${enc(moduleId)}/objects`, { query: { offset, limit: PAGE } });
+    const first = await page(0);
+    onFirstPage?.(first.items, first.total);
+    const offsets: number[] = [];
+    for (let offset = first.items.length; first.items.length > 0 && offset < first.total; offset += PAGE) offsets.push(offset);
+    const rest: ReqObject[][] = new Array(offsets.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < offsets.length) {
+        const i = next++;
+        rest[i] = (await page(offsets[i])).items;
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    return first.items.concat(...rest);
   }
   listViews(moduleId: string): Promise<Page<ModuleView>> {
     return this.request("GET", `/modules/${enc(moduleId)}/views`, { query: { limit: 1000 } });

@@ -53,11 +53,20 @@ export interface GridOptions {
 
 export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: string, m: string, opts: GridOptions = {}): Promise<void> {
   replace(root, loading());
+  // the first page of objects is enough to draw and work; the rest follows (see `complete` below)
+  let firstPage!: (items: ReqObject[]) => void;
+  const first = new Promise<ReqObject[]>((resolve) => (firstPage = resolve));
+  let total = 0;
+  const everything = ctx.api.listAllObjects(m, (items, count) => {
+    total = count;
+    firstPage(items);
+  });
+  everything.catch(() => firstPage([])); // the error itself surfaces through `everything` below
   const [workspace, project, module, objects, defs, linkTypes, links, users, views] = await Promise.all([
     ctx.api.getWorkspace(ws),
     ctx.api.getProject(ws, p),
     ctx.api.getModule(m),
-    ctx.api.listAllObjects(m),
+    Promise.race([first, everything]),
     ctx.api.attributeDefinitions(m).then((pg) => pg.items),
     ctx.api.linkTypes(),
     ctx.api.moduleLinks(m).then((pg) => pg.items),
@@ -75,6 +84,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
   let dirty = false;
   let cols: Column[] = columnsFor(defs, config.columns);
   let shown: Column[] = cols.filter((c) => !c.hidden);
+  let loadingRest = objects.length < total;
   const collapsed = new Set<string>();
   const pendingDelete = new Set<string>();
   let rows: Row[] = [];
@@ -108,7 +118,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     active.row = Math.min(active.row, Math.max(rows.length - 1, 0));
     scroller.setAttribute("aria-rowcount", String(rows.length + 1));
     scroller.setAttribute("aria-colcount", String(shown.length));
-    status.textContent = `${rows.length} of ${data.objects.length} objects${isFiltering(config.filter) ? " (filtered)" : ""}${config.sort.length ? " (sorted)" : ""}`;
+    status.textContent = `${rows.length} of ${data.objects.length} objects${loadingRest ? ` (loading ${total - data.objects.length} more…)` : ""}${isFiltering(config.filter) ? " (filtered)" : ""}${config.sort.length ? " (sorted)" : ""}`;
   }
 
   function setColumns(): void {
@@ -404,6 +414,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
   async function reloadAll(): Promise<void> {
     const [objs, lnks] = await Promise.all([ctx.api.listAllObjects(m), ctx.api.moduleLinks(m).then((pg) => pg.items)]);
     const activeId = rows[active.row]?.obj.id;
+    loadingRest = false;
     data.objects = objs;
     data.links = lnks;
     indicators = indicatorsOf(lnks);
@@ -1058,12 +1069,29 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
   virtualizer._willUpdate();
   refresh(false);
   onLeave(() => virtualizer.setOptions({ ...virtualizer.options, count: 0 }));
-  if (opts.object) {
-    const i = rows.findIndex((r) => r.obj.id === opts.object);
+  const selectRequested = (): boolean => {
+    const i = opts.object ? rows.findIndex((r) => r.obj.id === opts.object) : -1;
     if (i >= 0) setActive(i, shown.findIndex((c) => c.kind === "main"));
-  } else {
+    return i >= 0;
+  };
+  if (!selectRequested()) {
     active = { row: 0, col: Math.max(0, shown.findIndex((c) => c.kind === "main")) };
     markActive();
+  }
+  if (loadingRest) {
+    // the rest of a large module: merged in when it arrives (a live reload may have come first)
+    const all = await everything;
+    if (loadingRest && document.body.contains(scroller)) {
+      loadingRest = false;
+      const activeId = rows[active.row]?.obj.id;
+      data.objects = all;
+      refresh();
+      drawAttrFilters();
+      const i = activeId ? rows.findIndex((r) => r.obj.id === activeId) : -1;
+      if (i >= 0) active.row = i;
+      markActive();
+      if (opts.object && activeId !== opts.object) selectRequested();
+    }
   }
 }
 
