@@ -135,9 +135,6 @@ for (let i = 0; i < RUNS; i++) {
   );
   full.push(f);
 }
-const objectRequests = await page.evaluate(() =>
-  performance.getEntriesByType("resource").filter((e) => /\/objects\?/.test(e.name)).map((e) => Math.round(e.duration)),
-);
 
 async function frames(action) {
   return page.evaluate(async ([kind, px]) => {
@@ -199,7 +196,6 @@ console.log(
       keypress_answered: spa.every((r) => r.moved) && full.every((r) => r.moved),
       dom_rows_after_load: spa[0].domRows,
       status: spa[0].status,
-      object_page_requests_ms: objectRequests.slice(-10),
       scroll_2000px_per_frame: wheel,
       scroll_300px_per_frame: wheelSlow,
       scroll_pagedown: pagedown,
