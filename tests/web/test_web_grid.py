@@ -1,6 +1,6 @@
 """The module grid in headless Chromium, with two users on two `req1-server serve` processes behind one
 database (as two API replicas): outline and collapse, inline editing of every attribute type, keyboard-only
-create/indent/move/delete with undo, a version conflict between the sessions, a view saved and reloaded,
+create/indent/move/delete with undo, a bulk edit, drag and drop, a version conflict between the sessions, a view saved and reloaded,
 live updates from the other session within 2 s, axe-core and header overlap checks (`web/e2e/grid.mjs`)."""
 
 from __future__ import annotations

@@ -174,6 +174,28 @@ try {
   for (let i = 0; i < 40 && (await objectByHeading(a, "Keyboard made")); i++) await a.waitForTimeout(250);
   expect(!(await objectByHeading(a, "Keyboard made")), "the delete never reached the server");
 
+  step("bulk edit of a multi-row selection");
+  const prioCol = await colIndex(a, "priority");
+  await cellOf(a, "Purpose", mainCol).click();
+  await a.keyboard.press("Shift+ArrowDown");
+  await a.locator(".bulk").getByLabel("Attribute to set").selectOption("priority");
+  await a.locator(".bulk select").nth(1).selectOption("low");
+  await a.locator(".bulk").getByRole("button", { name: "Set for 2 objects" }).click();
+  await a.locator(".toast-success", { hasText: "priority set on 2 of 2 objects" }).waitFor();
+  for (const heading of ["Purpose", "Scope"]) {
+    expect((await cellOf(a, heading, prioCol).textContent()).trim() === "low", `${heading}: bulk value not shown`);
+    expect((await objectByHeading(a, heading)).attributes.priority === "low", `${heading}: bulk value not stored`);
+  }
+
+  step("drag and drop: a row dropped on the middle of another becomes its child");
+  const target = row(a, "Pedal sensor plausibility");
+  const box = await target.boundingBox();
+  await row(a, "Scope").dragTo(target, { targetPosition: { x: 200, y: box.height / 2 } });
+  await a.waitForFunction(() => [...document.querySelectorAll(".mgrid-row")].some((r) => r.textContent.includes("Scope") && r.querySelector(".level")?.textContent === "3.1"));
+  const scope = await objectByHeading(a, "Scope");
+  const parent = await objectByHeading(a, "Pedal sensor plausibility");
+  expect(scope.parent_id === parent.id, "the drop did not reach the server");
+
   step("live update: B (other server) creates an object, A shows it within 2 s");
   await b.goto(`${b.base}${opt["module-path"]}`);
   await row(b, "Purpose").waitFor();
