@@ -80,7 +80,7 @@ try {
   page.on("requestfailed", (req) => inflight.delete(req));
   async function quiet() {
     let calm = 0;
-    for (let waited = 0; calm < 400; waited += 50) {
+    for (let waited = 0; calm < 250; waited += 50) {
       if (waited > 15000) throw new Error(`requests still running: ${[...inflight].map((r) => r.url()).join(", ")}`);
       await new Promise((r) => setTimeout(r, 50));
       calm = inflight.size ? 0 : calm + 50;
@@ -183,8 +183,9 @@ try {
       await open(`${modulePath}?${mode ? `mode=${mode}&` : ""}object=${encodeURIComponent(id)}`);
       await page.locator("aside.panel [role=tab]").first().waitFor();
       const tabs = page.locator("aside.panel [role=tab]");
-      const count = await tabs.count();
-      if (count === 0) problems.push(`${where}: the object panel shows no tabs`);
+      // the panel is one component in both module views: every tab once, from the grid
+      const count = mode ? 0 : await tabs.count();
+      if (!mode && count === 0) problems.push(`${where}: the object panel shows no tabs`);
       for (let t = 0; t < count; t++) {
         await tabs.nth(t).click();
         await quiet();
