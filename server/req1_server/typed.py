@@ -1,7 +1,7 @@
 """Requests as types: the field types route models are built from, and the one translation of a failed
 validation into the contract's 400 message (§1.5, §1.7).
 
-A route declares ``path=``, ``query=`` and ``body=`` as subclasses of :class:`PathModel`, :class:`QueryModel`
+A route declares ``params=``, ``query=`` and ``body=`` as subclasses of :class:`PathModel`, :class:`QueryModel`
 and :class:`BodyModel`; ``routing.guarded`` validates the request into them before the handler runs, and
 ``openapi.py`` publishes their JSON schema. Each field type checks its value with the wording of the contract
 (``field 'x' must be a string``), so models only say which fields exist, which are required, and their types.

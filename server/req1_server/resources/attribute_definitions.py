@@ -42,11 +42,11 @@ NULLABLE = frozenset({"default_value", "enum_values", "depends_on", "dependency_
 
 
 class Definition(BodyModel):
-    default_value: OptText = None
-    enum_values: OptStrList = None
-    multi_select: OptBool = False
-    depends_on: OptId = None
-    dependency_mapping: OptObject = None
+    default_value: OptText = Field(None, description="as text; parsed by the data type and applied on create")
+    enum_values: OptStrList = Field(None, description="the allowed values of an enum")
+    multi_select: OptBool = Field(False, description="an enum value is a list of enum values")
+    depends_on: OptId = Field(None, description="the definition whose value selects the allowed values")
+    dependency_mapping: OptObject = Field(None, description="allowed values by the parent attribute's value")
 
 
 class DefinitionCreate(Definition):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import Field
 
 from req1_server.apischema import envelope, ref
 from req1_server.db import database
@@ -23,7 +24,7 @@ class LinkQuery(LongPaged):
     source_object_id: QId = None
     target_object_id: QId = None
     link_type_id: QId = None
-    module_id: QId = None
+    module_id: QId = Field(None, description="links with either end in this module")
 
 
 class LinkCreate(BodyModel):

@@ -3,6 +3,7 @@ live objects and the links between them), cascading delete (history stays)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -35,7 +36,7 @@ from req1_server.typed import (
 )
 
 routes = Routes(tag="modules")
-Lifecycle = Annotated[Any, must_be("lifecycle model '{value}' not found")]
+Lifecycle = Annotated[uuid.UUID | None, must_be("lifecycle model '{value}' not found")]
 
 
 class ModuleQuery(Paged):

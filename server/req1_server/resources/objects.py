@@ -3,6 +3,7 @@ placeholders and history. Handlers parse, authorize, call the store and respond.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, ClassVar
 
 from aiohttp import web
@@ -53,18 +54,18 @@ def _attributes(value: Any, name: str) -> dict[str, Any]:
 
 
 Attributes = Annotated[dict[str, Any] | None, checked(_attributes)]
-ObjectType = Annotated[Any, must_be("object type '{value}' not found")]
+ObjectType = Annotated[uuid.UUID | None, must_be("object type '{value}' not found")]
 QClassification = Annotated[str | None, query_check(classification_of)]
 Search = Annotated[str | None, BeforeValidator(lambda v: v.strip() or None if isinstance(v, str) else v)]
 
 
 class ObjectQuery(LongPaged):
-    heading: QText = None
-    body: QText = None
-    search: Search = None
+    heading: QText = Field(None, description="objects whose heading contains this text (case-insensitive)")
+    body: QText = Field(None, description="objects whose body contains this text (case-insensitive)")
+    search: Search = Field(None, description="ranked full-text search (websearch syntax), with highlights")
     classification: QClassification = None
-    needs_review: QBool = False
-    include_deleted: QBool = False
+    needs_review: QBool = Field(False, description="only objects whose content changed since their review")
+    include_deleted: QBool = Field(False, description="soft-deleted objects too")
     sort_by: QText = Field(None, description="comma-separated: heading, body, current_version, updated_at, "
                                              "classification, level")
     sort_dir: QText = Field(None, description="comma-separated asc|desc, paired with sort_by")
@@ -73,15 +74,15 @@ class ObjectQuery(LongPaged):
 class Content(BodyModel):
     """The fields an object is written with, on create and on PATCH."""
 
-    parent_id: OptId = None
-    position: OptInt = None
+    parent_id: OptId = Field(None, description="the parent object (null: top level)")
+    position: OptInt = Field(None, description="0-based place among the siblings (absent: last)")
     heading: OptText = None
-    body: OptText = None
-    attributes: Attributes = None
+    body: OptText = Field(None, description="XHTML, sanitized on write")
+    attributes: Attributes = Field(None, description="values by attribute definition name, validated by type")
     classification: Classification = None
     references: OptList = None
-    references_: OptList = None
-    object_type_id: ObjectType = None
+    references_: OptList = Field(None, description="older name of `references`")
+    object_type_id: ObjectType = Field(None, description="object types are not supported: must be null")
     lifecycle_state: OptText = None
 
     @property
@@ -90,15 +91,15 @@ class Content(BodyModel):
 
 
 class ObjectCreate(Content):
-    lifecycle_model_id: Annotated[Any, must_be("lifecycle model '{value}' not found")] = None
+    lifecycle_model_id: Annotated[uuid.UUID | None, must_be("lifecycle model '{value}' not found")] = None
     source_object_id: OptId = None
     source_module_id: OptId = None
     is_placeholder: OptBool = False
 
 
 class ObjectPatch(Content):
-    reviewed: OptBool = None
-    expected_version: OptInt = None
+    reviewed: OptBool = Field(None, description="true marks the current content reviewed, false clears it")
+    expected_version: OptInt = Field(None, description="409 unless the object is still at this version")
 
     NULLABLE: ClassVar[frozenset[str]] = frozenset({"parent_id", "heading", "body", "lifecycle_state"})
     REVIEWER_FIELDS: ClassVar[frozenset[str]] = frozenset({"reviewed", "expected_version"})

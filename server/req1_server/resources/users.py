@@ -12,6 +12,7 @@ import uuid
 from typing import Annotated, Any
 
 from aiohttp import web
+from pydantic import Field
 
 from req1_server.apischema import envelope, ref
 from req1_server.appkeys import SESSIONS, USER_CACHE
@@ -65,16 +66,18 @@ class UserQuery(Paged):
 class UserCreate(BodyModel):
     email: Text
     display_name: Name
-    role: RoleName = None
+    role: RoleName = Field(None, description="viewer when absent")
     active: OptBool = True
-    password: OptText = None
+    password: OptText = Field(None, description="without one the account cannot log in")
 
 
 class UserPatch(BodyModel):
+    """A user may change their own display_name; everything else is for admins."""
+
     display_name: OptName = None
     role: RoleName = None
-    active: OptBool = None
-    password: OptText = None
+    active: OptBool = Field(None, description="false also ends the user's sessions")
+    password: OptText = Field(None, description="a new password ends the user's other sessions")
 
 
 async def password_hash(password: str | None) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from pydantic import Field
 
 from req1_server.resources.crud import Resource, Values, declare
 from req1_server.routing import CurrentUser, Routes
@@ -20,11 +21,13 @@ UPDATE view SET is_default = false, updated_at = now() WHERE module_id = $1 AND 
 
 
 class ViewCreate(BodyModel):
+    """Configs are the UI's own JSON (arrays or objects); the server keeps them as they are."""
+
     name: Name
     column_config: OptConfig = []
     filter_config: OptConfig = {}
     sort_config: OptConfig = []
-    is_default: OptBool = False
+    is_default: OptBool = Field(False, description="the module's default view (only one is)")
 
 
 class ViewPatch(BodyModel):
@@ -32,7 +35,7 @@ class ViewPatch(BodyModel):
     column_config: OptConfig = None
     filter_config: OptConfig = None
     sort_config: OptConfig = None
-    is_default: OptBool = None
+    is_default: OptBool = Field(None, description="true takes the default from the module's other view")
 
 
 async def one_default(conn: asyncpg.Connection, values: dict[str, Any], row_id: Any, module_id: Any) -> None:
