@@ -929,7 +929,8 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
           const sel = h("select", { "aria-label": `Filter by ${d.name}` },
             h("option", { value: "" }, `${d.name}: any`),
             h("option", { value: "(empty)", selected: config.filter.attrs?.[d.name] === "(empty)" }, `${d.name}: (empty)`),
-            filterChoices(d, data.objects).map((v) => h("option", { value: v, selected: config.filter.attrs?.[d.name] === v }, `${d.name}: ${v}`)));
+            filterChoices(d, data.objects).map((v) =>
+              h("option", { value: v, selected: config.filter.attrs?.[d.name] === v }, `${d.name}: ${d.data_type === "user_ref" ? users.get(v) ?? v : v}`)));
           sel.addEventListener("change", () => {
             const attrs = { ...(config.filter.attrs ?? {}) };
             if (sel.value) attrs[d.name] = sel.value;
