@@ -42,33 +42,41 @@ def _ready(base: str) -> bool:
 def start_server(pg_dsn: str, redis_url: str, s3_bucket: Any, tmp_path: Path, built_ui: Path) -> Iterator[StartServer]:
     """``start_server(name="server", **env)`` → base URL of a server on this test's database (stopped after).
     Several calls give several processes behind the same database, like API replicas."""
-    started: list[ManagedProcess] = []
+    started: dict[str, ManagedProcess] = {}
 
-    def start(name: str = "server", **extra: str) -> str:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {
-            "APP_ENV": "development",
-            "DATABASE_URL": pg_dsn,
-            "REDIS_URL": redis_url,
-            **s3_bucket.env(),
-            "JWT_SECRET": "e2e-secret-that-is-long-enough-for-hs256-0123",
-            "ADMIN_EMAIL": ADMIN_EMAIL,
-            "ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "STATIC_DIR": str(built_ui),
-            "PORT": str(port),
-            "LOG_FORMAT": "text",
-            "LOG_LEVEL": "warning",
-            "RATE_LIMIT_AUTH_PER_MINUTE": "1000",
-            "RATE_LIMIT_PER_MINUTE": "100000",
-            **extra,
-        }
-        proc = ManagedProcess(name, [str(Path(sys.executable).parent / "req1-server"), "serve"], tmp_path / name,
-                              env=env, ready=lambda: _ready(base), timeout=60)
-        started.append(proc)
-        proc.start()
-        return base
+    class Servers:
+        def __call__(self, name: str = "server", **extra: str) -> str:
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            env = {
+                "APP_ENV": "development",
+                "DATABASE_URL": pg_dsn,
+                "REDIS_URL": redis_url,
+                **s3_bucket.env(),
+                "JWT_SECRET": "e2e-secret-that-is-long-enough-for-hs256-0123",
+                "ADMIN_EMAIL": ADMIN_EMAIL,
+                "ADMIN_PASSWORD": ADMIN_PASSWORD,
+                "STATIC_DIR": str(built_ui),
+                "PORT": str(port),
+                "LOG_FORMAT": "text",
+                "LOG_LEVEL": "warning",
+                "RATE_LIMIT_AUTH_PER_MINUTE": "1000",
+                "RATE_LIMIT_PER_MINUTE": "100000",
+                **extra,
+            }
+            proc = ManagedProcess(name, [str(Path(sys.executable).parent / "req1-server"), "serve"],
+                                  tmp_path / name, env=env, ready=lambda: _ready(base), timeout=60)
+            started[name] = proc
+            proc.start()
+            return base
 
-    yield start
-    for proc in started:
+        def stop(self, name: str) -> None:
+            started[name].stop()
+
+        def restart(self, name: str) -> None:
+            """Start a stopped server again on its port (a replica coming back)."""
+            started[name].start()
+
+    yield Servers()
+    for proc in started.values():
         proc.stop()

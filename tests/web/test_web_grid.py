@@ -1,16 +1,21 @@
 """The module grid in headless Chromium, with two users on two `req1-server serve` processes behind one
 database (as two API replicas): outline and collapse, inline editing of every attribute type, keyboard-only
-create/indent/move/delete with undo, a bulk edit, drag and drop, a version conflict between the sessions, a view saved and reloaded,
-live updates from the other session within 2 s, axe-core and header overlap checks (`web/e2e/grid.mjs`)."""
+create/indent/move/delete with undo, a bulk edit, drag and drop, a version conflict between the sessions,
+a view saved and reloaded, live updates from the other session within 2 s and caught up after B's server
+was stopped and started again, axe-core and header overlap checks (`web/e2e/grid.mjs`).
+
+The script asks for the restart on stdout (``control: stop-b`` / ``control: start-b``) and waits for a
+line on stdin, so the server processes stay in this test's hands."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from webenv import ADMIN_EMAIL, ADMIN_PASSWORD, StartServer, needs_browser, node
+from webenv import ADMIN_EMAIL, ADMIN_PASSWORD, CHROMIUM, NODE, WEB, StartServer, needs_browser
 
 pytestmark = needs_browser
 EDITOR_EMAIL = "eddie@example.com"
@@ -71,10 +76,23 @@ def test_module_grid_two_users_two_servers(start_server: StartServer, tmp_path: 
     base_a = start_server("server-a")
     base_b = start_server("server-b", RUN_MIGRATIONS="false")
     module_path = seed(base_a)
-    res = node("grid.mjs", "--base-a", base_a, "--base-b", base_b, "--module-path", module_path,
-               "--email-a", ADMIN_EMAIL, "--password-a", ADMIN_PASSWORD,
-               "--email-b", EDITOR_EMAIL, "--password-b", EDITOR_PASSWORD, "--shots", str(tmp_path / "shots"),
-               timeout=300)
-    assert res.returncode == 0, f"grid browser test failed:\n{res.stdout[-5000:]}\n{res.stderr[-5000:]}"
-    assert "grid e2e: ok" in res.stdout
-    print(res.stdout)
+    assert NODE is not None
+    args = [NODE, "e2e/grid.mjs", "--base-a", base_a, "--base-b", base_b, "--module-path", module_path,
+            "--email-a", ADMIN_EMAIL, "--password-a", ADMIN_PASSWORD, "--email-b", EDITOR_EMAIL,
+            "--password-b", EDITOR_PASSWORD, "--shots", str(tmp_path / "shots"), "--chromium", CHROMIUM]
+    out: list[str] = []
+    with subprocess.Popen(args, cwd=WEB, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, bufsize=1) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        for line in proc.stdout:
+            out.append(line)
+            if line.startswith("control: "):
+                {"control: stop-b": lambda: start_server.stop("server-b"),
+                 "control: start-b": lambda: start_server.restart("server-b")}[line.strip()]()
+                proc.stdin.write("ok\n")
+                proc.stdin.flush()
+        code = proc.wait(timeout=300)
+    text = "".join(out)
+    assert code == 0, f"grid browser test failed:\n{text[-8000:]}"
+    assert "grid e2e: ok" in text
+    print(text)

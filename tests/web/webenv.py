@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -16,8 +16,14 @@ NODE = shutil.which("node")
 NPM = shutil.which("npm")
 ADMIN_EMAIL = "admin@localhost"
 ADMIN_PASSWORD = "e2e-admin-password"
-# start_server(name="server", **env) -> base URL (the conftest fixture)
-StartServer = Callable[..., str]
+
+
+class StartServer(Protocol):
+    """The conftest fixture: ``start_server(name, **env)`` → base URL; ``stop``/``restart`` by name."""
+
+    def __call__(self, name: str = "server", **env: str) -> str: ...
+    def stop(self, name: str) -> None: ...
+    def restart(self, name: str) -> None: ...
 needs_browser = [
     pytest.mark.skipif(
         not Path(CHROMIUM).exists(),

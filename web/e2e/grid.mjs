@@ -6,10 +6,14 @@
 //
 //   node e2e/grid.mjs --base-a http://127.0.0.1:8081 --base-b http://127.0.0.1:8082 --module-path /w/…/p/…/m/… \
 //        --email-a … --password-a … --email-b … --password-b … [--shots DIR]
+//
+// It prints `control: stop-b` / `control: start-b` and waits for `ok` on stdin (tests/web/test_web_grid.py
+// stops and starts server B).
 
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 
@@ -26,6 +30,13 @@ const { values: opt } = parseArgs({
     chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
   },
 });
+/** Ask the test driving this script for something (stdout) and wait for its answer (a line on stdin). */
+const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function control(what) {
+  console.log(`control: ${what}`);
+  const answer = await stdinLines.next();
+  if (answer.done || answer.value.trim() !== "ok") throw new Error(`control ${what}: no answer`);
+}
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const problems = [];
 const step = (name) => console.log(`step: ${name}`);
@@ -40,13 +51,16 @@ const browser = await chromium.launch({
 });
 let exitCode = 0;
 try {
+  let offlineB = false; // B's failed requests while its network is cut are expected
   async function session(name, base, email, password) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     page.setDefaultTimeout(15000);
     page.on("console", (msg) => {
       // the provoked 409 is logged by the browser as a failed resource; everything else counts
-      if (msg.type() === "error" && !/status of 409/.test(msg.text())) problems.push(`${name}: console error: ${msg.text()}`);
+      if (msg.type() !== "error" || /status of 409/.test(msg.text())) return;
+      if (name === "B" && offlineB && /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|status of 50[23]/.test(msg.text())) return;
+      problems.push(`${name}: console error: ${msg.text()}`);
     });
     page.on("pageerror", (err) => problems.push(`${name}: page error: ${err.message}`));
     await page.goto(`${base}/login`);
@@ -208,6 +222,18 @@ try {
   await api(b, "PATCH", `/modules/${moduleId}/objects/${made.body.id}`, { heading: "Made by B live, renamed", expected_version: 1 });
   await row(a, "Made by B live, renamed").waitFor({ timeout: 2000 });
   await row(b, "Made by B live, renamed").waitFor({ timeout: 2000 });
+
+  step("B's server stops and starts again; A's change meanwhile shows on B after it reconnects");
+  await b.locator('.live-state[data-live="on"]').waitFor();
+  offlineB = true;
+  await control("stop-b");
+  await b.locator('.live-state[data-live="off"]').waitFor({ timeout: 10000 });
+  const whileAway = await api(a, "POST", `/modules/${moduleId}/objects`, { heading: "Made while B was away" });
+  expect(whileAway.status === 201, `create by A: ${whileAway.status}`);
+  await control("start-b");
+  await b.locator('.live-state[data-live="on"]').waitFor({ timeout: 20000 });
+  await row(b, "Made while B was away").waitFor({ timeout: 3000 });
+  offlineB = false;
 
   step("version conflict between the two sessions");
   await cellOf(a, "Pedal sensor plausibility", mainCol).click();

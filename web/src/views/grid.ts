@@ -1002,6 +1002,12 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
 
   // ---- live updates from other users (server-sent events) -------------------------------------
   let liveTimer: ReturnType<typeof setTimeout> | undefined;
+  const liveBadge = h("span", { class: "live-state", dataset: { live: "off" } }, "○ connecting to live updates…");
+  const setLive = (on: boolean): void => {
+    liveBadge.dataset.live = on ? "on" : "off";
+    liveBadge.textContent = on ? "● live" : "○ reconnecting…";
+    liveBadge.title = on ? "Changes by others appear as they are saved" : "Live updates are reconnecting; the grid catches up when they are back";
+  };
   const live = connectLive(ctx.api, m, (ev: LiveEvent) => {
     if (ev.kind === "resync") {
       void reloadAll();
@@ -1015,7 +1021,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     // keeps its row and its base version, so a concurrent change still ends in the conflict flow
     clearTimeout(liveTimer);
     liveTimer = setTimeout(() => void reloadAll(), 150);
-  });
+  }, setLive);
   onLeave(() => live.close());
 
   // ---- assemble -----------------------------------------------------------------------------
@@ -1062,7 +1068,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     ),
     bulk,
     notice,
-    status,
+    h("div", { class: "grid-statusbar" }, status, liveBadge),
     layout,
   );
   applyConfig();

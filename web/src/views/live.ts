@@ -37,7 +37,12 @@ export function parseEvents(buffer: string): { events: { event: string; data: st
   return { events, rest };
 }
 
-export function connectLive(api: ApiClient, moduleId: string, onEvent: (ev: LiveEvent) => void): LiveConnection {
+export function connectLive(
+  api: ApiClient,
+  moduleId: string,
+  onEvent: (ev: LiveEvent) => void,
+  onState: (connected: boolean) => void = () => {},
+): LiveConnection {
   let closed = false;
   let connected = false;
   let attempt = 0;
@@ -62,6 +67,7 @@ export function connectLive(api: ApiClient, moduleId: string, onEvent: (ev: Live
           for (const e of parsed.events) {
             if (e.event === "ready") {
               connected = true;
+              onState(true);
               attempt = 0;
               if (everConnected) onEvent({ kind: "resync" }); // catch up on what the gap hid
               everConnected = true;
@@ -76,6 +82,7 @@ export function connectLive(api: ApiClient, moduleId: string, onEvent: (ev: Live
         if (closed) return;
         if ((err as { status?: number }).status === 404) return; // module gone: nothing to follow
       } finally {
+        if (connected) onState(false);
         connected = false;
       }
       if (closed) return;
