@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -31,10 +31,13 @@ from pydantic import BaseModel
 
 from req1_server.apischema import Body, Schema
 from req1_server.errors import forbidden
-from req1_server.typed import BodyModel, PathModel, QueryModel, parse_body, parse_path, parse_query
+from req1_server.typed import BodyModel, PathModel, QueryModel, parse_path, parse_query, read_body, validate
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
 BodySpec = Body | type[BodyModel] | None  # raw content types (multipart, CSV) are Body declarations
+# a row-independent check of who may send this body, run on the raw JSON object before its fields are validated
+Guard = Callable[[web.Request, BaseModel | None, Mapping[str, Any]], None]
+Precondition = Callable[[web.Request], None]  # a refusal that comes before the request is read at all
 
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
@@ -106,30 +109,45 @@ class RouteMeta:
     path_model: type[PathModel] | None = None
     query_model: type[QueryModel] | None = None
     body_model: type[BodyModel] | None = None
+    guard: Guard | None = None
+    precondition: Precondition | None = None
 
     @staticmethod
     def of(query: type[QueryModel] | None = None, body: BodySpec = None, response: Schema | None = None,
-           status: int | None = None, summary: str | None = None,
-           params: type[PathModel] | None = None) -> RouteMeta:
+           status: int | None = None, summary: str | None = None, params: type[PathModel] | None = None,
+           guard: Guard | None = None, precondition: Precondition | None = None) -> RouteMeta:
         """Decorator arguments: ``params``/``query``/``body`` models, or a raw :class:`Body` the handler reads."""
         body_model = body if isinstance(body, type) and issubclass(body, BaseModel) else None
         raw_body = body if isinstance(body, Body) else None
-        return RouteMeta(raw_body, response, status, summary, params, query, body_model)
+        return RouteMeta(raw_body, response, status, summary, params, query, body_model, guard, precondition)
 
     @property
     def typed(self) -> bool:
-        return any(m is not None for m in (self.path_model, self.query_model, self.body_model))
+        return any(m is not None for m in (self.path_model, self.query_model, self.body_model, self.precondition))
 
     async def arguments(self, request: web.Request) -> dict[str, BaseModel]:
         """The declared models, validated in path → query → body order (the first failure is the 400)."""
         args: dict[str, BaseModel] = {}
+        if self.precondition is not None:
+            self.precondition(request)
         if self.path_model is not None:
             args["path"] = parse_path(request, self.path_model)
         if self.query_model is not None:
             args["query"] = parse_query(request, self.query_model)
         if self.body_model is not None:
-            args["body"] = await parse_body(request, self.body_model)
+            raw = await read_body(request, self.body_model)
+            self.authorize(request, args.get("path"), raw)
+            args["body"] = validate(self.body_model, raw, "field")
         return args
+
+    def authorize(self, request: web.Request, path: BaseModel | None, raw: Mapping[str, Any]) -> None:
+        """Who may send this body: the model's field roles, then the route's guard (403 before any 400)."""
+        assert self.body_model is not None
+        for name, role in self.body_model.field_roles.items():
+            if name in raw:
+                require_role(user_of(request), Role(role))
+        if self.guard is not None:
+            self.guard(request, path, raw)
 
 
 class Gate(Protocol):

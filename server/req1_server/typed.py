@@ -135,10 +135,17 @@ Classification = Annotated[str | None, checked(classification_of)]
 
 
 class BodyModel(BaseModel):
-    """A JSON object body; unknown fields are ignored (§1.1). ``fields_set`` tells absent from null (PATCH)."""
+    """A JSON object body; unknown fields are ignored (§1.1). ``fields_set`` tells absent from null (PATCH).
+
+    With several bad fields the one reported is the first in ``check_order`` (the fields not named there
+    follow in declaration order): the order in which the contract's server checks them.
+    """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     optional: ClassVar[bool] = False  # an empty body stands for `{}` (action POSTs)
+    check_order: ClassVar[tuple[str, ...]] = ()
+    # field → the role a request naming it needs (even as null), checked before the fields are validated
+    field_roles: ClassVar[Mapping[str, str]] = {}
 
     def given(self, name: str) -> bool:
         """Present in the request, even as null."""
@@ -205,6 +212,14 @@ def query_int(minimum: int, maximum: int) -> BeforeValidator:
         return number
 
     return query_check(parse)
+
+
+def flag(value: str | None, name: str) -> bool:
+    """A boolean query value read after validation (for a parameter that only matters in some cases)."""
+    try:
+        return value is not None and _q_bool(value, name)
+    except PydanticCustomError as exc:
+        raise bad_request(str((exc.context or {}).get("message", exc))) from None
 
 
 QBool = Annotated[bool, query_check(_q_bool)]
@@ -274,9 +289,21 @@ class ObjectItem(PathModel):
 # ---- the one translation ---------------------------------------------------------------------
 
 
-def as_api_error(exc: ValidationError, where: str) -> ApiError:
+def first_failure(model: type[BaseModel], exc: ValidationError) -> Any:
+    """The failure reported: by the model's ``check_order`` when it has one, else by field order."""
+    declared: tuple[str, ...] = getattr(model, "check_order", ())
+    order = [*declared, *(f for f in model.model_fields if f not in declared)]
+
+    def rank(error: Any) -> int:
+        field = str(error["loc"][0]) if error["loc"] else ""
+        return order.index(field) if field in order else len(order)
+
+    return min(exc.errors(include_url=False), key=rank)
+
+
+def as_api_error(exc: ValidationError, where: str, model: type[BaseModel]) -> ApiError:
     """The first failure as the contract's message (``where``: 'field' or 'query parameter')."""
-    error = exc.errors(include_url=False)[0]
+    error = first_failure(model, exc)
     name = ".".join(str(part) for part in error["loc"]) or "body"
     if error["type"] == "req1":
         return bad_request(str(error["ctx"]["message"]))
@@ -289,7 +316,7 @@ def validate(model: type[M], data: Mapping[str, Any], where: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise as_api_error(exc, where) from None
+        raise as_api_error(exc, where, model) from None
 
 
 def parse_path(request: web.Request, model: type[M]) -> M:
@@ -305,6 +332,6 @@ def parse_query(request: web.Request, model: type[QM]) -> QM:
     return validate(model, values, "query parameter")
 
 
-async def parse_body(request: web.Request, model: type[BodyModel]) -> BodyModel:
-    data = await (read_json_optional(request) if model.optional else read_json(request))
-    return validate(model, data, "field")
+async def read_body(request: web.Request, model: type[BodyModel]) -> dict[str, Any]:
+    """The JSON object the model is validated from (415/413/400 for what is not one)."""
+    return await (read_json_optional(request) if model.optional else read_json(request))

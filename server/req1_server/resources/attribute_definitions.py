@@ -42,6 +42,7 @@ NULLABLE = frozenset({"default_value", "enum_values", "depends_on", "dependency_
 
 
 class Definition(BodyModel):
+    check_order = ("name", "multi_select", "enum_values", "default_value", "data_type")
     default_value: OptText = Field(None, description="as text; parsed by the data type and applied on create")
     enum_values: OptStrList = Field(None, description="the allowed values of an enum")
     multi_select: OptBool = Field(False, description="an enum value is a list of enum values")

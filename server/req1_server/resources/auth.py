@@ -20,6 +20,7 @@ from req1_server.errors import bad_request, forbidden, unauthorized, unavailable
 from req1_server.http import json_response, no_content
 from req1_server.ids import new_id
 from req1_server.redisstore import RedisUnavailable
+from req1_server.resources.users import Email
 from req1_server.routing import Role, Routes, user_of
 from req1_server.store import users
 from req1_server.typed import BodyModel, Name, Text
@@ -48,7 +49,7 @@ class Credentials(BodyModel):
 
 
 class Registration(BodyModel):
-    email: Text
+    email: Email
     password: Text
     display_name: Name
 
@@ -88,18 +89,22 @@ async def login(request: web.Request, body: Credentials) -> web.Response:
     return await login_response(request, row, sid, refresh)
 
 
-@routes.post("/api/v1/auth/register", auth=False, status=201, response=ref("AppUser"), body=Registration)
-async def register(request: web.Request, body: Registration) -> web.Response:
-    """Self-registration as a viewer (unless REGISTRATION_ENABLED=false)."""
+def registration_open(request: web.Request) -> None:
     if not request.app[SETTINGS].registration_enabled:
         raise forbidden("registration is disabled")
-    email = users.normalize_email(body.email)
+
+
+@routes.post("/api/v1/auth/register", auth=False, status=201, response=ref("AppUser"), body=Registration,
+             precondition=registration_open)
+async def register(request: web.Request, body: Registration) -> web.Response:
+    """Self-registration as a viewer (unless REGISTRATION_ENABLED=false)."""
     problem = password_problem(body.password)
     if problem:
         raise bad_request(problem)
     password_hash = await hash_password(body.password)
     async with database(request).acquire() as conn:
-        row = await users.insert(conn, new_id(), email, body.display_name.strip(), Role.VIEWER, True, password_hash)
+        row = await users.insert(conn, new_id(), body.email, body.display_name.strip(), Role.VIEWER, True,
+                                 password_hash)
     return json_response(users.public(row), status=201)
 
 

@@ -35,4 +35,4 @@ declare(routes, "/api/v1/baseline-sets", Resource(
     docs={"list": "Baseline sets, newest first.", "create": "Create a baseline set.",
           "update": "Update name, version or description.",
           "delete": "Delete a set; its baselines are detached, not deleted."},
-), __name__)
+), "req1_server.resources.baselines")  # the operation ids these routes had beside the baselines

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+from pydantic import Field
 
+from req1_server.errors import bad_request
 from req1_server.resources.crud import Resource, Values, declare
 from req1_server.routing import CurrentUser, Role, Routes, require_role
 from req1_server.store.crud import Table
 from req1_server.store.rows import live_object
-from req1_server.typed import BodyModel, LongPaged, Name, OptBool, OptName
+from req1_server.typed import BodyModel, LongPaged, Name, OptBool, OptText
 
 routes = Routes(tag="comments")
 
@@ -26,7 +28,7 @@ class CommentCreate(BodyModel):
 
 
 class CommentPatch(BodyModel):
-    body: OptName = None
+    body: OptText = Field(None, description="by its author or an admin; must not be blank")
     resolved: OptBool = None
 
 
@@ -48,6 +50,8 @@ async def on_update(conn: asyncpg.Connection, user: CurrentUser, row: asyncpg.Re
     """`body` by its author or an admin (mentions recomputed); `resolved` by any reviewer+."""
     if "body" in updates:
         own_or_admin(user, row)
+        if not updates["body"].strip():
+            raise bad_request("body must not be empty")
         updates["mentioned_user_ids"] = await mentions(conn, updates["body"], row["author_id"] or user.id)
     return updates
 

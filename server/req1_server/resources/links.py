@@ -11,7 +11,7 @@ from req1_server.domain.ids import new_id
 from req1_server.errors import bad_request
 from req1_server.http import json_response, no_content
 from req1_server.resources.crud import page_response
-from req1_server.routing import Role, Routes, insufficient_role, user_of
+from req1_server.routing import Role, Routes
 from req1_server.store import crud
 from req1_server.store import links as store
 from req1_server.store.patch import changes
@@ -35,6 +35,7 @@ class LinkCreate(BodyModel):
 
 
 class LinkPatch(BodyModel):
+    field_roles = {"attributes": "editor"}  # reviewers resolve suspect links, editors change them
     suspect: OptBool = None
     attributes: OptObject = None
 
@@ -66,8 +67,6 @@ async def get_link(request: web.Request, path: ById) -> web.Response:
 @routes.patch("/api/v1/links/{id}", role=Role.REVIEWER, params=ById, body=LinkPatch, response=ref("Link"))
 async def update_link(request: web.Request, path: ById, body: LinkPatch) -> web.Response:
     """`suspect:false` resolves (fingerprints refreshed); reviewers may only change `suspect`."""
-    if body.given("attributes") and not user_of(request).role.at_least(Role.EDITOR):
-        raise insufficient_role(Role.EDITOR)
     async with database(request).acquire() as conn:
         return json_response(await store.update(conn, path.id, changes(body, store.LINKS.nullable)))
 

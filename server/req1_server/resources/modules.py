@@ -67,6 +67,9 @@ class ModuleCreate(Settings):
     name: Name
     project_id: Id
 
+    check_order = ("name", "project_id", "default_lifecycle_model_id", "digits", "description", "prefix",
+                   "separator", "required_attributes", "default_classification")
+
 
 class TemplateCopy(BodyModel):
     name: Name
@@ -75,9 +78,13 @@ class TemplateCopy(BodyModel):
     template_module_id: Id
     copy_objects: OptBool = False
 
+    check_order = ("name", "project_id", "template_module_id", "copy_objects")
+
 
 class ModulePatch(Settings):
     name: OptName = None
+
+    check_order = ("name", "default_lifecycle_model_id", "default_classification")
 
 
 @routes.get("/api/v1/modules", query=ModuleQuery, response=envelope("Module"))

@@ -11,9 +11,10 @@ from pydantic import BeforeValidator, Field
 
 from req1_server.apischema import INT, envelope, obj, ref
 from req1_server.db import database
+from req1_server.errors import not_found
 from req1_server.http import json_response, no_content, page_envelope
 from req1_server.resources.crud import page_response
-from req1_server.routing import Role, Routes, insufficient_role, user_of
+from req1_server.routing import Role, Routes, user_of
 from req1_server.store import object_moves, objects
 from req1_server.store.object_writes import Draft, Edit, create, edit
 from req1_server.store.objects import Filter, object_json
@@ -37,6 +38,7 @@ from req1_server.typed import (
     Text,
     checked,
     classification_of,
+    flag,
     must_be,
     query_check,
     reject,
@@ -91,6 +93,9 @@ class Content(BodyModel):
 
 
 class ObjectCreate(Content):
+    check_order = ("parent_id", "position", "heading", "body", "attributes", "references", "references_",
+                   "object_type_id", "lifecycle_model_id", "lifecycle_state", "source_object_id",
+                   "source_module_id", "is_placeholder")
     lifecycle_model_id: Annotated[uuid.UUID | None, must_be("lifecycle model '{value}' not found")] = None
     source_object_id: OptId = None
     source_module_id: OptId = None
@@ -101,8 +106,11 @@ class ObjectPatch(Content):
     reviewed: OptBool = Field(None, description="true marks the current content reviewed, false clears it")
     expected_version: OptInt = Field(None, description="409 unless the object is still at this version")
 
+    check_order = ("expected_version", "parent_id", "position", "reviewed", "heading", "body", "lifecycle_state",
+                   "classification", "attributes", "object_type_id")
     NULLABLE: ClassVar[frozenset[str]] = frozenset({"parent_id", "heading", "body", "lifecycle_state"})
     REVIEWER_FIELDS: ClassVar[frozenset[str]] = frozenset({"reviewed", "expected_version"})
+    field_roles = {name: "editor" for name in Content.model_fields}  # a reviewer only reviews
 
     def edit(self) -> Edit:
         """The PATCH as the store takes it: present fields by column, null clearing only nullable ones."""
@@ -121,7 +129,9 @@ class Move(BodyModel):
 
 
 class IncludeDeleted(QueryModel):
-    include_deleted: QBool = False
+    """Read only when the object is deleted: a live object ignores the parameter, whatever its value."""
+
+    include_deleted: QText = Field(None, json_schema_extra={"enum": ["true", "false", "1", "0", "yes", "no"]})
 
 
 @routes.get(COLLECTION, params=InModule, query=ObjectQuery, response=envelope("Object"))
@@ -147,17 +157,16 @@ async def create_object(request: web.Request, path: InModule, body: ObjectCreate
 async def get_object(request: web.Request, path: ModuleItem, query: IncludeDeleted) -> web.Response:
     """One object (soft-deleted only with include_deleted=true)."""
     async with database(request).acquire() as conn:
-        row = await objects.get(conn, path.module_id, path.id, query.include_deleted)
+        row = await objects.get(conn, path.module_id, path.id)
+    if row["deleted_at"] is not None and not flag(query.include_deleted, "include_deleted"):
+        raise not_found("object", path.id)
     return json_response(object_json(row))
 
 
 @routes.patch(ITEM, role=Role.REVIEWER, params=ModuleItem, body=ObjectPatch, response=ref("Object"))
 async def update_object(request: web.Request, path: ModuleItem, body: ObjectPatch) -> web.Response:
     """Update content, review state and/or place; one version bump and one `update` history row."""
-    user = user_of(request)
-    if not user.role.at_least(Role.EDITOR) and body.model_fields_set - ObjectPatch.REVIEWER_FIELDS:
-        raise insufficient_role(Role.EDITOR)
-    row = await edit(database(request), path.module_id, path.id, body.edit(), user.id)
+    row = await edit(database(request), path.module_id, path.id, body.edit(), user_of(request).id)
     return json_response(object_json(row))
 
 

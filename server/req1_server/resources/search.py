@@ -13,7 +13,7 @@ from req1_server.http import json_response, page_envelope
 from req1_server.routing import Routes
 from req1_server.store.objects import object_json
 from req1_server.store.search import highlight, search
-from req1_server.typed import Paged, query_check, reject
+from req1_server.typed import Paged, QueryModel, query_check, reject
 
 routes = Routes(tag="search")
 
@@ -24,7 +24,7 @@ def _text(value: str, name: str) -> str:
     return value
 
 
-class SearchQuery(Paged):
+class SearchText(QueryModel):
     q: Annotated[str, query_check(_text)]
 
     @model_validator(mode="before")
@@ -32,6 +32,10 @@ class SearchQuery(Paged):
     def blank_is_missing(cls, data: Any) -> Any:
         """An absent `q` gets the same message as a blank one."""
         return {"q": "", **data} if isinstance(data, dict) else data
+
+
+class SearchQuery(Paged, SearchText):
+    """`q` is checked before the paging parameters."""
 
 
 @routes.get("/api/v1/search", query=SearchQuery, response=envelope("SearchHit"))

@@ -8,22 +8,27 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from req1_server.apischema import INT, JSON_OBJ, array, obj
+from req1_server.apischema import INT, JSON_OBJ, Body, array, obj
 from req1_server.db import database
 from req1_server.errors import not_found, not_implemented
 from req1_server.http import json_response, page_envelope
 from req1_server.routing import Role, Routes
-from req1_server.typed import ById, EmptyBody, IdParam, InModule, Paged, QBool
+from req1_server.typed import ById, IdParam, InModule, Paged, QBool, QueryModel
 
 routes = Routes(tag="stubs")
+IGNORED_BODY = Body(obj(), required=False)  # accepted for the UI's sake and never read
 
 
 class NotificationQuery(Paged):
     unread_only: QBool = False
 
 
-class ObjectTypeQuery(Paged):
+class ModuleParam(QueryModel):
     module_id: IdParam
+
+
+class ObjectTypeQuery(Paged, ModuleParam):
+    """``module_id`` is checked before the paging parameters."""
 
 
 @routes.get("/api/v1/notifications", query=NotificationQuery, response=obj(
@@ -39,15 +44,15 @@ async def unread_count(request: web.Request) -> web.Response:
     return json_response({"count": 0})
 
 
-@routes.post("/api/v1/notifications/{id}/read", role=Role.VIEWER, params=ById, body=EmptyBody)
-async def read_notification(request: web.Request, path: ById, body: EmptyBody) -> web.Response:
+@routes.post("/api/v1/notifications/{id}/read", role=Role.VIEWER, params=ById, body=IGNORED_BODY)
+async def read_notification(request: web.Request, path: ById) -> web.Response:
     """No notification exists, so every ID is unknown."""
     raise not_found("notification", path.id)
 
 
-@routes.post("/api/v1/notifications/read-all", role=Role.VIEWER, body=EmptyBody,
+@routes.post("/api/v1/notifications/read-all", role=Role.VIEWER, body=IGNORED_BODY,
              response=obj(["updated"], updated=INT))
-async def read_all(request: web.Request, body: EmptyBody) -> web.Response:
+async def read_all(request: web.Request) -> web.Response:
     """Nothing to mark."""
     return json_response({"updated": 0})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -18,12 +19,12 @@ from req1_server.apischema import envelope, ref
 from req1_server.appkeys import SESSIONS, USER_CACHE
 from req1_server.auth.passwords import hash_password, password_problem
 from req1_server.db import database
-from req1_server.errors import bad_request, not_found
+from req1_server.errors import ApiError, bad_request, not_found
 from req1_server.http import json_response, no_content
 from req1_server.ids import new_id
 from req1_server.redisstore import RedisUnavailable
 from req1_server.resources.crud import page_response
-from req1_server.routing import ROLE_NAMES, CurrentUser, Role, Routes, require_role, user_of
+from req1_server.routing import ROLE_NAMES, Role, Routes, require_role, user_of
 from req1_server.store import users
 from req1_server.store.patch import changes
 from req1_server.typed import (
@@ -34,7 +35,7 @@ from req1_server.typed import (
     OptName,
     OptText,
     Paged,
-    Text,
+    as_str,
     checked,
     query_check,
     reject,
@@ -48,6 +49,17 @@ def _active(value: str, name: str) -> bool:
     if value.lower() not in ("true", "false"):
         raise reject(f"query parameter '{name}' must be true or false")
     return value.lower() == "true"
+
+
+def _email(value: Any, name: str) -> str:
+    as_str(value, name)
+    try:
+        return users.normalize_email(value)
+    except ApiError as exc:
+        raise reject(exc.message) from None
+
+
+Email = Annotated[str, checked(_email, required=True)]  # trimmed and checked as an address
 
 
 def _role(value: Any, name: str) -> str:
@@ -64,7 +76,7 @@ class UserQuery(Paged):
 
 
 class UserCreate(BodyModel):
-    email: Text
+    email: Email
     display_name: Name
     role: RoleName = Field(None, description="viewer when absent")
     active: OptBool = True
@@ -116,26 +128,26 @@ async def get_user(request: web.Request, path: ById) -> web.Response:
 @routes.post("/api/v1/users", role=Role.ADMIN, body=UserCreate, status=201, response=ref("AppUser"))
 async def create_user(request: web.Request, body: UserCreate) -> web.Response:
     """Create an account; without ``password`` it cannot log in."""
-    email = users.normalize_email(body.email)
     role = Role(body.role) if body.role else Role.VIEWER
     hashed = await password_hash(body.password)
     async with database(request).acquire() as conn:
-        row = await users.insert(conn, new_id(), email, body.display_name.strip(), role, body.active is not False,
-                                 hashed)
+        row = await users.insert(conn, new_id(), body.email, body.display_name.strip(), role,
+                                 body.active is not False, hashed)
     return json_response(users.public(row), status=201)
 
 
-def authorize_patch(caller: CurrentUser, user_id: uuid.UUID, body: UserPatch) -> None:
+def own_display_name(request: web.Request, path: Any, raw: Mapping[str, Any]) -> None:
     """Admins change anything; a user only their own display_name."""
-    if user_id != caller.id or any(getattr(body, name) is not None for name in ("role", "active", "password")):
+    caller = user_of(request)
+    if path.id != caller.id or any(raw.get(name) is not None for name in ("role", "active", "password")):
         require_role(caller, Role.ADMIN)
 
 
-@routes.patch("/api/v1/users/{id}", role=Role.VIEWER, params=ById, body=UserPatch, response=ref("AppUser"))
+@routes.patch("/api/v1/users/{id}", role=Role.VIEWER, params=ById, body=UserPatch, guard=own_display_name,
+              response=ref("AppUser"))
 async def update_user(request: web.Request, path: ById, body: UserPatch) -> web.Response:
     """Update a user: admins anything, users their own display_name."""
     caller = user_of(request)
-    authorize_patch(caller, path.id, body)
     updates = changes(body, skip={"password"})
     if "display_name" in updates:
         updates["display_name"] = updates["display_name"].strip()

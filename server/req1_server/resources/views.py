@@ -23,6 +23,8 @@ UPDATE view SET is_default = false, updated_at = now() WHERE module_id = $1 AND 
 class ViewCreate(BodyModel):
     """Configs are the UI's own JSON (arrays or objects); the server keeps them as they are."""
 
+    check_order = ("name", "is_default")
+
     name: Name
     column_config: OptConfig = []
     filter_config: OptConfig = {}
@@ -31,6 +33,8 @@ class ViewCreate(BodyModel):
 
 
 class ViewPatch(BodyModel):
+    check_order = ("name", "is_default")
+
     name: OptName = None
     column_config: OptConfig = None
     filter_config: OptConfig = None

@@ -63,10 +63,10 @@ async def locked(conn: asyncpg.Connection, module_id: uuid.UUID, object_id: uuid
     return check_version(await conn.fetchrow(LIVE_LOCKED, object_id, module_id), object_id, expected_version)
 
 
-async def get(conn: asyncpg.Connection, module_id: uuid.UUID, object_id: uuid.UUID,
-              include_deleted: bool) -> asyncpg.Record:
+async def get(conn: asyncpg.Connection, module_id: uuid.UUID, object_id: uuid.UUID) -> asyncpg.Record:
+    """The object, live or soft-deleted."""
     row = await conn.fetchrow(GET, object_id, module_id)
-    if row is None or (row["deleted_at"] is not None and not include_deleted):
+    if row is None:
         raise not_found("object", object_id)
     return row
 
