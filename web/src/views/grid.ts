@@ -236,7 +236,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
           toggle,
           h("div", { class: "main-text" },
             h("div", { class: "main-title" }, h("span", { class: "level" }, o.level), o.heading ? h("strong", { class: "obj-heading" }, o.heading) : null),
-            o.body ? h("div", { class: "obj-body" }, renderRichText(o.body)) : null,
+            o.body ? h("div", { class: "obj-body" }, bodyNodes(o)) : null,
           ),
         );
         cell.append(wrap);
@@ -251,6 +251,17 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
         break;
       }
     }
+  }
+
+  /** Sanitized body nodes, parsed once per object version and cloned after (scrolling rebuilds rows). */
+  const bodies = new Map<string, { version: number; frag: DocumentFragment }>();
+  function bodyNodes(o: ReqObject): Node {
+    let hit = bodies.get(o.id);
+    if (!hit || hit.version !== o.current_version) {
+      hit = { version: o.current_version, frag: renderRichText(o.body) };
+      bodies.set(o.id, hit);
+    }
+    return hit.frag.cloneNode(true);
   }
 
   function attrDisplay(def: AttributeDefinition | undefined, v: AttrValue | undefined): Node {
