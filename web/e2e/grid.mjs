@@ -298,7 +298,7 @@ try {
     });
     const bad = result.filter((v) => v.impact === "serious" || v.impact === "critical");
     for (const v of bad) problems.push(`axe ${where}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(", ")}`);
-    console.log(`axe ${where}: ${result.length} violations, ${bad.length} serious or critical`);
+    console.log(`axe ${where}: ${result.length} violations, ${bad.length} serious or critical${result.length ? `: ${result.map((v) => `${v.impact} ${v.id} at ${v.nodes.join(", ")}`).join("; ")}` : ""}`);
   }
   await a.goto(`${a.base}${opt["module-path"]}`);
   await row(a, "Purpose").waitFor();

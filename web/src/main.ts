@@ -47,7 +47,7 @@ function shell(route: Route): HTMLElement {
     "aria-label": "Search all requirements",
     value: route.name === "search" ? route.q : "",
   });
-  const form = h("form", { class: "global-search", role: "search" }, q, h("button", { type: "submit" }, "Search"));
+  const form = h("form", { class: "global-search", role: "search", "aria-label": "All requirements" }, q, h("button", { type: "submit" }, "Search"));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (q.value.trim()) navigate({ name: "search", q: q.value.trim() });

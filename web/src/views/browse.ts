@@ -20,7 +20,7 @@ function listOf<T extends { id: string; name: string; description: string | null
       h(
         "li",
         { class: "card" },
-        h("h3", null, linkFor(it)),
+        h("h2", null, linkFor(it)),
         it.description ? h("p", null, it.description) : null,
         h("small", { class: "muted" }, `updated ${formatTime(it.updated_at)}`),
       ),

@@ -307,7 +307,7 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
 
   // Search within the module (ranked, with highlights).
   const q = h("input", { type: "search", name: "q", placeholder: "Search this module", "aria-label": "Search this module" });
-  const searchForm = h("form", { class: "search-inline", role: "search" }, q, h("button", { type: "submit" }, "Search"));
+  const searchForm = h("form", { class: "search-inline", role: "search", "aria-label": "This module" }, q, h("button", { type: "submit" }, "Search"));
 
   // Filters hide objects with CSS only, so toggling them costs no re-render.
   const filter = h(
