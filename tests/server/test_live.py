@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -70,4 +71,27 @@ async def test_change_through_another_replica_reaches_the_stream(client_for: Cli
     await api_b.delete(f"/modules/{m}/objects/{created['id']}")
     kind, event = await next_event(resp, 3.0)
     assert kind == "change" and event["op"] == "update"  # a soft delete is an update of the row
+    resp.close()
+
+
+async def test_bulk_write_is_one_event_without_items(client_for: ClientFor, server_env: dict[str, str]) -> None:
+    """An import of 100 objects is one statement, so one event; past 80 rows it names none (reload)."""
+    a = await client_for(server_env)
+    login = await a.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    token = (await login.json())["token"]
+    m = (await Api(a, token).module())["id"]
+    auth = {"Authorization": f"Bearer {token}"}
+    resp = await a.get(f"/api/v1/modules/{m}/events", headers={**auth, **STREAM})
+    assert (await next_event(resp))[0] == "ready"
+    csv = "level,heading\n" + "\n".join(f"{i},Imported {i}" for i in range(1, 101))
+    imported = await a.post(f"/api/v1/modules/{m}/import/csv", data=csv.encode(),
+                            headers={**auth, "Content-Type": "text/csv"})
+    assert imported.status == 200, await imported.text()
+    kinds = []
+    with contextlib.suppress(TimeoutError):
+        while True:
+            kind, event = await next_event(resp, 1.5)
+            kinds.append((kind, event["op"], event["n"], event["items"]))
+    inserts = [k for k in kinds if k[1] == "insert"]
+    assert inserts == [("change", "insert", 100, None)], kinds
     resp.close()
