@@ -309,6 +309,7 @@ try {
   await a.goto(`${a.base}${opt["module-path"]}?mode=document`);
   await a.locator("article.document section.obj").first().waitFor();
   await axe(a, "document");
+  await a.locator("article.document dd", { hasText: "Eddie Editor" }).waitFor(); // a user attribute by name
   await a.goto(`${a.base}${opt["module-path"]}/baselines`);
   await a.getByRole("heading", { name: /^Baselines of / }).waitFor();
   await axe(a, "baselines");

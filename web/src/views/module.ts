@@ -253,7 +253,10 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
         ? h(
             "dl",
             { class: "obj-attrs" },
-            attrs.map(([k, v]) => h("div", null, h("dt", null, k), h("dd", null, formatValue(v)))),
+            attrs.map(([k, v]) => {
+              const userRef = data.defs.find((d) => d.name === k)?.data_type === "user_ref" && typeof v === "string";
+              return h("div", null, h("dt", null, k), h("dd", null, userRef ? data.users.get(v as string) ?? formatValue(v) : formatValue(v)));
+            }),
           )
         : null,
       state.creating?.kind !== "end" && state.creating?.anchor === obj.id ? createFormAt(state.creating) : null,
