@@ -10,7 +10,6 @@ from typing import Any
 
 import asyncpg
 from aiohttp import ClientResponse
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ClientFor
 from domain_api import Api
 
 STREAM = {"Accept": "text/event-stream"}
@@ -30,11 +29,10 @@ async def next_event(resp: ClientResponse, within: float = 5.0) -> tuple[str, di
                 return event, json.loads(data)
 
 
-async def test_change_through_another_replica_reaches_the_stream(client_for: ClientFor, server_env: dict[str, str],
-                                                                 pg_dsn: str) -> None:
+async def test_change_through_another_replica_reaches_the_stream(client_for: Any, server_env: dict[str, str],
+                                                                 pg_dsn: str, admin_token: str) -> None:
     a, b = await client_for(server_env), await client_for(server_env)
-    login = await a.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
-    token = (await login.json())["token"]
+    token = admin_token  # issued by a third instance: any replica accepts it
     api_a, api_b = Api(a, token), Api(b, token)
     module = await api_a.module()
     m = module["id"]
@@ -74,11 +72,11 @@ async def test_change_through_another_replica_reaches_the_stream(client_for: Cli
     resp.close()
 
 
-async def test_bulk_write_is_one_event_without_items(client_for: ClientFor, server_env: dict[str, str]) -> None:
+async def test_bulk_write_is_one_event_without_items(client_for: Any, server_env: dict[str, str],
+                                                     admin_token: str) -> None:
     """An import of 100 objects is one statement, so one event; past 80 rows it names none (reload)."""
     a = await client_for(server_env)
-    login = await a.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
-    token = (await login.json())["token"]
+    token = admin_token
     m = (await Api(a, token).module())["id"]
     auth = {"Authorization": f"Bearer {token}"}
     resp = await a.get(f"/api/v1/modules/{m}/events", headers={**auth, **STREAM})
