@@ -45,7 +45,10 @@ DEFAULT_DIR = REPO_ROOT / ".run" / "cluster"
 
 SERVICE_CIDR = "10.96.0.0/16"
 SERVICE_IP = "10.96.0.1"
-POD_CIDR = "10.244.0.1/16"
+# KWOK's made-up pod and node addresses: outside every fabric slot's pod (10.244-10.251) and Service
+# (10.96-10.103) ranges, so a fake pod IP in an EndpointSlice can never be routed to a real pod.
+POD_CIDR = "10.252.0.1/16"
+KWOK_NODE_IP = "10.253.0.1"
 STORAGE_CLASS = "req1-local"
 PROVISIONER = "req1.dev/hostpath"
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
@@ -517,7 +520,7 @@ class KubeCluster:
             "kwok",
             [kwok, f"--kubeconfig={self._kubeconfig_for(pki, 'kwok')}", f"--config={stages}",
              "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-             f"--cidr={POD_CIDR}", "--node-ip=10.250.0.1",
+             f"--cidr={POD_CIDR}", f"--node-ip={KWOK_NODE_IP}",
              "--node-lease-duration-seconds=40",
              f"--server-address=127.0.0.1:{p.kwok}"],
             wd, env={"HOME": str(wd)},  # keep kwok away from a ~/.kwok/kwok.yaml of the user

@@ -60,6 +60,7 @@ class Container:
         netns: str,
         pod_ip: str,
         *,
+        probe_netns: str,
         init: bool,
         restart_policy: str,
         grace: Callable[[], float],
@@ -74,6 +75,7 @@ class Container:
         self.dir = directory
         self.netns = netns
         self.pod_ip = pod_ip
+        self.probe_netns = probe_netns
         self.init = init
         self.restart_policy = restart_policy
         self.grace = grace
@@ -260,7 +262,7 @@ class Container:
         forced = self.dir / "fail-probes"
         if forced.exists():
             return False, f"probe failed by the test bed's fault injection ({forced})"
-        return await run_probe(probe, self.spec, self.pod_ip, self.exec_argv, self.env)
+        return await run_probe(probe, self.spec, self.pod_ip, self.exec_argv, self.env, self.probe_netns)
 
     def exec_argv(self, command: list[str]) -> list[str]:
         """Run a command inside this container: its namespaces, root, working directory and user."""

@@ -181,6 +181,7 @@ class PodWorker:
         image = images.resolve(spec["image"]) or images.TOOLBOX
         c = Container(
             spec, image, self.dir / spec["name"], self.netns, self.pod_ip,
+            probe_netns=self.agent.fabric.node(self.agent.node).netns,
             init=init,
             restart_policy=self.pod["spec"].get("restartPolicy", "Always"),
             grace=self._grace,

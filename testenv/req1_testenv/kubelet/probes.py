@@ -1,5 +1,9 @@
 """Container probes, executed for real: exec inside the container, HTTP GET and TCP to the pod's address.
 
+HTTP and TCP probes connect from the node's network namespace, as a kubelet on the host network
+does: their packets stay inside the test bed whatever address a probe names, and probes keep
+working while the node is cut off from the others.
+
 A probe answers (success, message). Threshold counting (success/failure thresholds, the initial delay,
 the period) lives in :class:`ProbeState` so the container supervisor only asks "what is the verdict now".
 """
@@ -8,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
-import aiohttp
+from req1_testenv.podnet.netns import open_connection_in
 
 ExecArgv = Callable[[list[str]], list[str]]
 
@@ -29,16 +35,16 @@ def port_number(port: int | str, container: Mapping[str, Any]) -> int:
 
 async def run_probe(
     probe: Mapping[str, Any], container: Mapping[str, Any], pod_ip: str, exec_argv: ExecArgv,
-    exec_env: Mapping[str, str],
+    exec_env: Mapping[str, str], netns: str,
 ) -> tuple[bool, str]:
     seconds = float(probe.get("timeoutSeconds", 1))
     try:
         if "exec" in probe:
             return await _exec(exec_argv(list(probe["exec"]["command"])), exec_env, seconds)
         if "httpGet" in probe:
-            return await _http(probe["httpGet"], container, pod_ip, seconds)
+            return await _http(probe["httpGet"], container, pod_ip, netns, seconds)
         if "tcpSocket" in probe:
-            return await _tcp(probe["tcpSocket"], container, pod_ip, seconds)
+            return await _tcp(probe["tcpSocket"], container, pod_ip, netns, seconds)
         if "grpc" in probe:
             return await _grpc(probe["grpc"], pod_ip, seconds)
     except ValueError as exc:
@@ -62,26 +68,60 @@ async def _exec(argv: list[str], env: Mapping[str, str], seconds: float) -> tupl
     return proc.returncode == 0, text or f"exit code {proc.returncode}"
 
 
-async def _http(spec: Mapping[str, Any], container: Mapping[str, Any], pod_ip: str, seconds: float) -> tuple[bool, str]:
+def http_request(host: str, path: str, headers: Mapping[str, str]) -> bytes:
+    """The GET a kubelet sends: HTTP/1.1, closed after the answer."""
+    lines = [f"GET {quote(path, safe='/?=&%:@+,;~')} HTTP/1.1", f"Host: {host}", "Connection: close",
+             *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def status_code(first_line: bytes) -> int:
+    """The status of an HTTP status line; ValueError when the answer is not HTTP."""
+    parts = first_line.decode("latin-1").split()
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        raise ValueError(f"not an HTTP answer: {first_line[:80]!r}")
+    return int(parts[1])
+
+
+async def _http(
+    spec: Mapping[str, Any], container: Mapping[str, Any], pod_ip: str, netns: str, seconds: float,
+) -> tuple[bool, str]:
     host = spec.get("host") or pod_ip
+    port = port_number(spec["port"], container)
     scheme = str(spec.get("scheme", "HTTP")).lower()
-    url = f"{scheme}://{host}:{port_number(spec['port'], container)}{spec.get('path', '/')}"
+    path = spec.get("path", "/")
+    url = f"{scheme}://{host}:{port}{path}"
     headers = {h["name"]: h["value"] for h in spec.get("httpHeaders", [])}
     headers.setdefault("User-Agent", "kube-probe/1.36")
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds)) as session, \
-                session.get(url, headers=headers, ssl=False, allow_redirects=False) as resp:
-            ok = 200 <= resp.status < 400
-            return ok, f"HTTP probe failed with statuscode: {resp.status}" if not ok else "ok"
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        async with asyncio.timeout(seconds):
+            reader, writer = await open_connection_in(netns, host, port)
+            try:
+                if scheme == "https":  # a kubelet does not verify the certificate either
+                    context = ssl.create_default_context()
+                    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+                    await writer.start_tls(context)
+                writer.write(http_request(host, path, headers))
+                await writer.drain()
+                code = status_code(await reader.readline())
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    await writer.wait_closed()
+    except (OSError, TimeoutError, ssl.SSLError, ValueError) as exc:
         return False, f'Get "{url}": {type(exc).__name__}: {exc}'
+    ok = 200 <= code < 400
+    return ok, "ok" if ok else f"HTTP probe failed with statuscode: {code}"
 
 
-async def _tcp(spec: Mapping[str, Any], container: Mapping[str, Any], pod_ip: str, seconds: float) -> tuple[bool, str]:
+async def _tcp(
+    spec: Mapping[str, Any], container: Mapping[str, Any], pod_ip: str, netns: str, seconds: float,
+) -> tuple[bool, str]:
     host = spec.get("host") or pod_ip
     port = port_number(spec["port"], container)
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), seconds)
+        async with asyncio.timeout(seconds):
+            _, writer = await open_connection_in(netns, host, port)
     except (OSError, TimeoutError) as exc:
         return False, f"dial tcp {host}:{port}: {exc or 'timeout'}"
     writer.close()
