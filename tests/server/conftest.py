@@ -60,6 +60,7 @@ def server_env(pg_dsn: str, redis_url: str, s3_bucket: Any) -> dict[str, str]:
         "DATABASE_POOL_SIZE": "5",
         "REQ1_TEST_ROUTES": "true",
         "SHUTDOWN_TIMEOUT_SECONDS": "5",
+        "REGISTRATION_ENABLED": "true",  # off by default; the register tests need it
     }
 
 

@@ -53,6 +53,16 @@ async def test_registration_disabled(server_env: dict[str, str], client_for: Any
     assert (await resp.json())["error"]["message"] == "registration is disabled"
 
 
+async def test_registration_is_off_unless_enabled(server_env: dict[str, str], client_for: Any) -> None:
+    """#13.1: self-registration is an opt-in (REGISTRATION_ENABLED=true), not the default."""
+    env = {k: v for k, v in server_env.items() if k != "REGISTRATION_ENABLED"}
+    client = await client_for(env)
+    resp = await client.post("/api/v1/auth/register",
+                             json={"email": "y@example.com", "password": "password123", "display_name": "Y"})
+    assert resp.status == 403, await resp.text()
+    assert (await resp.json())["error"]["message"] == "registration is disabled"
+
+
 async def test_role_is_read_from_database_not_token(client: Any, make_user: Any, admin_token: str,
                                                     auth: Any) -> None:
     user, token = await make_user("editor")

@@ -97,7 +97,7 @@ def registration_open(request: web.Request) -> None:
 @routes.post("/api/v1/auth/register", auth=False, status=201, response=ref("AppUser"), body=Registration,
              precondition=registration_open)
 async def register(request: web.Request, body: Registration) -> web.Response:
-    """Self-registration as a viewer (unless REGISTRATION_ENABLED=false)."""
+    """Self-registration as a viewer (only with REGISTRATION_ENABLED=true)."""
     problem = password_problem(body.password)
     if problem:
         raise bad_request(problem)
