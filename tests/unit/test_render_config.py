@@ -16,6 +16,7 @@ def test_api_config_is_production_without_startup_migrations() -> None:
     data = config.api_data(make())
     assert data["APP_ENV"] == "production"
     assert data["RUN_MIGRATIONS"] == "false"
+    assert data["REGISTRATION_ENABLED"] == "false"
     assert data["S3_ENDPOINT"] == "http://demo-seaweedfs-filer.ns.svc:8333"
     assert data["S3_BUCKET"] == "req1"
     assert data["ADMIN_EMAIL"] == "admin@localhost"

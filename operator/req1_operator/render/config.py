@@ -46,6 +46,7 @@ def api_data(inp: RenderInput) -> dict[str, str]:
     ext = spec.storage.external
     data = {
         "APP_ENV": "production",
+        "REGISTRATION_ENABLED": "false",  # self-registration is opt-in (api.extraEnv)
         "RUN_MIGRATIONS": "false",
         "LOG_FORMAT": "json",
         "LISTEN_ADDR": f"0.0.0.0:{API_PORT}",
