@@ -72,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"req1-server: configuration error: {err}", file=sys.stderr)
         return 2
+    refusal = settings.startup_refusal() if args.command == "serve" else None
+    if refusal is not None:
+        print(f"req1-server: configuration error: {refusal}", file=sys.stderr)
+        return 2
     configure(settings.log_format, settings.log_level)
     for warning in settings.warnings:
         log.warning(warning)

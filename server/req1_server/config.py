@@ -39,6 +39,7 @@ class Settings:
 
     database_url: str
     app_env: str = "development"
+    app_env_explicit: bool = False  # APP_ENV was set: the built-in secrets need it (builtin_secrets_allowed)
     database_replica_url: str | None = None
     database_pool_size: int = 20
     run_migrations: bool = True
@@ -78,6 +79,18 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def builtin_secrets_allowed(self) -> bool:
+        """The built-in JWT secret and admin password: only with APP_ENV=development or test set explicitly."""
+        return self.app_env_explicit and self.app_env in ("development", "test")
+
+    def startup_refusal(self) -> str | None:
+        """Why ``serve`` must not start with these settings (a bare container must not sign with a known key)."""
+        if self.jwt_secret == DEFAULT_JWT_SECRET and not self.builtin_secrets_allowed:
+            return ("JWT_SECRET is unset: set it to a secret of at least 32 bytes "
+                    "(the built-in development secret needs APP_ENV=development)")
+        return None
 
     @property
     def s3_enabled(self) -> bool:
@@ -223,6 +236,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         raise ConfigError("JWT_SECRET must be set to a secret of at least 32 bytes when APP_ENV=production")
     settings = Settings(
         app_env=app_env,
+        app_env_explicit=r.text("APP_ENV") is not None,
         database_url=database_url,
         database_replica_url=r.url("DATABASE_REPLICA_URL", ("postgresql", "postgres")),
         database_pool_size=r.integer("DATABASE_POOL_SIZE", 20, minimum=1),
@@ -260,7 +274,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
     )
     warnings = list(r.warnings)
     if settings.jwt_secret == DEFAULT_JWT_SECRET:
-        warnings.append("JWT_SECRET is the development default; set it outside development")
+        warnings.append("JWT_SECRET is the built-in development secret; set it outside development")
     if settings.redis_url is None:
         warnings.append("REDIS_URL is unset: no logout revocation, refresh tokens or rate limits")
     if settings.static_dir is not None and not settings.static_dir.is_dir():

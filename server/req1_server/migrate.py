@@ -125,8 +125,9 @@ async def seed_admin(conn: asyncpg.Connection, settings: Settings) -> bool:
         return False
     password = settings.admin_password
     if password is None:
-        if settings.production:
-            raise MigrationError("ADMIN_PASSWORD must be set to seed the initial admin when APP_ENV=production")
+        if not settings.builtin_secrets_allowed:
+            raise MigrationError("ADMIN_PASSWORD must be set to seed the initial admin "
+                                 "(the built-in password needs APP_ENV=development)")
         log.warning("ADMIN_PASSWORD is unset: the initial admin %s gets the development password", settings.admin_email)
         password = DEFAULT_ADMIN_PASSWORD
     await conn.execute(

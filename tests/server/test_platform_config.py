@@ -105,3 +105,43 @@ def test_cli_migrate_command(pg_dsn: str, tmp_path: Path) -> None:
     second = subprocess.run([str(binary), "migrate"], capture_output=True, text=True, cwd=tmp_path, env=env,
                             check=False)
     assert second.returncode == 0 and '"applied": []' in second.stdout
+
+
+def test_builtin_secrets_need_an_explicit_development_mode() -> None:
+    """#13.3: the built-in JWT secret and admin password are for APP_ENV=development (or test) set explicitly."""
+    assert Settings.from_env({"DATABASE_URL": DSN}).startup_refusal() is not None
+    assert "JWT_SECRET" in (Settings.from_env({"DATABASE_URL": DSN}).startup_refusal() or "")
+    assert not Settings.from_env({"DATABASE_URL": DSN}).builtin_secrets_allowed
+    for app_env in ("development", "test"):
+        dev = Settings.from_env({"DATABASE_URL": DSN, "APP_ENV": app_env})
+        assert dev.builtin_secrets_allowed and dev.startup_refusal() is None
+    assert Settings.from_env({"DATABASE_URL": DSN, "JWT_SECRET": "s" * 32}).startup_refusal() is None
+
+
+def test_bare_server_refuses_the_builtin_jwt_secret(pg_dsn: str, tmp_path: Path) -> None:
+    """#13.3: a bare container (no APP_ENV, no JWT_SECRET) must not start and accept forged admin tokens."""
+    from req1_testenv.process import free_port
+
+    binary = Path(sys.executable).parent / "req1-server"
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": pg_dsn, "ADMIN_PASSWORD": "x" * 12, "PORT": str(free_port())}
+    try:
+        proc = subprocess.run([str(binary), "serve"], capture_output=True, text=True, cwd=tmp_path, env=env,
+                              check=False, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("req1-server served with the built-in JWT secret")
+    assert proc.returncode == 2, proc.stderr
+    assert "configuration error" in proc.stderr and "JWT_SECRET" in proc.stderr
+
+
+def test_bare_migrate_does_not_seed_the_builtin_admin_password(pg_dsn: str, tmp_path: Path) -> None:
+    """#13.3: without ADMIN_PASSWORD the first admin is seeded with `admin` only in an explicit development mode."""
+    binary = Path(sys.executable).parent / "req1-server"
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": pg_dsn, "LOG_FORMAT": "json"}
+    proc = subprocess.run([str(binary), "migrate"], capture_output=True, text=True, cwd=tmp_path, env=env,
+                          check=False, timeout=60)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "ADMIN_PASSWORD" in proc.stdout + proc.stderr
+    dev = subprocess.run([str(binary), "migrate"], capture_output=True, text=True, cwd=tmp_path,
+                         env={**env, "APP_ENV": "development"}, check=False, timeout=60)
+    assert dev.returncode == 0, dev.stdout + dev.stderr
+    assert '"admin_seeded": true' in dev.stdout
