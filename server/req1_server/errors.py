@@ -140,7 +140,7 @@ def from_postgres(err: asyncpg.PostgresError, request: web.Request) -> ApiError:
         | asyncpg.NumericValueOutOfRangeError
         | asyncpg.DataError,
     ):
-        return bad_request(f"invalid value: {err.message}" if getattr(err, "message", None) else "invalid value")
+        return bad_request("invalid value")  # PostgreSQL's wording names tables and constraints: not for clients
     return db_error()
 
 

@@ -51,11 +51,49 @@ async def read_json(request: web.BaseRequest) -> dict[str, Any]:
     raw = await read_body_limited(request, JSON_LIMIT)
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise bad_request("malformed JSON body") from None
     if not isinstance(body, dict):
         raise bad_request("request body must be a JSON object")
+    problem = json_problem(body)
+    if problem is not None:
+        raise bad_request(f"malformed JSON body: {problem}")
     return body
+
+
+MAX_JSON_DEPTH = 128  # serde_json's limit, so the original server refused the same bodies
+
+
+def json_problem(value: Any) -> str | None:
+    """What makes a parsed body unusable: nesting deeper than MAX_JSON_DEPTH, or text PostgreSQL cannot store
+    (NUL, unpaired surrogates from ``\\u`` escapes). Iterative, so the check itself cannot recurse."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > MAX_JSON_DEPTH:
+                return f"nested deeper than {MAX_JSON_DEPTH} levels"
+            for key, child in item.items():
+                if not _storable(key):
+                    return "text must not contain NUL characters or unpaired surrogates"
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth > MAX_JSON_DEPTH:
+                return f"nested deeper than {MAX_JSON_DEPTH} levels"
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and not _storable(item):
+            return "text must not contain NUL characters or unpaired surrogates"
+    return None
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def read_json_optional(request: web.BaseRequest) -> dict[str, Any]:

@@ -82,7 +82,7 @@ class Storage:
         except ApiError:
             raise
         except Exception as err:
-            if _is_not_found(err):
+            if _is_not_found(err) and not _is_missing_bucket(err):
                 raise
             self.up = False
             log.warning("S3 %s failed: %s", method, err)
@@ -209,6 +209,12 @@ class Storage:
             self._client.generate_presigned_url, "get_object", Params=params, ExpiresIn=ttl_seconds
         )
         return url
+
+
+def _is_missing_bucket(err: Exception) -> bool:
+    """The bucket itself is gone (HEAD answers a bare 404 only for the bucket check, which handles it)."""
+    response = getattr(err, "response", None)
+    return isinstance(response, dict) and str(response.get("Error", {}).get("Code", "")) == "NoSuchBucket"
 
 
 def _is_not_found(err: Exception) -> bool:

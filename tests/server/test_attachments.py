@@ -84,3 +84,16 @@ async def test_large_upload_streams_and_spills_to_disk(api: Api, client: Any) ->
     assert att["sha256"] == hashlib.sha256(content).hexdigest()
     resp = await client.get(att["download_url"])
     assert resp.status == 200 and hashlib.sha256(await resp.read()).hexdigest() == att["sha256"]
+
+
+async def test_missing_bucket_is_503(api: Api, s3_bucket: Any) -> None:
+    """#13.10: the bucket gone under a running server is storage unavailable (503), not a 500."""
+    m = (await api.module())["id"]
+    obj = await api.obj(m, heading="bucket gone")
+    base = f"/objects/{obj['id']}/attachments"
+    att = await api.call("POST", base, data=form(b"content"), expect=201)
+    s3 = s3_bucket.server.client()
+    s3.delete_object(Bucket=s3_bucket.name, Key=att["storage_path"])
+    s3.delete_bucket(Bucket=s3_bucket.name)
+    await api.error("GET", f"{base}/{att['id']}/download", status=503, message="attachment storage unavailable")
+    await api.error("GET", f"{base}/{att['id']}/verify", status=503, message="attachment storage unavailable")

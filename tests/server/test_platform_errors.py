@@ -188,3 +188,62 @@ async def test_unsafe_request_id_is_replaced(client: Any) -> None:
 
 def test_case_count() -> None:
     assert len(CASES) >= 30
+
+
+async def test_deeply_nested_json_is_a_400(client: Any, admin_token: str) -> None:
+    """#13.10: nesting deep enough to recurse Python's parser is a 400 before any authentication, not a 500."""
+    deep = b'{"email": ' + b"[" * 100_000 + b"]" * 100_000 + b', "password": "x"}'
+    resp = await client.post("/api/v1/auth/login", data=deep, headers={"Content-Type": "application/json"})
+    assert resp.status == 400, await resp.text()
+    assert (await resp.json())["error"]["message"].startswith("malformed JSON body")
+    # deeper than serde_json's 128 levels (the original server's limit) is refused too, also where it parses
+    nested: Any = "x"
+    for _ in range(200):
+        nested = {"a": nested}
+    resp = await client.post("/api/v1/workspaces", json={"name": "deep", "description": json.dumps(nested)},
+                             headers={"Authorization": f"Bearer {admin_token}"})
+    assert resp.status == 201  # a string that looks nested is fine
+    resp = await client.post("/api/v1/auth/login", json={"email": nested, "password": "x"})
+    assert resp.status == 400, await resp.text()
+    assert (await resp.json())["error"]["message"].startswith("malformed JSON body")
+
+
+@pytest.mark.parametrize("name", ["nul\u0000byte", "lone\ud800surrogate"])
+async def test_text_postgres_cannot_store_is_a_clean_400(client: Any, admin_token: str, name: str) -> None:
+    """#13.10: a NUL or an unpaired surrogate is refused with our message; PostgreSQL's text never leaks."""
+    body = json.dumps({"name": name}).encode()  # ensure_ascii: \\u0000 / \\ud800 escapes
+    resp = await client.post("/api/v1/workspaces", data=body, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {admin_token}"})
+    assert resp.status == 400, await resp.text()
+    message = (await resp.json())["error"]["message"]
+    assert message.startswith("malformed JSON body"), message
+    for leak in ("UTF8", "0x00", "encoding", "codec"):
+        assert leak not in message, message
+
+
+async def test_postgres_messages_do_not_leak(pg_dsn: str) -> None:
+    """#13.10: a constraint that catches a client mistake answers 400 without PostgreSQL's wording."""
+    import asyncpg
+    from aiohttp.test_utils import make_mocked_request
+
+    from req1_server.errors import from_postgres
+
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute("CREATE TEMP TABLE leak (name text CHECK (btrim(name) <> ''), n smallint)")
+        errors = []
+        for sql, args in (("INSERT INTO leak (name) VALUES ($1)", [" "]),
+                          ("INSERT INTO leak (n) VALUES ($1::int)", [99999])):
+            try:
+                await conn.execute(sql, *args)
+            except asyncpg.PostgresError as err:
+                errors.append(err)
+    finally:
+        await conn.close()
+    request = make_mocked_request("POST", "/api/v1/workspaces")
+    assert len(errors) == 2
+    for err in errors:
+        mapped = from_postgres(err, request)
+        assert mapped.status == 400, mapped.message
+        for leak in ("leak", "constraint", "relation", "smallint", "out of range"):
+            assert leak not in mapped.message, mapped.message

@@ -223,3 +223,19 @@ async def test_primary_down_is_503_and_recovers(server_env: dict[str, str], clie
     own_postgres.start()
     await poll(lambda: ready_checks(client), lambda r: r[0] == 200, "the primary to be back")
     assert (await client.get("/api/v1/users", headers=headers)).status == 200
+
+
+async def test_change_password_is_auth_rate_limited(server_env: dict[str, str], client_for: Any) -> None:
+    """#13.10: guessing the current password through change-password counts against the auth limit per IP."""
+    client = await client_for({**server_env, "RATE_LIMIT_AUTH_PER_MINUTE": "3", "TRUST_PROXY": "true"})
+    resp = await client.post("/api/v1/auth/login", json={"email": "admin@localhost",
+                                                         "password": "admin-password-for-tests"},
+                             headers={"X-Forwarded-For": "10.1.0.1"})
+    token = (await resp.json())["token"]
+    statuses = []
+    for n in range(7):
+        resp = await client.post("/api/v1/auth/change-password",
+                                 json={"old_password": f"guess-{n:04d}", "new_password": "new-password-123"},
+                                 headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": "10.1.0.2"})
+        statuses.append(resp.status)
+    assert statuses[:3] == [401, 401, 401] and statuses.count(429) >= 3, statuses

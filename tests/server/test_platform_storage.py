@@ -91,3 +91,12 @@ async def test_unavailable_is_503() -> None:
     with pytest.raises(ApiError) as err:
         await off.get("k")
     assert err.value.status == 503
+
+
+async def test_missing_bucket_is_unavailable_not_500(s3_bucket: Any) -> None:
+    """#13.10: a bucket deleted (or never created) under the server is a 503, not a missing object (a 500)."""
+    storage = storage_for({**s3_bucket.env(), "S3_BUCKET": f"t-missing-{uuid.uuid4().hex[:12]}"})
+    with pytest.raises(ApiError) as get:
+        await storage.get("a/b")
+    assert get.value.status == 503 and get.value.message == "attachment storage unavailable"
+    assert storage.state() == "down"

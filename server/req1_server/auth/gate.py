@@ -28,7 +28,9 @@ from req1_server.store.users import current_user
 
 log = logging.getLogger("req1.auth")
 
-AUTH_SCOPE_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
+# per client IP, RATE_LIMIT_AUTH_PER_MINUTE: every route that checks a password or a refresh token
+AUTH_SCOPE_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh",
+                              "/api/v1/auth/change-password"})
 MISSING_HEADER = "missing or invalid Authorization header"
 INVALID_TOKEN = "invalid or expired token"
 DISABLED = "account is disabled"
