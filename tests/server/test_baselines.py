@@ -36,7 +36,7 @@ async def test_baselines_diff_and_immutability(api: Api, make_user: Any, pg_dsn:
     second = await api.post(f"/modules/{m}/baselines", {"name": "v2"})
     diff = await api.get(f"/modules/{m}/baseline-diff?a={first['id']}&b={second['id']}")
     assert diff["baseline_a"] == first["id"] and diff["baseline_b"] == second["id"]
-    assert diff["added"] == [{"object_id": e["id"], "version": 1, "heading": "e", "body": None, "attributes": {}}]
+    assert diff["added"] == [{"object_id": e["id"], "version": 1, "heading": "e", "body": None, "attributes": None}]
     assert [r["object_id"] for r in diff["removed"]] == [b["id"]]
     assert diff["modified"] == [{
         "object_id": a["id"], "version_a": 1, "version_b": 2, "heading_a": "a", "heading_b": "a", "body_a": None,

@@ -177,3 +177,30 @@ async def test_placeholders(api: Api) -> None:
     assert broken["is_placeholder"] is False and broken["source_object_id"] is None
     history = await api.get(f"/modules/{m}/objects/{ph['id']}/history")
     assert [h["change_type"] for h in history["items"]] == ["update", "sync", "sync", "create"]
+
+
+async def test_created_without_attributes_answers_null(api: Api) -> None:
+    """#13.11: absent attributes stay null (the contract's rule for absent nullable fields, and the original's),
+    so the fingerprint hashes no attribute map, as the original's does for the same content."""
+    m = (await api.module())["id"]
+    a = await api.obj(m, heading="A", body="<p>alpha</p>")
+    assert a["attributes"] is None
+    assert a["content_fingerprint"] == content_fingerprint("A", "<p>alpha</p>", None)
+    assert a["content_fingerprint"] != content_fingerprint("A", "<p>alpha</p>", {})
+    assert (await api.get(f"/modules/{m}/objects/{a['id']}"))["attributes"] is None
+    # an explicit empty map is kept as given
+    assert (await api.obj(m, heading="B", attributes={}))["attributes"] == {}
+    # content edits keep null; a placeholder of it copies null; history records null
+    edited = await api.patch(f"/modules/{m}/objects/{a['id']}", {"heading": "A2"})
+    assert edited["attributes"] is None and edited["content_fingerprint"] == content_fingerprint("A2", "<p>alpha</p>",
+                                                                                                 None)
+    moved = await api.patch(f"/modules/{m}/objects/{a['id']}", {"position": 1})
+    assert moved["attributes"] is None
+    p = await api.obj(m, is_placeholder=True, source_object_id=a["id"])
+    assert p["attributes"] is None
+    history = await api.get(f"/modules/{m}/objects/{a['id']}/history")
+    assert all(h["attribute_values"] is None for h in history["items"]), history
+    # a definition with a default fills the map of an object created without attributes
+    await api.post(f"/modules/{m}/attribute-definitions", {"name": "prio", "data_type": "string",
+                                                           "default_value": "low"})
+    assert (await api.obj(m, heading="C"))["attributes"] == {"prio": "low"}

@@ -140,7 +140,7 @@ async def test_from_template_copies_objects_and_links(api: Api) -> None:
     assert copy["name"] == "Copy" and copy["id"] != m
     items = await api.objects(copy["id"])
     assert [(o["level"], o["heading"], o["attributes"], o["current_version"], o["reviewed_fingerprint"])
-            for o in items] == [("1", "a", {"w": 1}, 1, None), ("1.1", "b", {}, 1, None)]
+            for o in items] == [("1", "a", {"w": 1}, 1, None), ("1.1", "b", None, 1, None)]
     assert (await api.get(f"/links?module_id={copy['id']}"))["total"] == 1
     defs = await api.get(f"/modules/{copy['id']}/attribute-definitions")
     assert [d["name"] for d in defs["items"]] == ["w"]

@@ -78,9 +78,9 @@ def checked_attributes(raw: Mapping[str, Any], definitions: dict[str, AttrDef], 
     return attributes
 
 
-def required_present(attributes: dict[str, Any], required: list[str]) -> None:
+def required_present(attributes: dict[str, Any] | None, required: list[str]) -> None:
     try:
-        check_required(attributes, required)
+        check_required(attributes or {}, required)
     except AttributeError_ as exc:
         raise bad_request(str(exc)) from None
 
@@ -136,16 +136,19 @@ async def create(db: Database, module_id: uuid.UUID, draft: Draft, user_id: uuid
         module = await lock_module(conn, module_id)
         if draft.parent_id is not None:
             await live_parent(conn, module_id, draft.parent_id)
-        copied = None
+        copy, source_attributes = False, None
         if draft.is_placeholder:
             draft, source_attributes = await from_source(conn, draft)
-            copied = source_attributes if draft.attributes is None else None
+            copy = draft.attributes is None
         definitions = await visible(conn, module_id)
-        if copied is not None:
-            attributes = dict(copied)
+        attributes: dict[str, Any] | None
+        if copy:
+            attributes = None if source_attributes is None else dict(source_attributes)
             required_present(attributes, module["required_attributes"])
         else:
             attributes = checked_attributes(draft.attributes or {}, definitions, module["required_attributes"], True)
+            if draft.attributes is None and not attributes:
+                attributes = None  # absent and no defaults: null, as the original (and its fingerprint)
         clean = sanitize_html(draft.body)
         obj = NewObject(
             id=new_id(), parent_id=draft.parent_id, heading=draft.heading, body=clean, body_text=html_to_text(clean),

@@ -96,7 +96,7 @@ class NewObject:
     heading: str | None
     body: str | None
     body_text: str
-    attributes: dict[str, Any]
+    attributes: dict[str, Any] | None
     classification: str
     fingerprint: str
     references: Any = None
@@ -124,7 +124,7 @@ async def insert_objects(
         [o.heading for o in objects],
         [o.body for o in objects],
         [o.body_text for o in objects],
-        [json.dumps(o.attributes) for o in objects],
+        [None if o.attributes is None else json.dumps(o.attributes) for o in objects],
         [o.classification for o in objects],
         [o.fingerprint for o in objects],
         [json.dumps(o.references if o.references is not None else []) for o in objects],

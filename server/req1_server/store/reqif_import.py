@@ -181,7 +181,7 @@ def new_object(doc: ReqifDocument, ref: str, parent: uuid.UUID | None,
                definitions: dict[str, AttrDef]) -> NewObject:
     source = doc.objects[ref]
     try:
-        attributes = validate_attributes(source.attributes, definitions)
+        attributes = validate_attributes(source.attributes, definitions) or None  # none: null, as created by POST
     except AttributeError_ as exc:
         raise bad_request(f"invalid reqif XML: SPEC-OBJECT {ref}: {exc}") from None
     body = sanitize_html(source.body)
