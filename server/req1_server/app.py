@@ -84,7 +84,8 @@ async def backends(app: web.Application) -> AsyncIterator[None]:
     await storage.ensure_bucket()
     app[STORAGE] = storage
     access_ttl = settings.jwt_expiration_hours * 3600
-    sessions = Sessions(store, settings.refresh_token_ttl_hours * 3600, access_ttl)
+    sessions = Sessions(store, settings.refresh_token_ttl_hours * 3600, access_ttl,
+                        max_age_seconds=settings.session_max_age_hours * 3600)
     app[SESSIONS] = sessions
     app[CACHE] = Cache(store)
     limiter = RateLimiter(store, metrics, settings.rate_limit_enabled)

@@ -52,6 +52,7 @@ class Settings:
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_expiration_hours: int = 24
     refresh_token_ttl_hours: int = 168
+    session_max_age_hours: int = 720  # absolute lifetime of a login session, however often it is refreshed
     listen_host: str = "0.0.0.0"
     listen_port: int = 8080
     cors_origins: tuple[str, ...] | None = None  # None = "*"
@@ -250,6 +251,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         jwt_secret=jwt_secret,
         jwt_expiration_hours=r.integer("JWT_EXPIRATION_HOURS", 24, minimum=1),
         refresh_token_ttl_hours=r.integer("REFRESH_TOKEN_TTL_HOURS", 168, minimum=1),
+        session_max_age_hours=r.integer("SESSION_MAX_AGE_HOURS", 720, minimum=1),
         listen_host=host,
         listen_port=port,
         cors_origins=_cors(r),

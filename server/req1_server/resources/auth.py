@@ -119,7 +119,8 @@ async def me(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/auth/change-password", role=Role.VIEWER, status=204, body=PasswordChange)
 async def change_password(request: web.Request, body: PasswordChange) -> web.Response:
-    """Change one's own password; every other login session is revoked."""
+    """Change one's own password; every other login session is revoked (503 and no change while the session
+    store is down, since the other sessions could not be revoked)."""
     user = user_of(request)
     old, new = body.old_password, body.new_password
     problem = password_problem(new)
@@ -130,14 +131,22 @@ async def change_password(request: web.Request, body: PasswordChange) -> web.Res
         row = await users.by_id(conn, user.id)
     if row is None or not await verify_password(old, row["password_hash"]):
         raise unauthorized("current password is incorrect")
+    sessions = request.app[SESSIONS]
+    stored = sessions.store.configured  # without REDIS_URL there are no sessions to revoke
+    try:
+        if stored:
+            await sessions.user_sids(user.id)  # reachable now, before anything changes
+    except RedisUnavailable:
+        raise unavailable("session store unavailable") from None
     new_hash = await hash_password(new)
     async with db.acquire() as conn:
         await users.set_password(conn, user.id, new_hash)
     try:
-        await request.app[SESSIONS].revoke_all(user.id, keep_sid=user.session_id)
+        if stored:
+            await sessions.revoke_all(user.id, keep_sid=user.session_id)
     except RedisUnavailable:
-        log.warning("could not revoke other sessions after a password change: redis is down",
-                    extra={"user": str(user.id)})
+        log.error("password changed but other sessions not revoked: redis went down", extra={"user": str(user.id)})
+        raise unavailable("session store unavailable") from None
     return no_content()
 
 
