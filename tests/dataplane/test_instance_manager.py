@@ -394,7 +394,7 @@ class Cluster:
         self.proxies.append(proxy)
         return proxy
 
-    def start(self, ordinal: int, api: Proxy | None = None) -> Member:
+    def start(self, ordinal: int, api: Proxy | None = None, env: dict[str, str] | None = None) -> Member:
         name = f"{STS}-{ordinal}"
         member = self.members.get(name) or Member(name, self.workdir / name)
         self.members[name] = member
@@ -431,6 +431,7 @@ class Cluster:
             "REQ1_MANAGER_PORT": str(member.http_port),
             "KUBECONFIG": str(self.kubeconfig(name, server)),
             "PYTHONDONTWRITEBYTECODE": "1",
+            **(env or {}),  # e.g. the backup and restore variables (tests/dataplane/test_backup.py)
         }
         member.process = ManagedProcess(
             name, [python, "-c", launcher, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
@@ -521,14 +522,15 @@ def make_cluster(crd: None, kube_cluster: Any, kube_namespace: str) -> Iterator[
         remove_tree(workdir)
 
 
-def bootstrap_pair(c: Cluster, primary_api: Proxy | None = None) -> tuple[Member, Member]:
+def bootstrap_pair(c: Cluster, primary_api: Proxy | None = None,
+                   env: dict[str, str] | None = None) -> tuple[Member, Member]:  # fmt: skip
     """Ordinal 0 bootstraps a fresh instance by itself; the test, as the operator, then names it the target,
     points the rw Service at it, and ordinal 1 clones from it."""
-    m0 = c.start(0, api=primary_api)
+    m0 = c.start(0, api=primary_api, env=env)
     c.wait_status(m0.name, "bootstrap", role="primary", ready=True)
     c.set_target(m0.name)
     c.rw.move(m0.pg_port)
-    m1 = c.start(1)
+    m1 = c.start(1, env=env)
     c.wait_status(m1.name, "clone and stream", role="replica", streaming=True, ready=True)
     query(m0.pg_port, "CREATE TABLE probe (t timestamptz)", db="req1", user="req1", password=APP_PW)
     query(m0.pg_port, "CREATE TABLE probe (t timestamptz)")

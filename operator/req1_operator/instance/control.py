@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from req1_operator.instance import pgconf
+from req1_operator.instance import objectstore, pgconf
 from req1_operator.instance.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ class ControlData:
 
 def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+    env.update(objectstore.child_env())  # archive_command and the barman tools import what the manager imports
     env.update(extra or {})
     return env
 

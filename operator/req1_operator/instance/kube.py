@@ -173,6 +173,11 @@ class Kube:
             content_type="application/merge-patch+json",
         )  # fmt: skip
 
+    async def pod_annotations(self, pod: str) -> dict[str, str]:
+        """The pod's annotations (where the operator asks this member for a backup)."""
+        result = await self.request("GET", self._pod(pod))
+        return dict(((result or {}).get("metadata") or {}).get("annotations") or {})
+
     async def get_lease(self, name: str) -> dict[str, Any] | None:
         try:
             result: dict[str, Any] = await self.request("GET", self._lease(name))

@@ -13,16 +13,19 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 
-from req1_operator.instance import pgconf
+from req1_operator.instance import archiving, pgconf
+from req1_operator.instance.backup import Backups
 from req1_operator.instance.control import Postgres, ToolError
 from req1_operator.instance.fencing import Fence
 from req1_operator.instance.kube import ApiError, Kube
 from req1_operator.instance.lease import LeaseLost, PrimaryLease, now
 from req1_operator.instance.report import InstanceStatus, Reporter, Role
+from req1_operator.instance.restore import Restore
 from req1_operator.instance.settings import Settings, slot_name
 from req1_operator.instance.sql import Local, Observation
 
@@ -71,6 +74,9 @@ class Manager:
         self.fence = Fence(settings.fence_after)
         self.reporter = Reporter(kube, settings.pod_name)
         self.wake = asyncio.Event()
+        self.backups = Backups(settings, kube, self.pg, self.wake)
+        self.restore = Restore(settings, self.pg)
+        self.archiving: dict[str, Any] | None = None
         # desired state, from the instance watch
         self.target: str | None = None
         self.target_known = False
@@ -218,12 +224,16 @@ class Manager:
         ready, _ = self.ready()
         role = self.role()
         message = self.fence_reason if role == "fenced" and self.fence_reason else self.message
-        base = InstanceStatus(role=role, ready=ready, system_identifier=self.system_identifier, message=message)
+        base = InstanceStatus(
+            role=role, ready=ready, system_identifier=self.system_identifier, message=message,
+            backup=self.backups.result, restore=self.restore.report(),
+            archiving=self.archiving if role == "primary" else None,
+        )  # fmt: skip
         if obs is None or not self.pg.running:
             return base
-        return InstanceStatus(
-            role=base.role, timeline=obs.timeline, lsn=obs.lsn, replay_lsn=obs.replay_lsn, streaming=obs.streaming,
-            lag_bytes=obs.lag_bytes, ready=ready, system_identifier=obs.system_identifier, message=message,
+        return replace(
+            base, timeline=obs.timeline, lsn=obs.lsn, replay_lsn=obs.replay_lsn, streaming=obs.streaming,
+            lag_bytes=obs.lag_bytes, system_identifier=obs.system_identifier,
         )  # fmt: skip
 
     async def report(self) -> None:
@@ -278,9 +288,12 @@ class Manager:
         await self.observe()
         me = self.s.pod_name
         target = self.target
-        if not pg.has_data():
+        if not pg.has_data() or self.restore.interrupted_download:
             if target == me or (target is None and self.target_known and await self.fresh_instance()):
-                await self.bootstrap_primary()
+                if self.restore.wanted():
+                    await self.restore_primary()
+                else:
+                    await self.bootstrap_primary()
             elif target is not None:
                 await self.clone()
             else:
@@ -295,10 +308,19 @@ class Manager:
         if self.obs is None:
             self.message = "postgres starting"
             return
+        if self.restore.recovering:
+            if self.obs.in_recovery:  # never promote early: PostgreSQL promotes itself at the target
+                self.message = f"restoring: replaying archived WAL (at {self.obs.replay_lsn})"
+                return
+            self.restore.finish(self.obs.timeline, self.obs.lsn)
+            self.write_conf(standby=False)  # drops restore_command and the target
+            self.pg.reload()
         if not self.obs.in_recovery:
             await self.as_primary(target)
         else:
             await self.as_replica(target)
+        if self.pg.running and self.obs is not None:
+            await self.backups.poll(server_running=True, in_recovery=self.obs.in_recovery)
 
     def on_postmaster_death(self) -> None:
         t = time.monotonic()
@@ -308,6 +330,8 @@ class Manager:
         self.expect_running = False
         self.fence.disarm()  # a dead primary accepts no writes; it takes the lease again before restarting
         self.obs = None
+        if self.restore.recovering:
+            self.restore.failed(f"postgres exited during recovery (code {code}); see its log")
         if len(self.deaths) > MAX_RESTARTS:
             self.failed = True
             self.message = f"postmaster died {len(self.deaths)} times in {RESTART_WINDOW:.0f}s"
@@ -335,6 +359,17 @@ class Manager:
         log.info("bootstrap: created %s", ", ".join(changed))
         self.next_roles = time.monotonic() + ROLES_INTERVAL
         self.message = "bootstrapped"
+
+    async def restore_primary(self) -> None:
+        """Bootstrap from backups (REQ1_RESTORE_*): download, then recover in the server (see restore.py)."""
+        if not await self.take_lease():
+            return
+        self.message = "restoring: downloading the base backup"
+        await self.report()
+        await self.restore.fetch()
+        self.write_conf(standby=False)
+        await self.start(standby=False)
+        self.message = "restoring: replaying archived WAL"
 
     async def clone(self) -> None:
         self.message = f"cloning from {self.s.primary_host}:{self.s.primary_port}"
@@ -400,6 +435,7 @@ class Manager:
             self.write_conf(standby=False, streaming_standbys=obs.streaming_standbys)
             self.pg.reload()
         self.message = self.primary_message(obs)
+        await self.observe_archiving()
         t = time.monotonic()
         if t >= self.next_slots:
             self.next_slots = t + SLOTS_INTERVAL
@@ -418,6 +454,13 @@ class Manager:
                 return "primary; synchronous (preferred)"
             return "primary; synchronous replication off: no streaming standby (preferred)"
         return "primary"
+
+    async def observe_archiving(self) -> None:
+        if self.s.backup is None:
+            self.archiving = None
+            return
+        failure = archiving.last_failure(self.s.state_dir)
+        self.archiving = archiving.health(await self.local.archiver(), failure, self.s.backup.location.full)
 
     async def sync_slots(self) -> None:
         try:
@@ -541,7 +584,8 @@ class Manager:
     def write_conf(self, *, standby: bool, streaming_standbys: int = 0) -> None:
         self.pg.set_standby_signal(standby)
         pgconf.write(self.s.pgdata, pgconf.managed_settings(
-            self.s, standby=standby, sync_names=sync_names(self.mode, streaming_standbys)))  # fmt: skip
+            self.s, standby=standby, sync_names=sync_names(self.mode, streaming_standbys),
+            recovering=self.restore.recovering))  # fmt: skip
 
     async def start(self, *, standby: bool) -> None:
         await self.pg.start()
@@ -564,6 +608,7 @@ class Manager:
     async def shutdown(self) -> None:
         """SIGTERM: fast shutdown for a primary (then the lease is released), smart for a replica."""
         self.stopping = True
+        await self.backups.close()
         primary = self.obs is not None and not self.obs.in_recovery
         self.expect_running = False
         self.message = "shutting down"

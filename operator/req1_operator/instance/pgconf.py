@@ -9,14 +9,18 @@ this file, so it is rewritten after each of them. Other lines (``ALTER SYSTEM``)
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
+from req1_operator.instance import objectstore
 from req1_operator.instance.settings import Settings
 
 AUTO_CONF = "postgresql.auto.conf"
 HEADER = "# Managed by req1-instance-manager: lines for the keys below are rewritten on every role change."
 STANDBY_KEYS = ("primary_conninfo", "primary_slot_name", "recovery_target_timeline", "wal_retrieve_retry_interval")
-MANAGED_KEYS = (*STANDBY_KEYS, "synchronous_standby_names", "archive_command")
+RECOVERY_KEYS = ("restore_command", "recovery_target_time", "recovery_target_action")
+MANAGED_KEYS = (*STANDBY_KEYS, *RECOVERY_KEYS, "synchronous_standby_names", "archive_command")
+ARCHIVE_FAILURE_FILE = "archive-failure.json"
 
 SYNC_ANY_ONE = "ANY 1 (*)"
 
@@ -30,8 +34,27 @@ def conninfo_quote(value: str) -> str:
 
 
 def archive_command(s: Settings) -> str:
-    """The one place the archive_command is decided (WAL archiving itself is issue #10: the hook is a no-op)."""
-    return f"{s.config_dir}/archive-wal.sh %p %f"
+    """The one place the archive_command is decided.
+
+    With a backup destination: barman-cloud-wal-archive through ``walarchive`` (non-zero on failure, so PostgreSQL
+    keeps the segment and retries). Without one, the rendered hook, which says that nothing is archived."""
+    if s.backup is None:
+        return f"{s.config_dir}/archive-wal.sh %p %f"
+    state = s.state_dir / ARCHIVE_FAILURE_FILE
+    argv = objectstore.wal_archive_argv(s.backup.location, "%p")[:-1]
+    python, m = argv[:2]
+    head = [python, m, "req1_operator.instance.walarchive", str(state)]
+    return " ".join(shlex.quote(a) for a in head) + " %f " + " ".join(shlex.quote(a) for a in argv[3:]) + " %p"
+
+
+def recovery_settings(s: Settings) -> dict[str, str]:
+    """restore_command and the target of a restore bootstrap (kept until the restored server has promoted)."""
+    assert s.restore is not None
+    values = {"restore_command": objectstore.wal_restore_command(s.restore.location)}
+    if s.restore.target_time:
+        values["recovery_target_time"] = s.restore.target_time
+        values["recovery_target_action"] = "promote"
+    return values
 
 
 def primary_conninfo(s: Settings) -> str:
@@ -57,10 +80,12 @@ def standby_settings(s: Settings) -> dict[str, str]:
     }
 
 
-def managed_settings(s: Settings, *, standby: bool, sync_names: str) -> dict[str, str]:
+def managed_settings(s: Settings, *, standby: bool, sync_names: str, recovering: bool = False) -> dict[str, str]:
     values = {"synchronous_standby_names": sync_names, "archive_command": archive_command(s)}
     if standby:
         values.update(standby_settings(s))
+    elif recovering:
+        values.update(recovery_settings(s))
     return values
 
 

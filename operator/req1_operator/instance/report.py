@@ -11,9 +11,10 @@ import datetime as dt
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
+from req1_operator.instance import archiving
 from req1_operator.instance.kube import ApiError, Kube
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,15 @@ class InstanceStatus:
     ready: bool = False
     system_identifier: str = ""
     message: str = ""
+    # Backups (docs/backups.md): present only when configured or when something happened.
+    archiving: dict[str, Any] | None = field(default=None, hash=False)
+    backup: dict[str, Any] | None = field(default=None, hash=False)
+    restore: dict[str, Any] | None = field(default=None, hash=False)
 
     def significant(self) -> tuple[Any, ...]:
-        return (self.role, self.ready, self.timeline, self.streaming, self.system_identifier, self.message)
+        return (self.role, self.ready, self.timeline, self.streaming, self.system_identifier, self.message,
+                archiving.significant(self.archiving), json.dumps(self.backup, sort_keys=True),
+                json.dumps(self.restore, sort_keys=True))  # fmt: skip
 
     def to_json(self, updated_at: dt.datetime) -> str:
         d = asdict(self)
@@ -53,6 +60,9 @@ class InstanceStatus:
             "message": d["message"],
             "updatedAt": updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
+        for key in ("archiving", "backup", "restore"):
+            if d[key] is not None:
+                doc[key] = d[key]
         return json.dumps(doc, separators=(",", ":"))
 
 

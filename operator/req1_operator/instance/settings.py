@@ -8,6 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from req1_operator.instance.objectstore import (
+    BackupConfig,
+    ObjectStoreError,
+    RestoreConfig,
+    backup_config,
+    restore_config,
+)
+
 DEFAULT_PGDATA = "/var/lib/postgresql/data/pgdata"
 DEFAULT_CONFIG_DIR = "/etc/req1/postgres"
 DEFAULT_SOCKET_DIR = "/var/run/postgresql"
@@ -39,6 +47,8 @@ class Settings:
     pg_port: int
     socket_dir: str
     extra_args: tuple[str, ...] = ()
+    backup: BackupConfig | None = None  # REQ1_BACKUP_*: WAL archiving and base backups (docs/backups.md)
+    restore: RestoreConfig | None = None  # REQ1_RESTORE_*: bootstrap an empty PGDATA from backups
 
     # -- names derived from the instance (one place, shared with the operator's renderers by convention)
 
@@ -59,6 +69,11 @@ class Settings:
     @property
     def slot_name(self) -> str:
         return slot_name(self.pod_name)
+
+    @property
+    def state_dir(self) -> Path:
+        """Beside PGDATA on the same volume: survives a restart and a wipe of PGDATA, never copied by a backup."""
+        return self.pgdata.parent / "req1"
 
     @property
     def fence_after(self) -> float:
@@ -105,6 +120,11 @@ def load(env: Mapping[str, str] | None = None, argv: tuple[str, ...] = ()) -> Se
     host, port = _split_host_port(primary, DEFAULT_PG_PORT)
     lease_seconds = _int(env, "REQ1_LEASE_SECONDS", 10)
     pghost = env.get("PGHOST", "")
+    try:
+        backup = backup_config(env, namespace, instance)
+        restore = restore_config(env)
+    except ObjectStoreError as exc:
+        raise SettingsError(str(exc)) from exc
     if lease_seconds < 3:
         raise SettingsError("REQ1_LEASE_SECONDS must be at least 3 (renewal every 2 s, fencing 2 s before expiry)")
     return Settings(
@@ -127,4 +147,6 @@ def load(env: Mapping[str, str] | None = None, argv: tuple[str, ...] = ()) -> Se
         pg_port=_int(env, "PGPORT", DEFAULT_PG_PORT),
         socket_dir=pghost if pghost.startswith("/") else DEFAULT_SOCKET_DIR,
         extra_args=tuple(argv),
+        backup=backup,
+        restore=restore,
     )

@@ -195,3 +195,22 @@ class Local:
     async def accepts_writes(self) -> bool:
         conn = await self.connect()
         return not await conn.fetchval("SELECT pg_is_in_recovery()")
+
+    # -- WAL archiving (primary)
+
+    async def archiver(self) -> dict[str, object]:
+        """pg_stat_archiver, with times as RFC 3339 strings (None when never)."""
+        conn = await self.connect()
+        row = await conn.fetchrow(
+            """
+            SELECT archived_count, last_archived_wal, failed_count, last_failed_wal,
+                   to_char(last_archived_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS archived_at,
+                   to_char(last_failed_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS failed_at,
+                   coalesce(last_failed_time > last_archived_time
+                            OR (last_failed_time IS NOT NULL AND last_archived_time IS NULL), false) AS failing,
+                   (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready') AS ready
+            FROM pg_stat_archiver
+            """
+        )
+        assert row is not None
+        return dict(row)

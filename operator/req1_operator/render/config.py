@@ -90,8 +90,9 @@ def postgres_parameters(inp: RenderInput) -> dict[str, str]:
             "max_replication_slots": str(max(10, pg.replicas + 5)),
             "wal_keep_size": "1GB",
             "wal_log_hints": "on",
-            # Archiving is always on (changing archive_mode needs a restart); the hook script is a no-op until
-            # the backup feature installs barman-cloud-wal-archive behind it.
+            # Archiving is always on (changing archive_mode needs a restart). The instance manager sets the real
+            # archive_command in postgresql.auto.conf (barman-cloud-wal-archive when REQ1_BACKUP_DESTINATION is
+            # set, docs/backups.md); this hook is the fallback for a server started without the manager.
             "archive_mode": "on",
             "archive_command": f"'{PG_CONFIG_DIR}/archive-wal.sh %p %f'",
             "archive_timeout": "300",
@@ -160,11 +161,21 @@ pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$REQ1_REPLICATION_USER" 
   -X stream -R --checkpoint=fast --no-password --progress
 """
 
-#: archive_command target. Exit 0 = WAL segment may be recycled; the backup feature replaces the body with
-#: barman-cloud-wal-archive (and then failures will keep segments until archiving succeeds).
+#: archive_command fallback (the instance manager normally sets its own, see docs/backups.md). With a backup
+#: destination it archives with barman-cloud-wal-archive and fails (PostgreSQL keeps the segment) when that fails;
+#: without one it says so and lets the segment go: backups are off, there is nowhere to keep WAL for.
 ARCHIVE_WAL_SH = """#!/bin/sh
-# Rendered by req1-operator: WAL archiving hook (%p = $1, %f = $2). No destination configured yet.
-exit 0
+# Rendered by req1-operator: WAL archiving hook (%p = $1, %f = $2).
+set -eu
+if [ -z "${REQ1_BACKUP_DESTINATION:-}" ]; then
+  echo "archive-wal: backups are off (no REQ1_BACKUP_DESTINATION): $2 is not archived" >&2
+  exit 0
+fi
+set -- "$1" "$2" "${REQ1_BACKUP_DESTINATION%/}/${POD_NAMESPACE:?}" "${REQ1_INSTANCE:?}"
+if [ -n "${REQ1_BACKUP_ENDPOINT_URL:-}" ]; then
+  exec barman-cloud-wal-archive --cloud-provider aws-s3 --endpoint-url "$REQ1_BACKUP_ENDPOINT_URL" --gzip "$3" "$4" "$1"
+fi
+exec barman-cloud-wal-archive --cloud-provider aws-s3 --gzip "$3" "$4" "$1"
 """
 
 

@@ -1,0 +1,192 @@
+"""Base backups on request: the operator writes ``req1.io/backup-request`` on the pod it chooses (a healthy replica
+when there is one), this member runs barman-cloud-backup against its own server and reports the result.
+
+The request is ``{"id": "<unique id>"}``; the backup is named after the id, so the operator (and a restore) can
+find it by that name. A request is handled once: the last result, persisted beside PGDATA, carries its
+``requestId``. A manager restarted mid-backup reports that attempt ``failed`` ("interrupted"); the operator asks
+again with a new id. The backup runs as a background task so the main loop (lease, fencing, promotion) never waits
+for it. After a backup on a replica the primary is asked to switch WAL, so the segment that ends the backup is
+archived at once and the backup is restorable without waiting for ``archive_timeout``. Retention
+(``REQ1_BACKUP_RETENTION_DAYS``) runs after every successful backup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from req1_operator.instance import objectstore
+from req1_operator.instance.control import Postgres, ToolError
+from req1_operator.instance.kube import ApiError, Kube
+from req1_operator.instance.settings import Settings
+
+log = logging.getLogger(__name__)
+
+REQUEST_ANNOTATION = "req1.io/backup-request"
+RESULT_FILE = "backup.json"
+POLL_INTERVAL = 5.0
+BACKUP_LIMIT = 6 * 3600.0
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_request(raw: str | None) -> str | None:
+    """The request id from the annotation's JSON (``{"id": …}``), or None when absent or malformed."""
+    if not raw:
+        return None
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return None
+    value = doc.get("id") if isinstance(doc, dict) else None
+    return str(value) if value else None
+
+
+def summarize(show: dict[str, Any]) -> dict[str, Any]:
+    """The fields of barman-cloud-backup-show's JSON that the report carries (pure)."""
+    values = list(show.values())
+    info = values[0] if len(values) == 1 and isinstance(values[0], dict) else show  # {"<server>": {...}}
+    return {
+        "backupId": info.get("backup_id", ""),
+        "name": info.get("backup_name", ""),
+        "beginTime": info.get("begin_time_iso", ""),
+        "endTime": info.get("end_time_iso", ""),
+        "beginWal": info.get("begin_wal", ""),
+        "endWal": info.get("end_wal", ""),
+        "beginLsn": info.get("begin_xlog", ""),
+        "endLsn": info.get("end_xlog", ""),
+        "timeline": info.get("timeline", 0),
+        "systemIdentifier": str(info.get("systemid", "")),
+    }
+
+
+class Backups:
+    """This member's part of base backups: watch for a request, run one at a time, remember the result."""
+
+    def __init__(self, settings: Settings, kube: Kube, pg: Postgres, wake: asyncio.Event) -> None:
+        self.s = settings
+        self.kube = kube
+        self.pg = pg
+        self.wake = wake
+        self.task: asyncio.Task[None] | None = None
+        self.next_poll = 0.0
+        self.result: dict[str, Any] | None = self._load()
+
+    @property
+    def path(self) -> Path:
+        return self.s.state_dir / RESULT_FILE
+
+    def _load(self) -> dict[str, Any] | None:
+        try:
+            doc = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+        if isinstance(doc, dict) and doc.get("phase") == "running":
+            doc.update(phase="failed", error="interrupted: the instance manager restarted during the backup")
+            self._save(doc)
+        return doc if isinstance(doc, dict) else None
+
+    def _save(self, doc: dict[str, Any]) -> None:
+        self.result = doc
+        try:
+            self.s.state_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(doc))
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("could not persist the backup result: %s", exc)
+        self.wake.set()
+
+    async def poll(self, *, server_running: bool, in_recovery: bool) -> None:
+        """Called from the main loop: start a requested backup when this member can take one."""
+        if self.s.backup is None or (self.task is not None and not self.task.done()) or not server_running:
+            return
+        t = time.monotonic()
+        if t < self.next_poll:
+            return
+        self.next_poll = t + POLL_INTERVAL
+        try:
+            request = parse_request((await self.kube.pod_annotations(self.s.pod_name)).get(REQUEST_ANNOTATION))
+        except ApiError as exc:
+            log.debug("backup request: %s", exc)
+            return
+        if request is None or (self.result or {}).get("requestId") == request:
+            return
+        self.task = asyncio.create_task(self.run(request, in_recovery), name="backup")
+
+    async def run(self, request: str, from_replica: bool) -> None:
+        assert self.s.backup is not None
+        loc = self.s.backup.location
+        started = time.monotonic()
+        doc: dict[str, Any] = {
+            "requestId": request, "phase": "running", "pod": self.s.pod_name, "fromReplica": from_replica,
+            "startedAt": utc_now(), "destination": loc.full,
+        }  # fmt: skip
+        self._save(doc)
+        log.info("base backup %s to %s (from a %s)", request, loc.full, "replica" if from_replica else "primary")
+        try:
+            await self.pg.tool(
+                objectstore.backup_argv(loc, host=self.s.socket_dir, port=self.s.pg_port, user=self.s.superuser,
+                                        name=request),
+                password=self.s.superuser_password, limit=BACKUP_LIMIT,
+            )  # fmt: skip
+            await self.switch_wal(from_replica)
+            shown = await self.pg.tool(objectstore.backup_show_argv(loc, request), limit=120)
+            doc.update(summarize(json.loads(shown[shown.index("{") :])))
+            doc["sizeBytes"] = await asyncio.to_thread(objectstore.stored_bytes, loc, f"base/{doc['backupId']}/")
+            doc.update(phase="completed", completedAt=utc_now(), durationSeconds=round(time.monotonic() - started, 1))
+            self._save(doc)
+            log.info("base backup %s completed: %s", request, doc.get("backupId"))
+            await self.retention()
+        except (ToolError, OSError, ValueError) as exc:
+            log.error("base backup %s failed: %s", request, exc)
+            doc.update(phase="failed", error=str(exc)[-500:], durationSeconds=round(time.monotonic() - started, 1))
+            self._save(doc)
+
+    async def switch_wal(self, from_replica: bool) -> None:
+        """Close the WAL segment holding the backup's end on the primary, so it is archived now."""
+        host, port = (self.s.primary_host, self.s.primary_port) if from_replica else (self.s.socket_dir, self.s.pg_port)
+        try:
+            conn = await asyncpg.connect(
+                host=host, port=port, user=self.s.superuser, password=self.s.superuser_password,
+                database="postgres", timeout=5,
+            )  # fmt: skip
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            log.warning("could not switch WAL after the backup (archive_timeout will): %s", exc)
+            return
+        try:
+            await conn.execute("SELECT pg_switch_wal()")
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=2)
+
+    async def retention(self) -> None:
+        assert self.s.backup is not None
+        days = self.s.backup.retention_days
+        if days <= 0:
+            return
+        try:
+            await self.pg.tool(objectstore.backup_delete_argv(self.s.backup.location, days), limit=1800)
+            if self.result is not None:
+                self._save({**self.result, "retention": f"RECOVERY WINDOW OF {days} DAYS", "retentionAt": utc_now()})
+        except ToolError as exc:
+            log.error("retention (%d days) failed: %s", days, exc)
+            if self.result is not None:
+                self._save({**self.result, "retentionError": str(exc)[-300:]})
+
+    async def close(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task

@@ -1,0 +1,119 @@
+"""Restore bootstrap: an empty PGDATA becomes another instance's backup, recovered to a target, then promoted.
+
+Two phases, each persisted beside PGDATA so a restart of the manager lands back in the right one:
+
+- ``downloading``: barman-cloud-restore copies the base backup (named, latest, or — ``latest`` with a target
+  time — the newest one that ends before the target) into an emptied PGDATA. Interrupted, it starts over.
+- ``recovering``: PostgreSQL runs with ``recovery.signal``, ``restore_command`` = barman-cloud-wal-restore and
+  ``recovery_target_time`` (``recovery_target_action = promote``), or with no target it replays every archived
+  segment. It promotes by itself on a new timeline; the manager must not promote it earlier, and keeps the
+  recovery settings across its own restarts until then.
+
+Then ``completed`` records what was restored: backup, target, timeline, the LSN reached and the duration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from req1_operator.instance import objectstore
+from req1_operator.instance.control import Postgres
+from req1_operator.instance.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RESULT_FILE = "restore.json"
+RESTORE_LIMIT = 12 * 3600.0
+BACKUP_ID_LINE = re.compile(r"Restoring from backup_id: (\S+)")
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Restore:
+    def __init__(self, settings: Settings, pg: Postgres) -> None:
+        self.s = settings
+        self.pg = pg
+        self.result: dict[str, Any] | None = self._load()
+
+    @property
+    def path(self) -> Path:
+        return self.s.state_dir / RESULT_FILE
+
+    def _load(self) -> dict[str, Any] | None:
+        try:
+            doc = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    def _save(self, doc: dict[str, Any]) -> None:
+        self.result = doc
+        self.s.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc))
+        os.replace(tmp, self.path)
+
+    @property
+    def phase(self) -> str:
+        return str((self.result or {}).get("phase", ""))
+
+    def wanted(self) -> bool:
+        """Bootstrap by restore: configured, and not already done into this volume."""
+        return self.s.restore is not None and self.phase != "completed"
+
+    @property
+    def recovering(self) -> bool:
+        return self.phase == "recovering"
+
+    @property
+    def interrupted_download(self) -> bool:
+        return self.phase == "downloading"
+
+    async def fetch(self) -> None:
+        """Download the base backup into an emptied PGDATA and arm recovery (recovery.signal)."""
+        cfg = self.s.restore
+        assert cfg is not None
+        doc: dict[str, Any] = {
+            "phase": "downloading", "source": cfg.location.full, "requestedBackup": cfg.backup_id,
+            "targetTime": cfg.target_time, "startedAt": utc_now(), "startedAtEpoch": time.time(),
+        }  # fmt: skip
+        self._save(doc)
+        self.pg.wipe()
+        target = cfg.target_time or "end of WAL"
+        log.info("restoring %s backup %s (target %s)", cfg.location.full, cfg.backup_id, target)
+        out = await self.pg.tool(objectstore.restore_argv(cfg, self.s.pgdata), limit=RESTORE_LIMIT)
+        found = BACKUP_ID_LINE.search(out)
+        doc["backupId"] = found.group(1) if found else cfg.backup_id
+        (self.s.pgdata / "recovery.signal").touch(mode=0o600)
+        (self.s.pgdata / "standby.signal").unlink(missing_ok=True)
+        doc["phase"] = "recovering"
+        doc["downloadSeconds"] = round(time.time() - doc["startedAtEpoch"], 1)
+        self._save(doc)
+
+    def finish(self, timeline: int, lsn: str) -> dict[str, Any]:
+        """The restored server has promoted: record what was reached."""
+        doc = dict(self.result or {})
+        doc.update(phase="completed", timeline=timeline, lsn=lsn, completedAt=utc_now(),
+                   durationSeconds=round(time.time() - float(doc.get("startedAtEpoch", time.time())), 1))  # fmt: skip
+        self._save(doc)
+        log.info("restore completed: backup %s, timeline %s, LSN %s", doc.get("backupId"), timeline, lsn)
+        return doc
+
+    def failed(self, why: str) -> None:
+        if self.result is not None and self.phase != "completed":
+            self._save({**self.result, "error": why[-500:]})
+
+    def report(self) -> dict[str, Any] | None:
+        """The ``restore`` key of the status report."""
+        if self.result is None:
+            return None
+        return {k: v for k, v in self.result.items() if k != "startedAtEpoch"}

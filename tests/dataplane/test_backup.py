@@ -1,0 +1,264 @@
+"""Backups for real: instance managers (host processes, PostgreSQL 15, the local control plane, as in
+test_instance_manager.py) archive WAL with barman-cloud into a SeaweedFS S3 of this module's own, take a base
+backup on request, and a new instance bootstraps from those backups to a point in time.
+
+The module's SeaweedFS is its own (not the session's): the outage test stops it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_instance_manager import (  # the same members, Cluster and CRD contract as the HA tests
+    APP_PW,
+    INSTANCE,
+    Cluster,
+    Member,
+    bootstrap_pair,
+    crd,
+    query,
+    wait_for,
+)
+
+from req1_testenv.scratch import remove_tree, scratch_dir
+from req1_testenv.seaweedfs import SeaweedS3
+
+pytestmark = pytest.mark.dataplane
+__all__ = ["crd"]  # the module-scoped CRD fixture, used through make_backup_cluster
+
+COLUMNS = "id bigserial PRIMARY KEY, label text, at timestamptz DEFAULT clock_timestamp()"
+BUCKET = "backups"
+PREFIX = "req1"
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[SeaweedS3]:
+    workdir = scratch_dir("backup-s3")
+    server = SeaweedS3(workdir / "s3", bucket=BUCKET, name="seaweedfs-backups").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        remove_tree(workdir)
+
+
+def backup_env(s3: SeaweedS3, **extra: str) -> dict[str, str]:
+    return {
+        "REQ1_BACKUP_DESTINATION": f"s3://{BUCKET}/{PREFIX}",
+        "REQ1_BACKUP_ENDPOINT_URL": s3.endpoint,
+        "REQ1_BACKUP_RETENTION_DAYS": "7",
+        "AWS_ACCESS_KEY_ID": s3.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+        "AWS_DEFAULT_REGION": s3.region,
+        **extra,
+    }
+
+
+def keys(s3: SeaweedS3, prefix: str) -> list[str]:
+    out: list[str] = []
+    for page in s3.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        out += [o["Key"] for o in page.get("Contents", [])]
+    return out
+
+
+@pytest.fixture
+def namespaces(kube_api: Any) -> Iterator[Callable[[], str]]:
+    """Extra namespaces (one per restored instance), deleted afterwards."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(kube_api)
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"restore-{uuid.uuid4().hex[:8]}"
+        core.create_namespace({"metadata": {"name": name, "labels": {"req1.dev/test": "1"}}})
+        wait_for(lambda: core.read_namespaced_service_account("default", name), f"namespace {name}", timeout=30)
+        made.append(name)
+        return name
+
+    try:
+        yield make
+    finally:
+        for name in made:
+            core.delete_namespace(name)
+
+
+@pytest.fixture
+def clusters(crd: None, kube_cluster: Any) -> Iterator[Callable[..., Cluster]]:
+    made: list[Cluster] = []
+    workdir = scratch_dir("backup")
+
+    def make(namespace: str, replicas: int = 2) -> Cluster:
+        sub = workdir / namespace
+        sub.mkdir()
+        cluster = Cluster(kube_cluster, namespace, sub, {}, replicas)
+        made.append(cluster)
+        return cluster
+
+    try:
+        yield make
+    finally:
+        for cluster in made:
+            cluster.close()
+            print(cluster.logs())  # shown by pytest for a failed test only
+        remove_tree(workdir)
+
+
+def wait_archiving(c: Cluster, pod: str, what: str, timeout: float = 60, **expect: Any) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        arch = c.status(pod).get("archiving") or {}
+        return arch if all(arch.get(k) == v for k, v in expect.items()) else None
+
+    result: dict[str, Any] = wait_for(probe, f"{pod} archiving {what} {expect}", timeout=timeout, interval=0.5)
+    return result
+
+
+def archive_now(c: Cluster, m: Member) -> str:
+    """Close the current segment and wait until it (and every one before it) is in the archive."""
+    segment = query(m.pg_port, "SELECT pg_walfile_name(pg_current_wal_lsn())")
+    query(m.pg_port, "SELECT pg_switch_wal()")
+
+    def done() -> bool:
+        arch = c.status(m.name).get("archiving") or {}
+        return arch.get("ok") is True and arch.get("lastArchivedWal", "") >= segment and arch["pendingSegments"] == 0
+
+    wait_for(done, f"segment {segment} archived", timeout=90, interval=0.5)
+    return segment
+
+
+def write_batch(port: int, label: str, n: int = 20) -> None:
+    query(port, f"INSERT INTO events (label) SELECT '{label}' FROM generate_series(1, {n})", db="req1", user="req1",
+          password=APP_PW)  # fmt: skip
+
+
+def mark_time() -> str:
+    """A target time to the second with at least a second of quiet on both sides (commits before, none after)."""
+    target = int(time.time()) + 2
+    time.sleep(max(0.0, target + 1.2 - time.time()))
+    return dt.datetime.fromtimestamp(target, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def labels(port: int) -> dict[str, int]:
+    rows = query(port, "SELECT label || '=' || count(*) FROM events GROUP BY label ORDER BY label", db="req1")
+    return {k: int(v) for k, v in (line.split("=") for line in rows.splitlines() if line)}
+
+
+def restore_into(clusters: Callable[..., Cluster], namespace: str, s3: SeaweedS3, source_ns: str,
+                 **restore: str) -> tuple[Cluster, Member, dict[str, Any]]:  # fmt: skip
+    c = clusters(namespace, replicas=1)
+    env = backup_env(s3, REQ1_RESTORE_SOURCE=f"s3://{BUCKET}/{PREFIX}/{source_ns}/{INSTANCE}", **restore)
+    m = c.start(0, env=env)
+    st = c.wait_status(m.name, "restored and promoted", timeout=180, role="primary", ready=True)
+    c.set_target(m.name)
+    assert st["restore"]["phase"] == "completed", st
+    return c, m, st["restore"]
+
+
+def test_archiving_backup_and_point_in_time_restore_across_a_promotion(
+    clusters: Callable[..., Cluster], namespaces: Callable[[], str], s3: SeaweedS3
+) -> None:
+    ns = namespaces()
+    c = clusters(ns)
+    m0, m1 = bootstrap_pair(c, env=backup_env(s3))
+    wal_prefix = f"{PREFIX}/{ns}/{INSTANCE}/wals/"
+
+    # Continuous archiving from the primary, reported in its status; the replica reports none.
+    first = archive_now(c, m0)
+    arch = c.status(m0.name)["archiving"]
+    assert arch["destination"] == f"s3://{BUCKET}/{PREFIX}/{ns}/{INSTANCE}" and arch["failedCount"] == 0
+    assert any(k.endswith(f"{first}.gz") for k in keys(s3, wal_prefix)), keys(s3, wal_prefix)
+    assert "archiving" not in c.status(m1.name)
+
+    # A base backup on request, taken by the replica the "operator" chose.
+    c.core.patch_namespaced_pod(m1.name, ns, {"metadata": {"annotations": {
+        "req1.io/backup-request": json.dumps({"id": "b1"})}}})  # fmt: skip
+    backup = wait_for(lambda: (c.status(m1.name).get("backup") or {}).get("phase") in ("completed", "failed")
+                      and c.status(m1.name)["backup"], "backup b1 to finish", timeout=120, interval=0.5)  # fmt: skip
+    assert backup["phase"] == "completed", backup
+    assert backup["requestId"] == "b1" and backup["name"] == "b1" and backup["fromReplica"] is True
+    assert backup["sizeBytes"] > 1_000_000 and backup["beginWal"] and backup["endWal"] >= backup["beginWal"]
+    assert backup["backupId"] and backup["durationSeconds"] > 0 and backup["retention"].startswith("RECOVERY WINDOW")
+    assert any(f"/base/{backup['backupId']}/" in k for k in keys(s3, f"{PREFIX}/{ns}/{INSTANCE}/base/"))
+
+    # Rows stamped with their time on timeline 1: A before T1, B after it.
+    query(m0.pg_port, f"CREATE TABLE events ({COLUMNS})", db="req1", user="req1", password=APP_PW)
+    write_batch(m0.pg_port, "A")
+    t1 = mark_time()
+    write_batch(m0.pg_port, "B")
+    archive_now(c, m0)
+
+    # Switchover: the replica promotes on timeline 2; it archives the history file and timeline 2's segments.
+    c.set_target(m1.name)
+    c.rw.move(m1.pg_port)
+    c.wait_status(m1.name, "promoted", timeout=60, role="primary", ready=True, timeline=2)
+    c.wait_status(m0.name, "following", timeout=90, role="replica", streaming=True)
+    write_batch(m1.pg_port, "C")
+    t2 = mark_time()
+    write_batch(m1.pg_port, "D")
+    segment = archive_now(c, m1)
+    assert segment.startswith("00000002")
+    stored = keys(s3, wal_prefix)
+    assert any(k.endswith("00000002.history.gz") for k in stored), stored
+    assert any(k.endswith(f"{segment}.gz") for k in stored)
+
+    # Restore to T2 (latest backup before it; the target is on timeline 2): A, B, C and nothing of D.
+    r2, p2, done2 = restore_into(clusters, namespaces(), s3, ns, REQ1_RESTORE_TARGET_TIME=t2)
+    assert labels(p2.pg_port) == {"A": 20, "B": 20, "C": 20}
+    assert query(p2.pg_port, f"SELECT count(*) FROM events WHERE at > '{t2}'", db="req1") == "0"
+    assert done2["backupId"] == backup["backupId"] and done2["targetTime"] == t2.replace("T", " ").replace(
+        "Z", "+00:00")  # fmt: skip
+    assert done2["timeline"] == 3 and done2["lsn"] and done2["durationSeconds"] > 0
+
+    # Restore the named backup to T1 (timeline 1, before the fork): A only.
+    _, p1, done1 = restore_into(clusters, namespaces(), s3, ns, REQ1_RESTORE_TARGET_TIME=t1,
+                                 REQ1_RESTORE_BACKUP_ID="b1")  # fmt: skip
+    assert labels(p1.pg_port) == {"A": 20}
+    # It stops on timeline 1, before the fork, and promotes past every timeline the archive knows (2): 3.
+    assert done1["timeline"] == 3 and done1["requestedBackup"] == "b1" and done1["backupId"] == backup["backupId"]
+
+    # The restored instance archives into its own prefix (its new timeline's history file lands there).
+    wait_for(lambda: any(k.endswith("00000003.history.gz") for k in keys(s3, f"{PREFIX}/{r2.ns}/{INSTANCE}/wals/")),
+             "the restored instance to archive its timeline", timeout=60)  # fmt: skip
+
+
+def test_s3_outage_keeps_wal_and_catches_up(clusters: Callable[..., Cluster], namespaces: Callable[[], str],
+                                            s3: SeaweedS3) -> None:  # fmt: skip
+    ns = namespaces()
+    c = clusters(ns, replicas=1)
+    m0 = c.start(0, env=backup_env(s3))
+    c.wait_status(m0.name, "bootstrap", role="primary", ready=True)
+    c.set_target(m0.name)
+    query(m0.pg_port, f"CREATE TABLE events ({COLUMNS})", db="req1", user="req1", password=APP_PW)
+    before = archive_now(c, m0)
+
+    s3.stop()
+    try:
+        for i in range(3):
+            write_batch(m0.pg_port, f"outage{i}")
+            query(m0.pg_port, "SELECT pg_switch_wal()")
+        arch = wait_archiving(c, m0.name, "failing", timeout=90, ok=False)
+        assert arch["lastError"] and arch["lastFailedWal"] > before, arch
+        pending = wait_archiving(c, m0.name, "3 segments kept", timeout=30, ok=False)["pendingSegments"]
+        assert pending >= 3
+        ready = list((Path(c.workdir) / m0.name / "data" / "pgdata" / "pg_wal" / "archive_status").glob("*.ready"))
+        assert len(ready) >= 3  # the WAL is still on the primary's disk
+    finally:
+        s3.start()
+
+    query(m0.pg_port, "SELECT pg_switch_wal()")  # any new segment wakes the archiver (it would on its own in 60 s)
+    last = query(m0.pg_port, "SELECT pg_walfile_name(pg_current_wal_lsn())")
+    wait_for(lambda: (a := c.status(m0.name).get("archiving") or {}).get("ok") and a["pendingSegments"] == 0,
+             "archiving to catch up", timeout=120, interval=0.5)  # fmt: skip
+    stored = {k.rsplit("/", 1)[1].removesuffix(".gz") for k in keys(s3, f"{PREFIX}/{ns}/{INSTANCE}/wals/")}
+    # Nothing lost: every segment from the first to the last switched one is in the archive.
+    first_n, last_n = int(before[8:], 16), int(last[8:], 16)
+    expected = {f"00000001{n:016X}" for n in range(first_n, last_n)}
+    missing = sorted(expected - stored)
+    assert not missing, missing
