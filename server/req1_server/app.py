@@ -23,7 +23,7 @@ from req1_server.config import SETTINGS, Settings
 from req1_server.db import DATABASE, Database, wait_for_postgres
 from req1_server.errors import error_middleware
 from req1_server.metrics import METRICS, Metrics
-from req1_server.middleware import IN_FLIGHT, request_middleware
+from req1_server.middleware import IN_FLIGHT, request_middleware, stamp_headers
 from req1_server.migrate import migrate
 from req1_server.ratelimit import RateLimiter
 from req1_server.redisstore import REDIS, RedisStore
@@ -113,6 +113,7 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics(settings.build_sha)
     app[IN_FLIGHT] = set()
     app.middlewares.append(static_middleware_for(static_files(app)))  # type: ignore[arg-type]
+    app.on_response_prepare.append(stamp_headers)
     register(app, settings)
     app.cleanup_ctx.append(backends)
     return app

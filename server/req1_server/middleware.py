@@ -1,7 +1,10 @@
-"""The outermost middleware: request ID, access log, metrics, security headers, CORS and preflights.
+"""The outermost middleware: request ID, access log, metrics and preflights; and the response-prepare hook
+that stamps every response — API, error, static and streamed alike — with the same security, CORS and
+request-id headers (§1.1, §6.2, §6.4).
 
-It wraps the error middleware, so it always sees a response (errors already rendered as envelopes)
-and can stamp every response — API, error and static alike — with the same headers (§1.1, §6.2, §6.4).
+The middleware wraps the error middleware, so it always sees a response (errors already rendered as
+envelopes); the headers are added in ``on_response_prepare`` because a streamed response (a large download,
+the event stream) sends its headers inside the handler, before the middleware sees it.
 """
 
 from __future__ import annotations
@@ -81,6 +84,25 @@ def security_headers(response: web.StreamResponse, settings: Settings, is_api: b
         h.setdefault("Cache-Control", "no-store")
 
 
+async def stamp_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Security, CORS and request-id headers on every response, just before its headers are sent
+    (``on_response_prepare``), so responses a handler streams itself get them too."""
+    settings = request.app[SETTINGS]
+    path = request.path
+    is_api = not request.get(SPA_RESPONSE) and (
+        path.startswith("/api/") or path.startswith("/health/") or path == "/metrics"
+        or response.content_type == "application/json"
+    )
+    security_headers(response, settings, is_api)
+    for key, value in cors_headers(settings, request.headers.get("Origin")).items():
+        if key == "Vary" and response.headers.get("Vary"):
+            value = f"{response.headers['Vary']}, {value}"
+        response.headers[key] = value
+    request_id = request.get(REQUEST_ID)
+    if request_id is not None:
+        response.headers["X-Request-Id"] = request_id
+
+
 @web.middleware
 async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     app = request.app
@@ -103,17 +125,6 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
         else:
             response = await handler(request)
         status = response.status
-        path = request.path
-        is_api = not request.get(SPA_RESPONSE) and (
-            path.startswith("/api/") or path.startswith("/health/") or path == "/metrics"
-            or response.content_type == "application/json"
-        )
-        security_headers(response, settings, is_api)
-        for key, value in cors_headers(settings, request.headers.get("Origin")).items():
-            if key == "Vary" and response.headers.get("Vary"):
-                value = f"{response.headers['Vary']}, {value}"
-            response.headers[key] = value
-        response.headers["X-Request-Id"] = request_id
         return response
     finally:
         metrics.in_flight.dec()

@@ -97,3 +97,21 @@ async def test_missing_bucket_is_503(api: Api, s3_bucket: Any) -> None:
     s3.delete_bucket(Bucket=s3_bucket.name)
     await api.error("GET", f"{base}/{att['id']}/download", status=503, message="attachment storage unavailable")
     await api.error("GET", f"{base}/{att['id']}/verify", status=503, message="attachment storage unavailable")
+
+
+async def test_large_download_has_the_common_headers(api: Api, client: Any) -> None:
+    """#13.6: a download streamed from a temp file (> 8 MiB) carries the security, CORS and request-id headers."""
+    m = (await api.module())["id"]
+    obj = await api.obj(m, heading="big headers")
+    content = b"z" * (9 * 1024 * 1024)
+    att = await api.call("POST", f"/objects/{obj['id']}/attachments", data=form(content, "big.bin"), expect=201)
+    for size, url in ((len(content), att["download_url"]),):
+        resp = await client.get(url, headers={"X-Request-Id": "dl-trace-1", "Origin": "https://ui.example"})
+        assert resp.status == 200 and len(await resp.read()) == size
+        h = resp.headers
+        assert h["X-Request-Id"] == "dl-trace-1"
+        assert h["X-Content-Type-Options"] == "nosniff" and h["X-Frame-Options"] == "DENY"
+        assert h["Referrer-Policy"] == "no-referrer" and "Strict-Transport-Security" in h
+        assert h["Access-Control-Allow-Origin"] == "*"
+        assert h["Content-Security-Policy"] == "sandbox; default-src 'none'"
+        assert h["Cache-Control"] == "private, no-store"
