@@ -44,3 +44,14 @@ cluster-status: ## which control-plane processes are running (the CLI itself exi
 
 # `make clean` removes .run: stop the cluster living there first.
 clean: cluster-down
+
+.PHONY: cluster-live cluster-live-down
+LIVE_DIR ?= .run/live
+
+cluster-live: cluster-build helm venv web-build ## the production shape on this machine: process nodes, the operator from its chart, the minimal example Ready; prints URL and login (root)
+	$(VENV_PY) -m req1_testenv.live up --dir $(LIVE_DIR)
+
+cluster-live-down: ## stop what `make cluster-live` started (by recorded PIDs)
+	@if [ -x $(VENV_PY) ]; then $(VENV_PY) -m req1_testenv.live down --dir $(LIVE_DIR); fi
+
+clean: cluster-live-down
