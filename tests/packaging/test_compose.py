@@ -60,7 +60,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_config_passes_with_required_vars(model: dict[str, Any]) -> None:
-    assert set(model["services"]) == {"app", "postgres", "redis", "seaweedfs"}
+    assert set(model["services"]) == {"app", "postgres", "redis", "seaweedfs", "backup"}
 
 
 @pytest.mark.parametrize("missing", sorted(REQUIRED))
@@ -156,7 +156,22 @@ def test_secrets_stay_off_command_lines(model: dict[str, Any]) -> None:
 
 
 def test_data_lives_in_named_volumes(model: dict[str, Any]) -> None:
-    expected = {"postgres": "/var/lib/postgresql/data", "redis": "/data", "seaweedfs": "/data"}
+    expected = {"postgres": "/var/lib/postgresql/data", "redis": "/data", "seaweedfs": "/data", "backup": "/backups"}
     for name, target in expected.items():
         mounts = model["services"][name]["volumes"]
         assert any(m["type"] == "volume" and m["target"] == target for m in mounts), name
+
+
+def test_backup_service_dumps_on_a_schedule_with_retention(model: dict[str, Any]) -> None:
+    """The backup service runs ops/pg-backup.sh (exercised against real PostgreSQL in
+    tests/dataplane/test_pg_dump_backup.py) with the database password from .env, after PostgreSQL is healthy."""
+    svc = model["services"]["backup"]
+    assert svc["image"] == "postgres:16"
+    assert svc["entrypoint"] == ["/bin/sh", "/opt/req1/pg-backup.sh"] and svc["command"] == ["loop"]
+    env = svc["environment"]
+    assert env["PGHOST"] == "postgres" and env["PGPASSWORD"] == REQUIRED["POSTGRES_PASSWORD"]
+    assert (env["BACKUP_DIR"], env["BACKUP_AT"], env["BACKUP_KEEP_DAYS"]) == ("/backups", "03:00", "14")
+    script = next(m for m in svc["volumes"] if m["target"] == "/opt/req1/pg-backup.sh")
+    assert script["type"] == "bind" and script["read_only"] and Path(script["source"]) == ROOT / "ops" / "pg-backup.sh"
+    assert svc["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert not svc.get("ports")
