@@ -73,7 +73,7 @@ class Live:
         self.kubectl("apply", "-n", APP_NAMESPACE, "-f", str(EXAMPLE))
 
     def wait_ready(self, timeout: float) -> dict[str, Any]:
-        deadline, status = time.monotonic() + timeout, {}
+        deadline, status = time.monotonic() + timeout, dict[str, Any]()
         while time.monotonic() < deadline:
             obj = self.get("req1", INSTANCE, APP_NAMESPACE) or {}
             status = obj.get("status") or {}
