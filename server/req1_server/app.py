@@ -15,6 +15,7 @@ from aiohttp import web
 
 from req1_server import resources
 from req1_server.appkeys import CACHE, LIMITER, ROUTE_SPECS, RUNTIME, SESSIONS, USER_CACHE, Runtime
+from req1_server.auth import passwords
 from req1_server.auth.gate import AuthGate
 from req1_server.auth.sessions import Sessions
 from req1_server.auth.usercache import UserCache
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=max(settings.max_upload_bytes, settings.max_json_bytes) + UPLOAD_SLACK,
     )
     app[SETTINGS] = settings
+    passwords.POOL.configure(settings.password_hash_concurrency)
     app[RUNTIME] = Runtime()
     app[METRICS] = Metrics(settings.build_sha)
     app[IN_FLIGHT] = set()

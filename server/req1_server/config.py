@@ -53,6 +53,7 @@ class Settings:
     jwt_expiration_hours: int = 24
     refresh_token_ttl_hours: int = 168
     session_max_age_hours: int = 720  # absolute lifetime of a login session, however often it is refreshed
+    password_hash_concurrency: int = 2  # argon2id hashes at once (64 MiB each); see auth/passwords.py
     listen_host: str = "0.0.0.0"
     listen_port: int = 8080
     cors_origins: tuple[str, ...] | None = None  # None = "*"
@@ -252,6 +253,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         jwt_expiration_hours=r.integer("JWT_EXPIRATION_HOURS", 24, minimum=1),
         refresh_token_ttl_hours=r.integer("REFRESH_TOKEN_TTL_HOURS", 168, minimum=1),
         session_max_age_hours=r.integer("SESSION_MAX_AGE_HOURS", 720, minimum=1),
+        password_hash_concurrency=r.integer("PASSWORD_HASH_CONCURRENCY", 2, minimum=1),
         listen_host=host,
         listen_port=port,
         cors_origins=_cors(r),

@@ -1,16 +1,24 @@
 """Password hashing: argon2id for new hashes, bcrypt from the original req1 server accepted (§2.6).
 
-Hashing is CPU-bound (tens of milliseconds), so it runs in the default thread pool to keep the
-event loop answering other requests.
+Hashing is CPU-bound (tens of milliseconds) and argon2id takes 64 MiB per hash, so it runs in its own
+small thread pool (``PASSWORD_HASH_CONCURRENCY`` threads, default 2: at most 128 MiB at once) with a short
+queue in front (4 per thread). A caller beyond that gets 503 with ``Retry-After: 1`` at once, so a burst of
+unauthenticated logins can neither exhaust a pod's memory nor make every login wait for all the others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import bcrypt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from req1_server.errors import api_error
 
 HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) defaults
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
@@ -67,9 +75,52 @@ def needs_rehash(hashed: str) -> bool:
         return True
 
 
+T = TypeVar("T")
+DEFAULT_HASH_CONCURRENCY = 2
+QUEUE_PER_THREAD = 4
+BUSY = "too many password checks at once, retry shortly"
+
+
+class HashPool:
+    """A fixed number of hashing threads and a bounded number of callers waiting for them (process-wide:
+    the memory it protects is the process's)."""
+
+    def __init__(self, threads: int = DEFAULT_HASH_CONCURRENCY) -> None:
+        self._lock = threading.Lock()
+        self.threads = 0
+        self.limit = 0
+        self.pending = 0
+        self._executor: ThreadPoolExecutor | None = None
+        self.configure(threads)
+
+    def configure(self, threads: int) -> None:
+        with self._lock:
+            if threads == self.threads:
+                return
+            old, self._executor = self._executor, ThreadPoolExecutor(threads, thread_name_prefix="password-hash")
+            self.threads, self.limit = threads, threads * (1 + QUEUE_PER_THREAD)
+        if old is not None:
+            old.shutdown(wait=False)
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        with self._lock:
+            if self.pending >= self.limit:
+                raise api_error(503, BUSY, {"Retry-After": "1"})
+            self.pending += 1
+            executor = self._executor
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+        finally:
+            with self._lock:
+                self.pending -= 1
+
+
+POOL = HashPool()
+
+
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(hash_password_sync, password)
+    return await POOL.run(hash_password_sync, password)
 
 
 async def verify_password(password: str, hashed: str | None) -> bool:
-    return await asyncio.to_thread(verify_password_sync, password, hashed)
+    return await POOL.run(verify_password_sync, password, hashed)
