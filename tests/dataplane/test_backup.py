@@ -262,3 +262,103 @@ def test_s3_outage_keeps_wal_and_catches_up(clusters: Callable[..., Cluster], na
     expected = {f"00000001{n:016X}" for n in range(first_n, last_n)}
     missing = sorted(expected - stored)
     assert not missing, missing
+
+
+# ------------------------------------------------------------------------------------------------- pure parts
+
+
+BASE_ENV = {"REQ1_INSTANCE": "demo", "POD_NAMESPACE": "prod", "POD_NAME": "demo-postgres-0", "POSTGRES_PASSWORD": "p",
+            "REQ1_APP_USER": "req1", "REQ1_APP_PASSWORD": "a", "REQ1_REPLICATION_USER": "r",
+            "REQ1_REPLICATION_PASSWORD": "r"}  # fmt: skip
+
+
+def test_settings_read_the_backup_and_restore_contract() -> None:
+    from req1_operator.instance import pgconf, settings
+
+    s = settings.load({**BASE_ENV, "REQ1_BACKUP_DESTINATION": "s3://b/req1/", "REQ1_BACKUP_ENDPOINT_URL": "http://s3:8333",
+                       "REQ1_BACKUP_RETENTION_DAYS": "7", "REQ1_RESTORE_SOURCE": "s3://b/req1/old/demo",
+                       "REQ1_RESTORE_TARGET_TIME": "2026-12-03T07:15:30+01:00"})  # fmt: skip
+    assert s.backup is not None and s.restore is not None
+    assert s.backup.location.full == "s3://b/req1/prod/demo" and s.backup.retention_days == 7
+    assert (s.restore.location.url, s.restore.location.server) == ("s3://b/req1/old", "demo")
+    assert s.restore.location.endpoint_url == "http://s3:8333" and s.restore.backup_id == "latest"
+    assert s.restore.target_time == "2026-12-03 06:15:30+00:00"
+    assert s.state_dir == s.pgdata.parent / "req1"
+    cmd = pgconf.archive_command(s)
+    assert "req1_operator.instance.walarchive" in cmd and cmd.endswith("s3://b/req1/prod demo %p")
+    assert " %f " in cmd and "--endpoint-url http://s3:8333" in cmd and "--gzip" in cmd
+    recovery = pgconf.recovery_settings(s)
+    assert recovery["restore_command"].endswith("s3://b/req1/old demo %f %p")
+    assert (recovery["recovery_target_time"], recovery["recovery_target_action"]) == (s.restore.target_time, "promote")
+    off = settings.load(BASE_ENV)
+    assert off.backup is None and off.restore is None
+    assert pgconf.archive_command(off) == f"{off.config_dir}/archive-wal.sh %p %f"
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("REQ1_BACKUP_DESTINATION", "/local/path", "s3:// URL"),
+    ("REQ1_BACKUP_RETENTION_DAYS", "7d", "whole number of days"),
+    ("REQ1_RESTORE_SOURCE", "s3://bucket", "s3://bucket/"),
+    ("REQ1_RESTORE_TARGET_TIME", "2026-12-03 06:00:00", "time zone"),
+    ("REQ1_RESTORE_TARGET_TIME", "yesterday", "RFC 3339"),
+])  # fmt: skip
+def test_malformed_backup_settings_are_refused(name: str, value: str, message: str) -> None:
+    from req1_operator.instance import settings
+
+    env = {**BASE_ENV, "REQ1_BACKUP_DESTINATION": "s3://b", "REQ1_RESTORE_SOURCE": "s3://b/x/demo", name: value}
+    with pytest.raises(settings.SettingsError, match=message):
+        settings.load(env)
+
+
+def test_restore_picks_the_backup_by_target_time_only_for_latest() -> None:
+    from req1_operator.instance import objectstore
+
+    loc = objectstore.Location("s3://b/p", "demo", "")
+    t = "2026-12-03 06:00:00+00:00"
+    by_time = objectstore.restore_argv(objectstore.RestoreConfig(loc, "latest", t), Path("/d"))
+    assert by_time[-4:] == ["s3://b/p", "demo", "auto", "/d"] and "--target-time" in by_time
+    named = objectstore.restore_argv(objectstore.RestoreConfig(loc, "b1", t), Path("/d"))
+    assert named[-4:] == ["s3://b/p", "demo", "b1", "/d"] and "--target-time" not in named
+    assert objectstore.restore_argv(objectstore.RestoreConfig(loc), Path("/d"))[-2:] == ["latest", "/d"]
+
+
+def test_archiving_health_and_backup_request_parsing() -> None:
+    from req1_operator.instance import archiving, backup
+
+    failing = {"failing": True, "last_failed_wal": "000000010000000000000007", "ready": 3, "archived_count": 6}
+    report = archiving.health(failing, {"wal": "000000010000000000000007", "error": "Connection refused"}, "s3://x")
+    assert report["ok"] is False and report["lastError"] == "Connection refused" and report["pendingSegments"] == 3
+    stale = archiving.health(failing, {"wal": "000000010000000000000002", "error": "old"}, "s3://x")
+    assert stale["lastError"] == "archive_command failed (see the PostgreSQL log)"
+    healthy = archiving.health({"failing": False, "last_archived_wal": "00000001000000000000000A"}, {}, "s3://x")
+    assert healthy["ok"] is True and healthy["lastError"] == ""
+    assert archiving.significant(healthy) != archiving.significant(report)
+    assert backup.parse_request('{"id": "nightly-1"}') == "nightly-1"
+    assert backup.parse_request("not json") is None and backup.parse_request('{"id": ""}') is None
+    assert backup.parse_request(None) is None and backup.parse_request('["x"]') is None
+
+
+def test_rendered_archive_hook(s3: SeaweedS3, tmp_path: Path) -> None:
+    """archive-wal.sh (the fallback when PostgreSQL runs without the manager): off says so and lets the segment go;
+    on archives with barman-cloud-wal-archive, and fails (so PostgreSQL keeps the segment) when it cannot."""
+    import subprocess
+    import sys
+
+    from req1_operator.render import config
+
+    hook = tmp_path / "archive-wal.sh"
+    hook.write_text(config.ARCHIVE_WAL_SH)
+    segment = tmp_path / "000000010000000000000003"
+    segment.write_bytes(b"\0" * 16 * 1024 * 1024)
+    base = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "POD_NAMESPACE": "hook", "REQ1_INSTANCE": "demo"}
+
+    def run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["sh", str(hook), str(segment), segment.name], env={**base, **env}, capture_output=True,
+                              text=True, timeout=120, check=False)  # fmt: skip
+
+    off = run({})
+    assert off.returncode == 0 and "backups are off" in off.stderr
+    on = backup_env(s3)
+    assert run(on).returncode == 0, run(on).stderr
+    assert keys(s3, f"{PREFIX}/hook/demo/wals/") == [f"{PREFIX}/hook/demo/wals/0000000100000000/{segment.name}.gz"]
+    assert run({**on, "AWS_SECRET_ACCESS_KEY": "wrong"}).returncode != 0

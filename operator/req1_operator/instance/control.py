@@ -96,6 +96,11 @@ class Postgres:
             proc.kill()
             await proc.wait()
             raise ToolError(f"{argv[0]} timed out after {limit:.0f}s") from None
+        except asyncio.CancelledError:  # e.g. a backup cancelled by shutdown: leave no orphan behind
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+            raise
         text = out.decode(errors="replace")
         for line in text.splitlines()[-20:]:
             log.info("%s: %s", argv[0], line)
