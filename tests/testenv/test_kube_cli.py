@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from req1_testenv.kube import STOP_ORDER, KubeCluster, require_binaries
+from req1_testenv.kube import KubeCluster, require_binaries
 from req1_testenv.process import ServiceStartError, pid_alive
 
 
@@ -37,7 +37,7 @@ def test_up_status_down_by_recorded_pids(tmp_path: Path) -> None:
 
         status = cli("status", "--dir", str(workdir))
         assert status.returncode == 0, status.stdout
-        assert all(name in status.stdout for name in STOP_ORDER)
+        assert all(name in status.stdout for name in KubeCluster.attach(workdir).components()), status.stdout
 
         again = cli("up", "--dir", str(workdir))
         assert again.returncode == 0 and "already running" in again.stderr
