@@ -8,9 +8,12 @@ normal life: a crashed API container, a deleted PostgreSQL pod, scaling up and d
 
 from __future__ import annotations
 
+import http.client
 import os
 import subprocess
+import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,6 +146,59 @@ def test_read_replica_serves_reads(live: dict[str, Any], admin: Kubectl, kube_cl
         return int(_psql(ip, user, password, db, scans)) > before
 
     wait_for("module reads answered by the replica (its own table statistics move)", read_on_replica, timeout=120)
+
+
+def _first_event(url: str, token: str, kind: str, timeout: float, started: threading.Event) -> str | None:
+    """Read a text/event-stream until an event of ``kind``; ``started`` is set once ``ready`` came."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=timeout)
+    conn.request("GET", parts.path, headers={"Accept": "text/event-stream", "Authorization": f"Bearer {token}"})
+    resp = conn.getresponse()
+    assert resp.status == 200, resp.read()[:300]
+    event = ""
+    try:
+        while line := resp.readline().decode():
+            if line.startswith("event: "):
+                event = line[7:].strip()
+            elif line.startswith("data: ") and event == "ready":
+                started.set()
+            elif line.startswith("data: ") and event == kind:
+                return line[6:].strip()
+    finally:
+        conn.close()
+    return None
+
+
+def test_live_updates_cross_api_replicas(live: dict[str, Any], admin: Kubectl, kube_cluster: KubeCluster) -> None:
+    """An edit through one API pod reaches a grid streaming from another pod, and through the Service."""
+    ns = live["ns"]
+    app = _client(live, admin, kube_cluster)
+    assert app.token
+    ws = app.ok("POST", "/api/v1/workspaces", {"name": "Live updates"}, expect=201)
+    project = app.ok("POST", f"/api/v1/workspaces/{ws['id']}/projects", {"name": "P"}, expect=201)
+    module = app.ok("POST", "/api/v1/modules", {"name": "M", "project_id": project["id"]}, expect=201)
+    api_pods = [p for p in pods(admin, ns, API_PODS) if pod_ready(p)]
+    assert len(api_pods) >= 2, "the minimal example runs two API pods"
+    listener, writer = (p["status"]["podIP"] for p in api_pods[:2])
+    port = next(c["containerPort"] for c in api_pods[0]["spec"]["containers"][0]["ports"] if c["name"] == "http")
+    for ip in (listener, writer):
+        kube_cluster.fabric().assert_routed(ip)
+    service = f"http://{service_ip(admin, kube_cluster, ns, f'{NAME}-api')}"
+    path = f"/api/v1/modules/{module['id']}/events"
+    for stream_base in (f"http://{listener}:{port}", service):
+        started, got = threading.Event(), list[str | None]()
+
+        def listen(base: str = stream_base, ready: threading.Event = started, out: list[str | None] = got) -> None:
+            out.append(_first_event(base + path, app.token or "", "change", 30, ready))
+
+        reader = threading.Thread(target=listen, daemon=True)
+        reader.start()
+        assert started.wait(30), f"no ready event from {stream_base}"
+        direct = AppClient(f"http://{writer}:{port}")
+        direct.token = app.token
+        obj = direct.ok("POST", f"/api/v1/modules/{module['id']}/objects", {"heading": "seen live"}, expect=201)
+        reader.join(30)
+        assert got and got[0] and obj["id"] in got[0], (stream_base, got)
 
 
 def test_killed_api_container_restarts(live: dict[str, Any], admin: Kubectl, kube_cluster: KubeCluster) -> None:
