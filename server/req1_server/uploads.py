@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
+from typing import IO
 
 from aiohttp import BodyPartReader, web
 
 from req1_server.errors import bad_request, payload_too_large, unsupported_media_type
 
 CHUNK = 256 * 1024
+SPOOL_IN_MEMORY = 1024 * 1024  # a spooled upload moves to a temporary file past this size
 
 
 async def file_part(request: web.Request) -> BodyPartReader:
@@ -29,14 +32,20 @@ async def chunks_of(part: BodyPartReader) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def read_file(request: web.Request, limit: int) -> tuple[bytes, str | None]:
-    """The whole file part in memory, refused past ``limit`` bytes; with its file name."""
+async def spool_file(request: web.Request, limit: int) -> tuple[IO[bytes], str | None]:
+    """The file part spooled (in memory up to 1 MiB, then a temporary file), refused past ``limit`` bytes; with
+    its file name. The caller closes it."""
     part = await file_part(request)
-    chunks: list[bytes] = []
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - returned to the caller
     size = 0
-    async for chunk in chunks_of(part):
-        size += len(chunk)
-        if size > limit:
-            raise payload_too_large(f"upload exceeds {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks), part.filename
+    try:
+        async for chunk in chunks_of(part):
+            size += len(chunk)
+            if size > limit:
+                raise payload_too_large(f"upload exceeds {limit} bytes")
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool, part.filename

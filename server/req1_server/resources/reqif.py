@@ -15,8 +15,8 @@ from pydantic import Field
 from req1_server.apischema import INT, MULTIPART_FILE, UUID, array, obj
 from req1_server.config import SETTINGS
 from req1_server.db import database
-from req1_server.domain.reqif.model import ReqifDocument, ReqifError
-from req1_server.domain.reqif.parse import parse, unpack
+from req1_server.domain.reqif.model import ReqifError
+from req1_server.domain.reqif.parse import parse_file
 from req1_server.domain.reqif.serialize import serialize, to_reqifz
 from req1_server.errors import bad_request
 from req1_server.http import json_response
@@ -24,7 +24,7 @@ from req1_server.routing import Routes, user_of
 from req1_server.store import exports, reqif_import
 from req1_server.store.rows import require_project
 from req1_server.typed import InModule, PathId, PathModel, QueryModel, query_check, reject
-from req1_server.uploads import read_file
+from req1_server.uploads import spool_file
 
 routes = Routes(tag="reqif")
 
@@ -43,10 +43,6 @@ class ExportFormat(QueryModel):
     format: Annotated[Literal["reqif", "reqifz"], query_check(_format)] = Field("reqif", description="default reqif")
 
 
-def decode_document(data: bytes, file_name: str | None, limit: int) -> ReqifDocument:
-    return parse(unpack(data, file_name, 10 * limit))
-
-
 @routes.post("/api/v1/projects/{project_id}/reqif/import", params=InProject, body=MULTIPART_FILE, status=201,
              response=obj(["module_id", "module_ids", "objects_created", "links_created"], module_id=UUID,
                           module_ids=array(UUID), objects_created=INT, links_created=INT,
@@ -58,11 +54,13 @@ async def import_reqif(request: web.Request, path: InProject) -> web.Response:
     async with db.acquire() as conn:
         await require_project(conn, path.project_id)
     limit = request.app[SETTINGS].max_upload_bytes
-    data, file_name = await read_file(request, limit)
+    spool, file_name = await spool_file(request, limit)
     try:
-        document = await asyncio.to_thread(decode_document, data, file_name, limit)
+        document = await asyncio.to_thread(parse_file, spool, file_name, 10 * limit)  # streamed: see domain.reqif
     except ReqifError as exc:
         raise bad_request(str(exc)) from None
+    finally:
+        spool.close()
     result = await db.transaction(lambda conn: reqif_import.store(conn, path.project_id, document, user.id))
     return json_response(result, status=201)
 

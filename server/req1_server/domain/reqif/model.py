@@ -26,6 +26,7 @@ class HierNode:
 
     object_ref: str
     children: list[HierNode] = field(default_factory=list)
+    hierarchy_id: str = "?"  # the SPEC-HIERARCHY's IDENTIFIER, for messages
 
 
 @dataclass

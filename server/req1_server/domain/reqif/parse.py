@@ -1,7 +1,9 @@
 """ReqIF 1.2 reader for untrusted files: no DTDs, no entities, no network, bounded sizes.
 
-Everything that is wrong raises ReqifError with a message naming the element, so an import can
-answer 400 and change nothing.
+Files are read as a stream (:func:`parse_file`): a `.reqifz` entry is inflated as it is parsed (never whole),
+and each SPEC-OBJECT, SPEC-RELATION and SPECIFICATION is turned into the model as soon as its end tag is read,
+then dropped from the tree, so memory follows the model rather than the file. Everything that is wrong raises
+ReqifError with a message naming the element, so an import can answer 400 and change nothing.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 from xml.etree import ElementTree as ET
 
 import defusedxml.ElementTree as DET
@@ -118,61 +121,180 @@ def _fast_path_safe(data: bytes) -> bool:
     return b"<!DOCTYPE" not in data and b"<!ENTITY" not in data
 
 
-def parse_xml(data: bytes) -> ET.Element:
-    """Parse refusing DTDs, entity declarations and external references (defusedxml rules).
+STREAM_CHUNK = 64 * 1024
+CONTENT_PATH = ("REQ-IF", "CORE-CONTENT", "REQ-IF-CONTENT")
+HEADER_PATH = ("REQ-IF", "THE-HEADER", "REQ-IF-HEADER")
 
-    Plain documents take the C parser (several times faster on large files); anything that might carry a
-    DTD is parsed by defusedxml, which rejects it.
-    """
+
+class _Bounded(io.RawIOBase):
+    """A reader that refuses to yield more than ``limit`` bytes (an archive entry's real inflated size)."""
+
+    def __init__(self, raw: IO[bytes], limit: int, name: str) -> None:
+        self.raw, self.limit, self.name, self.seen = raw, limit, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.raw.read(STREAM_CHUNK if size is None or size < 0 else size)
+        self.seen += len(chunk)
+        if self.seen > self.limit:
+            raise ReqifError(f"invalid reqifz: {self.name} unpacks to more than {self.limit} bytes")
+        return chunk
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+class _Borrowed(io.RawIOBase):
+    """The upload itself, read again from the start; closing this leaves the upload open (its owner closes it)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self.raw.read(size)
+
+
+def opener(file: IO[bytes], file_name: str | None, max_unpacked: int) -> Callable[[], IO[bytes]]:
+    """A function giving a fresh stream of the XML: the file itself, or the first `*.reqif` of a `.reqifz`."""
+    file.seek(0)
+    is_zip = (file_name or "").lower().endswith(".reqifz") or file.read(4) == ZIP_MAGIC
+    file.seek(0)
+    if not is_zip:
+        def plain() -> IO[bytes]:
+            file.seek(0)
+            return _Borrowed(file)  # type: ignore[return-value]
+        return plain
     try:
-        if _fast_path_safe(data):
-            root = ET.fromstring(data)  # noqa: S314 - proven DTD-free above
+        archive = zipfile.ZipFile(file)
+        entry = next((i for i in archive.infolist() if i.filename.lower().endswith(".reqif") and not i.is_dir()), None)
+    except zipfile.BadZipFile as exc:
+        raise ReqifError(f"invalid reqifz: {exc}") from None
+    if entry is None:
+        raise ReqifError("invalid reqifz: no .reqif file found in archive")
+    if entry.file_size > max_unpacked:
+        raise ReqifError(f"invalid reqifz: {entry.filename} unpacks to more than {max_unpacked} bytes")
+
+    def inflated() -> IO[bytes]:
+        try:
+            return _Bounded(archive.open(entry), max_unpacked, entry.filename)  # type: ignore[return-value]
+        except zipfile.BadZipFile as exc:
+            raise ReqifError(f"invalid reqifz: {exc}") from None
+    return inflated
+
+
+def _stream_safe(stream: IO[bytes]) -> bool:
+    """:func:`_fast_path_safe` over a stream, chunk by chunk (the markers may straddle two chunks)."""
+    head = stream.read(STREAM_CHUNK)
+    if not _fast_path_safe(head):
+        return False
+    tail = head[-16:]
+    while chunk := stream.read(STREAM_CHUNK):
+        window = tail + chunk
+        if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+            return False
+        tail = window[-16:]
+    return True
+
+
+def parse_file(file: IO[bytes], file_name: str | None, max_unpacked: int) -> ReqifDocument:
+    """Parse an uploaded `.reqif`/`.reqifz` from a (spooled) file, streaming."""
+    open_xml = opener(file, file_name, max_unpacked)
+    try:
+        with open_xml() as scan:
+            safe = _stream_safe(scan)
+        with open_xml() as stream:
+            return parse_stream(stream, safe)
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise ReqifError(f"invalid reqifz: {exc}") from None
+
+
+def parse(data: bytes) -> ReqifDocument:
+    """Parse a whole document held in memory (tests, small files)."""
+    return parse_stream(io.BytesIO(data), _fast_path_safe(data))
+
+
+def _events(stream: IO[bytes], safe: bool) -> Iterator[tuple[str, ET.Element]]:
+    """(event, element) pairs; plain documents take the C parser (several times faster on large files),
+    anything that might carry a DTD goes through defusedxml, which rejects it."""
+    try:
+        if safe:
+            yield from ET.iterparse(stream, events=("start", "end"))  # noqa: S314 - proven DTD-free
         else:
-            root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+            yield from DET.iterparse(stream, events=("start", "end"), forbid_dtd=True, forbid_entities=True,
+                                     forbid_external=True)
     except DefusedXmlException as exc:
         raise _bad(f"forbidden construct: {type(exc).__name__}") from None
     except ET.ParseError as exc:
         raise _bad(str(exc)) from None
-    except ValueError as exc:
+    except (ValueError, UnicodeError) as exc:
+        if isinstance(exc, ReqifError):
+            raise
         raise _bad(str(exc)) from None
-    if local(root.tag) != "REQ-IF":
-        raise _bad(f"root element is {local(root.tag)}, expected REQ-IF")
-    return root
 
 
-def parse(data: bytes) -> ReqifDocument:
-    root = parse_xml(data)
-    header = _child(_child(root, "THE-HEADER"), "REQ-IF-HEADER")
+def parse_stream(stream: IO[bytes], safe: bool) -> ReqifDocument:
+    """Build the model while the XML streams in: sections are handled at their end tags and then cleared."""
+    path: list[str] = []
+    parents: list[ET.Element] = []
     title: str | None = None
-    if header is not None:
-        version_el = _child(header, "REQ-IF-VERSION")
-        version = (version_el.text or "").strip() if version_el is not None else ""
-        if version and version not in SUPPORTED_VERSIONS:
-            raise _bad(f"unsupported ReqIF version: {version}")
-        title_el = _child(header, "TITLE")
-        title = (title_el.text or "").strip() or None if title_el is not None else None
-    content = _child(_child(root, "CORE-CONTENT"), "REQ-IF-CONTENT")
-    if content is None:
+    seen_content = False
+    datatypes: dict[str, dict[str, Any]] | None = None
+    attr_defs: dict[str, dict[str, Any]] = {}
+    relation_type_names: dict[str, str] = {}
+    objects: dict[str, SpecObject] = {}
+    specifications: list[Specification] = []
+    raw_relations: list[tuple[str, str | None, str | None, str | None]] = []
+    for event, element in _events(stream, safe):
+        name = local(element.tag)
+        if event == "start":
+            if not path and name != "REQ-IF":
+                raise _bad(f"root element is {name}, expected REQ-IF")
+            path.append(name)
+            parents.append(element)
+            continue
+        where = tuple(path[:-1])
+        path.pop()
+        parents.pop()
+        if where == HEADER_PATH[:2] and name == "REQ-IF-HEADER":
+            title = _header_title(element)
+        elif where == CONTENT_PATH[:2] and name == "REQ-IF-CONTENT":
+            seen_content = True
+        elif where == CONTENT_PATH:
+            if name == "DATATYPES":
+                datatypes = _parse_datatypes(element)
+            elif name == "SPEC-TYPES":
+                attr_defs, _, relation_type_names = _parse_spec_types(element, datatypes or {})
+            element.clear()
+        elif where == (*CONTENT_PATH, "SPEC-OBJECTS") and name == "SPEC-OBJECT":
+            obj = _parse_object(element, attr_defs, datatypes or {})
+            objects[obj.identifier] = obj
+            parents[-1].clear()  # every earlier sibling is done too
+        elif where == (*CONTENT_PATH, "SPEC-RELATIONS") and name == "SPEC-RELATION":
+            raw_relations.append((element.get("IDENTIFIER", "?"), _ref_text(element, "SOURCE"),
+                                  _ref_text(element, "TARGET"), _ref_text(element, "TYPE")))
+            parents[-1].clear()
+        elif where == (*CONTENT_PATH, "SPECIFICATIONS") and name == "SPECIFICATION":
+            specifications.append(_parse_specification(element))
+            parents[-1].clear()
+    if not seen_content:
         raise _bad("missing CORE-CONTENT/REQ-IF-CONTENT")
-
-    datatypes = _parse_datatypes(_child(content, "DATATYPES"))
-    attr_defs, spec_types, relation_type_names = _parse_spec_types(_child(content, "SPEC-TYPES"), datatypes)
-    objects = _parse_objects(_child(content, "SPEC-OBJECTS"), attr_defs, datatypes)
-    specs_el = _child(content, "SPECIFICATIONS")
-    specifications = [_parse_specification(s, objects) for s in _children(specs_el, "SPECIFICATION")]
+    for spec in specifications:
+        _check_refs(spec, objects)
     if not specifications:
         raise _bad("no SPECIFICATIONS found")
     relations: list[Relation] = []
-    for rel in _children(_child(content, "SPEC-RELATIONS"), "SPEC-RELATION"):
-        ident = rel.get("IDENTIFIER", "?")
-        source = _ref_text(rel, "SOURCE")
-        target = _ref_text(rel, "TARGET")
+    for ident, source, target, type_ref in raw_relations:
         if source is None or target is None:
             raise _bad(f"SPEC-RELATION {ident} lacks SOURCE or TARGET")
         for end in (source, target):
             if end not in objects:
                 raise _bad(f"SPEC-RELATION {ident} references unknown SPEC-OBJECT {end}")
-        type_ref = _ref_text(rel, "TYPE")
         type_name = relation_type_names.get(type_ref or "", type_ref or "relation")
         relations.append(Relation(source, target, type_name))
 
@@ -181,7 +303,6 @@ def parse(data: bytes) -> ReqifDocument:
         if definition["name"] in {CHAPTER_NAME, TEXT}:
             continue
         attributes.setdefault(definition["name"], definition["spec"])
-    del spec_types
     return ReqifDocument(
         title=title,
         attributes=attributes,
@@ -190,6 +311,15 @@ def parse(data: bytes) -> ReqifDocument:
         relations=relations,
         relation_types=sorted(set(relation_type_names.values())),
     )
+
+
+def _header_title(header: ET.Element) -> str | None:
+    version_el = _child(header, "REQ-IF-VERSION")
+    version = (version_el.text or "").strip() if version_el is not None else ""
+    if version and version not in SUPPORTED_VERSIONS:
+        raise _bad(f"unsupported ReqIF version: {version}")
+    title_el = _child(header, "TITLE")
+    return (title_el.text or "").strip() or None if title_el is not None else None
 
 
 def _name(element: ET.Element) -> str:
@@ -302,38 +432,35 @@ def _parse_value(
     raise _bad(f"unknown attribute value {local(value_el.tag)} in {where}")
 
 
-def _parse_objects(
-    element: ET.Element | None, attr_defs: dict[str, dict[str, Any]], datatypes: dict[str, dict[str, Any]]
-) -> dict[str, SpecObject]:
-    objects: dict[str, SpecObject] = {}
-    for obj in _children(element, "SPEC-OBJECT"):
-        ident = obj.get("IDENTIFIER")
-        if not ident:
-            raise _bad("SPEC-OBJECT without IDENTIFIER")
-        heading: str | None = None
-        body: str | None = None
-        attributes: dict[str, Any] = {}
-        for value_el in _elements(_child(obj, "VALUES")):
-            def_ref = _ref_text(value_el, "DEFINITION")
-            if def_ref is None or def_ref not in attr_defs:
-                raise _bad(f"SPEC-OBJECT {ident} has a value of unknown attribute definition {def_ref}")
-            definition = attr_defs[def_ref]
-            value = _parse_value(value_el, definition, datatypes, f"SPEC-OBJECT {ident} attribute {definition['name']}")
-            if value is None:
-                continue
-            if definition["name"] == CHAPTER_NAME:
-                heading = str(value) if not isinstance(value, list) else ", ".join(value)
-            elif definition["name"] == TEXT:
-                body = str(value)
-            else:
-                attributes[definition["name"]] = value
-        if heading is None:
-            heading = obj.get("LONG-NAME") or None
-        objects[ident] = SpecObject(ident, heading, body, attributes)
-    return objects
+def _parse_object(
+    obj: ET.Element, attr_defs: dict[str, dict[str, Any]], datatypes: dict[str, dict[str, Any]]
+) -> SpecObject:
+    ident = obj.get("IDENTIFIER")
+    if not ident:
+        raise _bad("SPEC-OBJECT without IDENTIFIER")
+    heading: str | None = None
+    body: str | None = None
+    attributes: dict[str, Any] = {}
+    for value_el in _elements(_child(obj, "VALUES")):
+        def_ref = _ref_text(value_el, "DEFINITION")
+        if def_ref is None or def_ref not in attr_defs:
+            raise _bad(f"SPEC-OBJECT {ident} has a value of unknown attribute definition {def_ref}")
+        definition = attr_defs[def_ref]
+        value = _parse_value(value_el, definition, datatypes, f"SPEC-OBJECT {ident} attribute {definition['name']}")
+        if value is None:
+            continue
+        if definition["name"] == CHAPTER_NAME:
+            heading = str(value) if not isinstance(value, list) else ", ".join(value)
+        elif definition["name"] == TEXT:
+            body = str(value)
+        else:
+            attributes[definition["name"]] = value
+    if heading is None:
+        heading = obj.get("LONG-NAME") or None
+    return SpecObject(ident, heading, body, attributes)
 
 
-def _parse_specification(spec: ET.Element, objects: dict[str, SpecObject]) -> Specification:
+def _parse_specification(spec: ET.Element) -> Specification:
     ident = spec.get("IDENTIFIER", "?")
 
     def nodes(parent: ET.Element | None, depth: int) -> list[HierNode]:
@@ -342,9 +469,19 @@ def _parse_specification(spec: ET.Element, objects: dict[str, SpecObject]) -> Sp
         out: list[HierNode] = []
         for hier in _children(_child(parent, "CHILDREN"), "SPEC-HIERARCHY"):
             ref = _ref_text(hier, "OBJECT")
-            if ref is None or ref not in objects:
+            if ref is None:
                 raise _bad(f"SPEC-HIERARCHY {hier.get('IDENTIFIER', '?')} references unknown SPEC-OBJECT {ref}")
-            out.append(HierNode(ref, nodes(hier, depth + 1)))
+            out.append(HierNode(ref, nodes(hier, depth + 1), hier.get("IDENTIFIER", "?")))
         return out
 
     return Specification(_name(spec) or ident, nodes(spec, 1))
+
+
+def _check_refs(spec: Specification, objects: dict[str, SpecObject]) -> None:
+    """Every SPEC-HIERARCHY names a SPEC-OBJECT of the file (checked once the whole file is read)."""
+    stack = list(spec.roots)
+    while stack:
+        node = stack.pop()
+        if node.object_ref not in objects:
+            raise _bad(f"SPEC-HIERARCHY {node.hierarchy_id} references unknown SPEC-OBJECT {node.object_ref}")
+        stack.extend(node.children)
