@@ -118,4 +118,5 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(stamp_headers)
     register(app, settings)
     app.cleanup_ctx.append(backends)
+    app.cleanup_ctx.append(lambda a: a[METRICS].pool_refresher())  # workers: pool usage into the shared gauge
     return app

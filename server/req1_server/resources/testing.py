@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Annotated
 
 from aiohttp import web
@@ -53,3 +54,9 @@ async def download(request: web.Request) -> web.Response:
     """A download-style route: accepts ?token= (access or link token) and signed URLs."""
     user = user_of(request)
     return json_response({"user": user.id, "signed_url": sign_download(request.path, 30, user.id)})
+
+
+@routes.get("/api/v1/_test/pid", auth=False)
+async def pid(request: web.Request) -> web.Response:
+    """Which process answered (the worker tests)."""
+    return json_response({"pid": os.getpid()})
