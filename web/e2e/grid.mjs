@@ -288,6 +288,21 @@ try {
   }
   await shot(b, "grid-04-view");
 
+  step("indicators: a comment added in the panel shows on its row, resolving it keeps the count");
+  await a.goto(`${a.base}${opt["module-path"]}`);
+  await row(a, "Purpose").waitFor();
+  await cellOf(a, "Purpose", mainCol).click();
+  await a.locator("aside.panel [role=tab]", { hasText: "Comments" }).click();
+  await a.locator("aside.panel textarea[name=comment]").fill("Is the purpose measurable?");
+  await a.locator("aside.panel button", { hasText: "Add comment" }).click();
+  await row(a, "Purpose").locator(".ind-comments.open", { hasText: "1" }).waitFor({ timeout: 5000 });
+  const purpose = await objectByHeading(a, "Purpose");
+  const counted = await api(a, "GET", `/modules/${moduleId}/indicators`);
+  const mine = counted.body.items.find((i) => i.object_id === purpose.id);
+  expect(mine && mine.comments === 1 && mine.open_comments === 1, `indicators ${JSON.stringify(mine)}`);
+  await a.locator("aside.panel button", { hasText: "Resolve" }).first().click();
+  await row(a, "Purpose").locator(".ind-comments:not(.open)").waitFor({ timeout: 5000 });
+
   step("axe-core: no serious or critical violations");
   async function axe(page, where) {
     await page.evaluate(AXE);

@@ -26,5 +26,6 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.publish",
     "req1_server.resources.csv_import",
     "req1_server.resources.reqif",
+    "req1_server.resources.indicators",
     "req1_server.live",
 ]

@@ -31,6 +31,7 @@ import type {
   TraceabilityMatrix,
   UserInput,
   ValidationReport,
+  ModuleIndicators,
 } from "./types";
 
 export class ApiError extends Error {
@@ -449,6 +450,10 @@ export class ApiClient {
   }
   coverage(moduleId: string, linkTypeId?: string): Promise<Coverage> {
     return this.request("GET", `/modules/${enc(moduleId)}/coverage`, { query: { link_type_id: linkTypeId } });
+  }
+  /** Comment and attachment counts of the module's objects (only objects that have any). */
+  moduleIndicators(moduleId: string): Promise<ModuleIndicators> {
+    return this.request("GET", `/modules/${enc(moduleId)}/indicators`);
   }
   validateModule(moduleId: string): Promise<ValidationReport> {
     return this.request("GET", `/modules/${enc(moduleId)}/validate`);

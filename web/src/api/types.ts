@@ -273,6 +273,18 @@ export interface ValidationIssue {
   message: string;
 }
 
+/** GET /modules/{id}/indicators: per-object counts for the grid's indicator column. */
+export interface ObjectCounts {
+  object_id: string;
+  comments: number;
+  open_comments: number;
+  attachments: number;
+}
+export interface ModuleIndicators {
+  module_id: string;
+  items: ObjectCounts[];
+}
+
 export interface ValidationReport {
   module_id: string;
   issues: ValidationIssue[];

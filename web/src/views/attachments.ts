@@ -13,7 +13,7 @@ export function shortSha(sha: string): string {
   return sha.length > 12 ? `${sha.slice(0, 12)}…` : sha;
 }
 
-export async function renderAttachments(ctx: Ctx, body: HTMLElement, obj: ReqObject): Promise<void> {
+export async function renderAttachments(ctx: Ctx, body: HTMLElement, obj: ReqObject, changed?: () => void): Promise<void> {
   replace(body, loading());
   let items: Attachment[];
   try {
@@ -22,7 +22,10 @@ export async function renderAttachments(ctx: Ctx, body: HTMLElement, obj: ReqObj
     replace(body, h("p", { class: "form-error" }, (err as Error).message));
     return;
   }
-  const reload = () => renderAttachments(ctx, body, obj);
+  const reload = (): Promise<void> => {
+    changed?.(); // every call follows a change: the grid refreshes its attachment counts
+    return renderAttachments(ctx, body, obj, changed);
+  };
   const canEdit = hasRole(ctx, "editor");
 
   // A list rather than a table: the side panel is narrow.

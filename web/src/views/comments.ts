@@ -9,7 +9,7 @@ import { busy, button, field, hasRole, loading, type Ctx } from "../ui/common";
 import { toast } from "../ui/toast";
 
 /** Render the comments of `obj` into `body`; `users` maps user ids to display names. */
-export async function renderComments(ctx: Ctx, body: HTMLElement, obj: ReqObject, users: Map<string, string>): Promise<void> {
+export async function renderComments(ctx: Ctx, body: HTMLElement, obj: ReqObject, users: Map<string, string>, changed?: () => void): Promise<void> {
   replace(body, loading());
   let items: Comment[];
   try {
@@ -18,7 +18,10 @@ export async function renderComments(ctx: Ctx, body: HTMLElement, obj: ReqObject
     replace(body, h("p", { class: "form-error" }, (err as Error).message));
     return;
   }
-  const reload = () => renderComments(ctx, body, obj, users);
+  const reload = (): Promise<void> => {
+    changed?.(); // every call follows a change: the grid refreshes its comment counts
+    return renderComments(ctx, body, obj, users, changed);
+  };
   const me = ctx.api.session?.user.id;
   const canComment = hasRole(ctx, "reviewer");
   const isAdmin = hasRole(ctx, "admin");

@@ -5,7 +5,7 @@
 
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from "@tanstack/virtual-core";
 import { ApiError } from "../api/client";
-import type { AttributeDefinition, AttrValue, ModuleView, ReqObject } from "../api/types";
+import type { AttributeDefinition, AttrValue, ModuleView, ObjectCounts, ReqObject } from "../api/types";
 import { attrToInput, AttrInputError, coerceAttr, mergeAttributes } from "../lib/attrs";
 import { h, replace } from "../lib/dom";
 import {
@@ -62,7 +62,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     firstPage(items);
   });
   everything.catch(() => firstPage([])); // the error itself surfaces through `everything` below
-  const [workspace, project, module, objects, defs, linkTypes, links, users, views] = await Promise.all([
+  const [workspace, project, module, objects, defs, linkTypes, links, users, views, counted] = await Promise.all([
     ctx.api.getWorkspace(ws),
     ctx.api.getProject(ws, p),
     ctx.api.getModule(m),
@@ -75,6 +75,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
       .then((pg) => new Map(pg.items.map((u) => [u.id, u.display_name || u.email])))
       .catch(() => new Map<string, string>()),
     ctx.api.listViews(m).then((pg) => pg.items),
+    ctx.api.moduleIndicators(m).then((r) => r.items).catch(() => [] as ObjectCounts[]),
   ]);
   const data: ModuleData = { ws, p, module, objects, defs, linkTypes, links, users };
   const canEdit = hasRole(ctx, "editor");
@@ -89,6 +90,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
   const pendingDelete = new Set<string>();
   let rows: Row[] = [];
   let indicators = indicatorsOf(links);
+  let counts = new Map(counted.map((c) => [c.object_id, c]));
   let active = { row: 0, col: 1 };
   let anchor = 0;
   const selection = new Set<string>();
@@ -134,7 +136,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
 
   function rowKey(r: Row, index: number): string {
     const ind = indicators.get(r.obj.id);
-    return [r.obj.id, r.obj.current_version, r.obj.level, r.depth, r.collapsed, r.hasChildren, selection.has(r.obj.id), index, colSignature(), ind?.in, ind?.out, ind?.suspect].join(";");
+    return [r.obj.id, r.obj.current_version, r.obj.level, r.depth, r.collapsed, r.hasChildren, selection.has(r.obj.id), index, colSignature(), ind?.in, ind?.out, ind?.suspect, countKey(r.obj.id)].join(";");
   }
 
   const virtualizer = new Virtualizer<HTMLDivElement, HTMLElement>({
@@ -243,7 +245,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
         break;
       }
       case "indicators":
-        cell.append(indicatorBadges(o, indicators.get(o.id)));
+        cell.append(indicatorBadges(o, indicators.get(o.id), counts.get(o.id)));
         break;
       case "attr": {
         const v = o.attributes?.[c.def?.name ?? ""];
@@ -274,13 +276,33 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     return document.createTextNode(String(v));
   }
 
-  function indicatorBadges(o: ReqObject, ind: Indicators | undefined): HTMLElement {
+  function countKey(id: string): string {
+    const c = counts.get(id);
+    return c ? `${c.comments}/${c.open_comments}/${c.attachments}` : "";
+  }
+
+  async function refreshCounts(): Promise<void> {
+    const items = await ctx.api.moduleIndicators(m).then((r) => r.items).catch(() => null);
+    if (!items) return;
+    counts = new Map(items.map((c) => [c.object_id, c]));
+    drawRows();
+  }
+
+  function indicatorBadges(o: ReqObject, ind: Indicators | undefined, c: ObjectCounts | undefined): HTMLElement {
     const wrap = h("span", { class: "indicators" });
     if (ind && (ind.in || ind.out)) {
       wrap.append(h("span", { class: "ind ind-links", title: `${ind.out} outgoing, ${ind.in} incoming links` }, `→${ind.out} ←${ind.in}`));
     }
     if (ind?.suspect) wrap.append(h("span", { class: "badge suspect", title: "A link to or from this object is suspect" }, "suspect"));
     if (needsReview(o)) wrap.append(h("span", { class: "badge review", title: "Content changed since the last review" }, "review"));
+    if (c?.comments) {
+      const title = `${c.comments} comment${c.comments === 1 ? "" : "s"}, ${c.open_comments} open`;
+      wrap.append(h("span", { class: `ind ind-comments${c.open_comments ? " open" : ""}`, title, "aria-label": title }, `💬${c.open_comments || c.comments}`));
+    }
+    if (c?.attachments) {
+      const title = `${c.attachments} attachment${c.attachments === 1 ? "" : "s"}`;
+      wrap.append(h("span", { class: "ind ind-attachments", title, "aria-label": title }, `📎${c.attachments}`));
+    }
     return wrap;
   }
 
@@ -413,6 +435,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     }
     void renderObjectPanel(ctx, panel, data, obj, {
       reload: reloadAll,
+      countsChanged: () => void refreshCounts(),
       close: () => showPanel(null),
       select: (target) => {
         const i = rows.findIndex((r) => r.obj.id === target);
@@ -429,6 +452,7 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
     data.objects = objs;
     data.links = lnks;
     indicators = indicatorsOf(lnks);
+    void refreshCounts();
     refresh();
     const i = activeId ? rows.findIndex((r) => r.obj.id === activeId) : -1;
     if (i >= 0) active.row = i;

@@ -19,6 +19,8 @@ export interface PanelHooks {
   reload: () => Promise<void>;
   close: () => void;
   select: (id: string) => void;
+  /** A comment or attachment of the object was added, changed or removed. */
+  countsChanged?: () => void;
 }
 
 type Tab = "details" | "links" | "impact" | "comments" | "attachments" | "history";
@@ -40,8 +42,8 @@ export async function renderObjectPanel(ctx: Ctx, panel: HTMLElement, data: Modu
     if (tab === "details") replace(body, details(ctx, data, obj, hooks));
     else if (tab === "links") void links(ctx, body, data, obj, hooks);
     else if (tab === "impact") renderImpact(ctx, body, data, obj, hooks.select);
-    else if (tab === "comments") void renderComments(ctx, body, obj, data.users);
-    else if (tab === "attachments") void renderAttachments(ctx, body, obj);
+    else if (tab === "comments") void renderComments(ctx, body, obj, data.users, hooks.countsChanged);
+    else if (tab === "attachments") void renderAttachments(ctx, body, obj, hooks.countsChanged);
     else void historyTab(ctx, body, data, obj);
   };
   for (const [name, btn] of Object.entries(tabs)) btn.addEventListener("click", () => show(name as Tab));
