@@ -86,6 +86,18 @@ def _printer_columns() -> list[dict[str, Any]]:
         {"name": "Ready", "type": "string", "jsonPath": ".status.readyComponents", "description": "Ready components"},
         {"name": "API", "type": "string", "jsonPath": ".status.apiReplicas", "description": "Ready/desired API pods"},
         {"name": "Primary", "type": "string", "jsonPath": ".status.primary", "description": "PostgreSQL primary pod"},
+        {
+            "name": "Timeline",
+            "type": "integer",
+            "jsonPath": ".status.postgres.timeline",
+            "description": "Timeline of the PostgreSQL primary",
+        },
+        {
+            "name": "Replication",
+            "type": "string",
+            "jsonPath": ".status.postgres.replication",
+            "description": "Streaming replicas over replicas, and the synchronous mode",
+        },
         {"name": "URL", "type": "string", "jsonPath": ".status.url", "description": "Where req1 is served"},
         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     ]

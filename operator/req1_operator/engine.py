@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 OWNERS_INDEX = "req1_owners"
 PODS_INDEX = "req1_pods"
+LEASES_INDEX = "req1_leases"
 CHILD_INDEX_SUFFIX = "_children"
 MONITORING_TTL = 600.0
 
@@ -40,6 +41,7 @@ class Engine:
         self.phases: dict[Key, str] = {}
         self.written: dict[Key, tuple[int, dict[str, Any]]] = {}  # our last status write per instance
         self._monitoring: tuple[float, bool] | None = None
+        self.rechecks: dict[Key, asyncio.TimerHandle] = {}
 
     @property
     def client(self) -> KubeClient:
@@ -61,7 +63,10 @@ class Engine:
             if PODS_INDEX in self.indexes and key in self.indexes[PODS_INDEX]
             else []
         )
-        return from_bodies(bodies, pods)
+        lease = None
+        if LEASES_INDEX in self.indexes and key in self.indexes[LEASES_INDEX]:
+            lease = next(iter(self.indexes[LEASES_INDEX][key]), None)
+        return from_bodies(bodies, pods, lease)
 
     def owner(self, key: Key) -> Mapping[str, Any] | None:
         idx = self.indexes.get(OWNERS_INDEX)
@@ -102,6 +107,7 @@ class Engine:
                 )
                 if out.status_version:
                     self.written[key] = (out.status_version, out.status)
+                self._recheck(key, out.recheck_in)
             except Exception as e:
                 metrics.RECONCILES.labels(ns, name, trigger, "error").inc()
                 metrics.RECONCILE_ERRORS.labels(ns, name, type(e).__name__).inc()
@@ -116,6 +122,14 @@ class Engine:
             if out.writes:
                 log.info("%s/%s (%s): %d writes %s pruned %s", ns, name, trigger, out.writes, out.applied, out.pruned)
             return out
+
+    def _recheck(self, key: Key, delay: float | None) -> None:
+        """One timed pass for when the observation may decide differently (a Lease lapsing), replacing the last."""
+        old = self.rechecks.pop(key, None)
+        if old is not None:
+            old.cancel()
+        if delay is not None:
+            self.rechecks[key] = asyncio.get_running_loop().call_later(delay, self.schedule, key, "recheck")
 
     def schedule(self, key: Key, trigger: str = "watch") -> None:
         """Ask for a pass soon; bursts of calls fold into one pass (and at most one more after it)."""
@@ -140,6 +154,7 @@ class Engine:
                 return
 
     def forget(self, key: Key) -> None:
+        self._recheck(key, None)
         self.phases.pop(key, None)
         self.written.pop(key, None)
         self.locks.pop(key, None)

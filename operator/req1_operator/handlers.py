@@ -13,10 +13,11 @@ from typing import Any
 import kopf
 
 from req1_operator import metrics
-from req1_operator.engine import CHILD_INDEX_SUFFIX, OWNERS_INDEX, PODS_INDEX, Engine
+from req1_operator.engine import CHILD_INDEX_SUFFIX, LEASES_INDEX, OWNERS_INDEX, PODS_INDEX, Engine
 from req1_operator.kube.client import close_client, get_client
 from req1_operator.kube.observe import LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, MANAGER, instance_key, trim
 from req1_operator.kube.resources import CHILD_KINDS, PVC, REQ1, Resource
+from req1_operator.render.names import ANNOTATION_INSTANCE_STATUS
 from req1_operator.settings import OPTIONS, configure
 from req1_operator.spec import parse_spec
 
@@ -26,6 +27,8 @@ ENGINE = Engine(get_client, debounce=OPTIONS.debounce)
 _MANAGED: dict[str, Any] = {LABEL_MANAGED_BY: MANAGER}
 _PODS: dict[str, Any] = {LABEL_NAME: "req1", LABEL_INSTANCE: kopf.PRESENT}
 _RUNNERS: list[Any] = []
+LEASE_SUFFIX = "-postgres-primary"
+_HOLDERS: dict[tuple[str, str], str | None] = {}
 
 
 @kopf.on.startup()
@@ -128,7 +131,42 @@ def req1_pods(body: kopf.Body, **_: Any) -> dict[tuple[str, str], dict[str, Any]
         return None
     meta = dict(body.get("metadata") or {})
     small = {k: meta.get(k) for k in ("name", "namespace", "labels", "ownerReferences", "deletionTimestamp")}
-    return {key: {"metadata": small, "status": dict(body.get("status") or {})}}
+    report = (meta.get("annotations") or {}).get(ANNOTATION_INSTANCE_STATUS)
+    if report is not None:  # a PostgreSQL pod's manager report: what failover decides on
+        small["annotations"] = {ANNOTATION_INSTANCE_STATUS: report}
+    spec = {"nodeName": (body.get("spec") or {}).get("nodeName")}
+    return {key: {"metadata": small, "spec": spec, "status": dict(body.get("status") or {})}}
+
+
+def _lease_owner(namespace: str | None, name: str) -> tuple[str, str] | None:
+    return (str(namespace), name[: -len(LEASE_SUFFIX)]) if name.endswith(LEASE_SUFFIX) else None
+
+
+@kopf.index("coordination.k8s.io/v1", "leases", id=LEASES_INDEX)
+def req1_leases(
+    body: kopf.Body, namespace: str | None, name: str, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]] | None:
+    """The PostgreSQL primary Leases (`<instance>-postgres-primary`), kept current by the watch.
+
+    Renewals (every 2 s) only refresh this cache; a pass reads it and schedules itself for when the Lease would
+    lapse, so a primary that stops renewing is noticed without polling."""
+    key = _lease_owner(namespace, name)
+    if key is None:
+        return None
+    return {key: {"metadata": {"name": name, "namespace": namespace}, "spec": dict(body.get("spec") or {})}}
+
+
+@kopf.on.event("coordination.k8s.io/v1", "leases", id="req1_leases_watch")
+async def lease_event(body: kopf.Body, namespace: str | None, name: str, type: str | None, **kwargs: Any) -> None:
+    """A change of holder (taken, released) or a deletion brings a pass at once; a renewal does not."""
+    key = _lease_owner(namespace, name)
+    if key is None:
+        return
+    holder = (body.get("spec") or {}).get("holderIdentity")
+    if type == "DELETED" or _HOLDERS.get(key, "?") != holder:
+        _HOLDERS[key] = holder
+        ENGINE.bind(kwargs)
+        ENGINE.schedule(key, "lease")
 
 
 @kopf.on.event("v1", "pods", id="req1_pods_watch", labels=_PODS)

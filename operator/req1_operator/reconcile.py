@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
+from req1_operator import ha, migrate
 from req1_operator.kube.apply import HASH_ANNOTATION, Owner, apply_child, with_ownership
 from req1_operator.kube.client import ApiError, KubeClient
 from req1_operator.kube.events import NORMAL, WARNING, emit
 from req1_operator.kube.observe import LABEL_COMPONENT, Observed
 from req1_operator.kube.resources import CHILD_KINDS, REQ1, UnknownKindError, resource_for, resource_of
-from req1_operator.render import render_all
+from req1_operator.render import names, render_all
 from req1_operator.render.types import RenderInput
 from req1_operator.spec import API_VERSION, KIND, Req1InstanceSpec, parse_spec
 from req1_operator.status import FAILED, StatusInput, UserError, compute_status
@@ -45,6 +47,7 @@ class Outcome:
     old_phase: str | None = None
     error: UserError | None = None
     status_version: int = 0  # resourceVersion returned by our status write, 0 when none was sent
+    recheck_in: float | None = None  # seconds until a pass may decide differently without any event (a Lease)
 
 
 def resource_version(obj: Mapping[str, Any]) -> int:
@@ -129,6 +132,8 @@ def migration_gate(desired: list[dict[str, Any]], observed: Observed) -> Gate:
 #: Apply waves: what workloads reference first, then Services and claims, then workloads, then the rest.
 _WAVE_OF = {
     "ServiceAccount": 0,
+    "Role": 0,
+    "RoleBinding": 1,  # after its Role: the API server checks a binding against the rules it grants
     "Secret": 0,
     "ConfigMap": 0,
     "Service": 1,
@@ -258,6 +263,9 @@ async def reconcile(
         url = _url(spec, owner.namespace, owner.name)
         gate = migration_gate(desired, observed)
         out.error = gate.error
+        if migrate.legacy_statefulset(observed, owner.name):
+            out.writes += await migrate.retire_legacy(client, owner, observed)
+            gate.hold.add(("StatefulSet", names.postgres(owner.name)))
         for wave in _waves(desired):
             await asyncio.gather(*(_apply_one(client, owner, obj, observed, gate, out, on_write) for obj in wave))
         out.pruned = await _prune(client, owner, desired, observed)
@@ -280,6 +288,11 @@ async def reconcile(
         for c in status["conditions"]:
             if c["type"] == "Progressing" and c["status"] == "True":
                 c["message"] = gate.waiting
+    if spec is not None and desired:
+        pg = await ha.reconcile_postgres(client, owner, spec, observed, old_status, time.time())
+        status.update(pg.status)
+        out.writes += pg.writes
+        out.recheck_in = pg.recheck_in
     if api is not None:
         sel = (api.get("spec") or {}).get("selector", {}).get("matchLabels") or {}
         status["api"]["selector"] = ",".join(f"{k}={v}" for k, v in sorted(sel.items()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 GROUP = "req1.io"
@@ -27,6 +27,8 @@ MAX_NAME_LENGTH = 30
 
 DEFAULT_VERSION = "0.1.0"
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/req1/req1-server"
+#: Dockerfile.postgres: the official PostgreSQL image with `req1-instance-manager` as PID 1.
+DEFAULT_POSTGRES_IMAGE_REPOSITORY = "ghcr.io/req1/req1-postgres"
 
 PostgresMajor = Literal[15, 16, 17]
 DEFAULT_POSTGRES_VERSION: PostgresMajor = 16
@@ -451,14 +453,24 @@ def _default_pg_resources() -> Resources:
     return Resources(requests=ResourceList(cpu="250m", memory="512Mi"), limits=ResourceList(memory="1Gi"))
 
 
+SynchronousMode = Literal["off", "preferred", "required"]
+
+
+def _sync_mode(value: Any) -> Any:
+    """Booleans of the earlier schema still parse: true meant required, false off."""
+    if isinstance(value, bool):
+        return "required" if value else "off"
+    return value
+
+
 class PostgresSpec(Model):
-    """PostgreSQL: one primary StatefulSet plus a replica StatefulSet fed by streaming replication."""
+    """PostgreSQL: one StatefulSet whose pods run the instance manager; the operator picks the primary."""
 
     model_config = ConfigDict(
         json_schema_extra=_rules(
             _cel(
-                "!self.synchronousMode || self.replicas >= 1",
-                "postgres.synchronousMode needs postgres.replicas >= 1 (a standby to confirm commits)",
+                "self.synchronousMode != 'required' || self.replicas >= 1",
+                "postgres.synchronousMode required needs postgres.replicas >= 1 (a standby to confirm commits)",
             ),
             _cel(
                 "!has(self.parameters) || self.parameters.all(k, !(k in " + repr(list(MANAGED_PG_PARAMETERS)) + "))",
@@ -481,13 +493,24 @@ class PostgresSpec(Model):
     )
     image: str | None = Field(
         default=None,
-        description="PostgreSQL image; `postgres:<version>` when omitted. Its major must match version.",
+        description=f"PostgreSQL image with the req1 instance manager as its entrypoint; "
+        f"`{DEFAULT_POSTGRES_IMAGE_REPOSITORY}:<spec.version>-pg<postgres.version>` when omitted. "
+        "Its major must match version.",
         pattern=IMAGE_PATTERN,
         max_length=512,
     )
     replicas: int = Field(default=0, ge=0, le=10, description="Read replicas (streaming standbys).")
-    synchronous_mode: bool = Field(
-        default=False, description="Commit waits for one standby (`synchronous_standby_names = ANY 1 (*)`)."
+    synchronous_mode: Annotated[SynchronousMode, BeforeValidator(_sync_mode)] = Field(
+        default="off",
+        description="`required`: no commit is acknowledged before a standby has it (writes wait while none streams); "
+        "`preferred`: synchronous while a standby streams, asynchronous otherwise; `off`: asynchronous.",
+    )
+    primary: str | None = Field(
+        default=None,
+        description="Switchover request: the pod that should be primary, e.g. `<name>-postgres-1`. The operator "
+        "switches over once that pod is a healthy streaming replica; unset lets failovers stand.",
+        pattern=DNS_LABEL_PATTERN,
+        max_length=63,
     )
     storage: PostgresStorage = _storage(PostgresStorage, "Data volume of each PostgreSQL pod.")
     resources: Resources = Field(
@@ -504,16 +527,15 @@ class PostgresSpec(Model):
 
     @model_validator(mode="after")
     def _rules(self) -> PostgresSpec:
-        if self.synchronous_mode and self.replicas < 1:
-            raise ValueError("postgres.synchronousMode needs postgres.replicas >= 1 (a standby to confirm commits)")
+        if self.synchronous_mode == "required" and self.replicas < 1:
+            raise ValueError(
+                "postgres.synchronousMode required needs postgres.replicas >= 1 (a standby to confirm commits)"
+            )
         bad = sorted(set(self.parameters) & set(MANAGED_PG_PARAMETERS))
         if bad:
             raise ValueError(f"postgres.parameters cannot set settings the operator manages: {', '.join(bad)}")
         return self
 
-    @property
-    def effective_image(self) -> str:
-        return self.image or f"postgres:{self.version}"
 
 
 # ---------------------------------------------------------------------------------------------- redis
@@ -775,6 +797,12 @@ class Req1InstanceSpec(Model):
     def effective_image(self) -> str:
         return self.image or f"{DEFAULT_IMAGE_REPOSITORY}:{self.version}"
 
+    @property
+    def postgres_image(self) -> str:
+        """The instance manager ships with req1, so its image follows spec.version (and the PostgreSQL major)."""
+        pg = self.postgres
+        return pg.image or f"{DEFAULT_POSTGRES_IMAGE_REPOSITORY}:{self.version}-pg{pg.version}"
+
 
 # ---------------------------------------------------------------------------------------------- status
 
@@ -814,6 +842,54 @@ class ApiStatus(Model):
     selector: str = Field(default="", description="Label selector of the API pods (for /scale).")
 
 
+class PostgresMember(Model):
+    """One PostgreSQL pod as its instance manager reports it (annotation `req1.io/instance-status`)."""
+
+    model_config = ConfigDict(frozen=False)
+
+    name: str = Field(description="Pod name.")
+    role: str = Field(default="unknown", description="primary, replica, starting, fenced, failed or unknown.")
+    ready: bool = Field(default=False, description="The manager's /readyz.")
+    timeline: int = Field(default=0, description="PostgreSQL timeline.")
+    lsn: str = Field(default="", description="Current (primary) or received (replica) WAL position.")
+    lag_bytes: int = Field(default=0, description="Replay lag behind the primary's WAL end (replicas).")
+    streaming: bool = Field(default=False, description="The replica's WAL receiver streams.")
+    message: str = Field(default="", description="The manager's own words.")
+
+
+class PostgresStatus(Model):
+    """The PostgreSQL members and the replication state, from what the managers report."""
+
+    model_config = ConfigDict(frozen=False)
+
+    timeline: int | None = Field(default=None, description="Timeline of the current primary.")
+    replication: str | None = Field(
+        default=None, description="Streaming replicas over replicas and the synchronous mode, e.g. `1/1 sync`."
+    )
+    members: list[PostgresMember] = Field(default_factory=list, description="Every PostgreSQL pod.")
+    failing_since: str | None = Field(
+        default=None, description="When the operator first saw the target primary unhealthy (RFC 3339)."
+    )
+
+
+class FailoverRecord(Model):
+    """The last change of primary the operator made, with its measured recovery time."""
+
+    model_config = ConfigDict(frozen=False, alias_generator=None, populate_by_name=True)
+
+    from_: str | None = Field(default=None, alias="from", description="The previous primary.")
+    to: str = Field(description="The new primary.")
+    reason: str = Field(description="Failover, Switchover or Bootstrap, with why.")
+    decided_at: str | None = Field(default=None, alias="decidedAt", description="When the operator named `to`.")
+    detected_at: str | None = Field(default=None, alias="detectedAt", description="When the problem was seen.")
+    writes_resumed_at: str | None = Field(
+        default=None, alias="writesResumedAt", description="When the new primary reported role primary and ready."
+    )
+    rto_seconds: float | None = Field(
+        default=None, alias="rtoSeconds", description="writesResumedAt minus detectedAt, in seconds."
+    )
+
+
 class Req1InstanceStatus(Model):
     """Observed state, written by the operator."""
 
@@ -824,6 +900,11 @@ class Req1InstanceStatus(Model):
     api_replicas: str | None = Field(default=None, description="Ready over desired API pods, e.g. `2/2`.")
     api: ApiStatus | None = Field(default=None, description="API replica counts.")
     primary: str | None = Field(default=None, description="Pod name of the current PostgreSQL primary.")
+    target_primary: str | None = Field(
+        default=None, description="The pod the operator has chosen as PostgreSQL primary; its manager acts on it."
+    )
+    postgres: PostgresStatus | None = Field(default=None, description="PostgreSQL members and replication.")
+    last_failover: FailoverRecord | None = Field(default=None, description="The last failover or switchover.")
     url: str | None = Field(default=None, description="Where req1 is served.")
     version: str | None = Field(default=None, description="req1 version running (migrations applied).")
     observed_generation: int | None = Field(default=None, description="Last spec generation reconciled.")

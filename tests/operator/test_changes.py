@@ -34,10 +34,8 @@ def test_spec_changes_are_reconciled(admin: Kubectl, kube_namespace: str, start_
     # PostgreSQL read replicas.
     admin.patch("req1", NAME, ns, {"spec": {"postgres": {"replicas": 2}}})
     wait_for(
-        "2 PostgreSQL replicas",
-        lambda: (
-            ((admin.get("statefulset", f"{NAME}-postgres-replica", ns) or {}).get("spec") or {}).get("replicas") == 2
-        ),
+        "2 PostgreSQL replicas (3 members)",
+        lambda: ((admin.get("statefulset", f"{NAME}-postgres", ns) or {}).get("spec") or {}).get("replicas") == 3,
     )
     wait_phase(admin, NAME, ns, "Ready")
 

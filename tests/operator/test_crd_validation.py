@@ -123,8 +123,8 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "sync-without-replicas",
-        {"postgres": {"synchronousMode": True}},
-        "postgres.synchronousMode needs postgres.replicas >= 1",
+        {"postgres": {"synchronousMode": "required"}},
+        "postgres.synchronousMode required needs postgres.replicas >= 1",
     ),
     (
         "managed-pg-parameter",
@@ -227,7 +227,7 @@ def test_forbidden_changes_are_rejected(
 
 
 def test_allowed_changes_are_accepted(ctl: Ctl, kube_namespace: str) -> None:
-    body = instance({"postgres": {"replicas": 1, "synchronousMode": True}})
+    body = instance({"postgres": {"replicas": 1, "synchronousMode": "required"}})
     name = body["metadata"]["name"]
     assert create(ctl, kube_namespace, body).returncode == 0
     change = {
@@ -331,8 +331,9 @@ def test_status_is_preserved_and_shown_in_printer_columns(ctl: Ctl, kube_namespa
     got = ctl.get(name, kube_namespace)["status"]
     assert got == status  # nothing pruned, kopf's free-form progress included
     table = ctl.ok("get", "req1", name, "-n", kube_namespace).splitlines()
-    assert table[0].split() == ["NAME", "PHASE", "READY", "API", "PRIMARY", "URL", "AGE"]
-    assert table[1].split()[:6] == [name, "Ready", "5/5", "2/2", f"{name}-postgres-0", "https://req1.example.com"]
+    assert table[0].split() == ["NAME", "PHASE", "READY", "API", "PRIMARY", "TIMELINE", "REPLICATION", "URL", "AGE"]
+    assert table[1].split()[:5] == [name, "Ready", "5/5", "2/2", f"{name}-postgres-0"]
+    assert "https://req1.example.com" in table[1]
 
 
 def test_status_cannot_be_written_through_the_main_resource(ctl: Ctl, kube_namespace: str) -> None:

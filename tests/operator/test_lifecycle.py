@@ -11,7 +11,9 @@ from operator_harness import Kubectl, condition, events_for, load_example, wait_
 from req1_operator.render import RenderInput, render_all
 from req1_operator.spec import parse_spec
 
-KINDS = "secrets,configmaps,services,statefulsets,deployments,jobs,hpa,pdb,ingresses,networkpolicies"
+KINDS = (
+    "secrets,configmaps,services,statefulsets,deployments,jobs,hpa,pdb,ingresses,networkpolicies,sa,roles,rolebindings"
+)
 
 
 def expected_children(obj: dict[str, Any], namespace: str) -> set[tuple[str, str]]:
@@ -41,7 +43,9 @@ def test_minimal_example_reaches_ready_with_every_child(
 
     assert status["readyComponents"] == "4/4"
     assert status["apiReplicas"] == "2/2"
-    assert status["primary"] == f"{name}-postgres-0"
+    # No instance manager runs on KWOK: the operator has named the bootstrap primary, none has confirmed it yet.
+    assert status["targetPrimary"] == f"{name}-postgres-0"
+    assert status.get("primary") is None
     assert status["url"] == f"http://{name}-api.{ns}.svc"
     assert condition(status, "Ready")["status"] == "True"
     assert condition(status, "PostgresReady")["status"] == "True"
@@ -52,8 +56,8 @@ def test_minimal_example_reaches_ready_with_every_child(
         assert [r["kind"] for r in refs] == ["Req1Instance"], (kind, child)
 
     table = admin.run("get", "req1", "-n", ns).stdout.splitlines()
-    assert table[0].split() == ["NAME", "PHASE", "READY", "API", "PRIMARY", "URL", "AGE"]
-    assert table[1].split()[:6] == [name, "Ready", "4/4", "2/2", f"{name}-postgres-0", status["url"]]
+    assert table[0].split() == ["NAME", "PHASE", "READY", "API", "PRIMARY", "TIMELINE", "REPLICATION", "URL", "AGE"]
+    assert table[1].split()[:4] == [name, "Ready", "4/4", "2/2"]
 
     reasons = [e["reason"] for e in events_for(admin, name, ns)]
     assert "PhaseReady" in reasons
@@ -83,8 +87,8 @@ def test_production_example_reaches_ready_and_leaves_replicas_to_the_hpa(
     assert admin.get("hpa", f"{name}-api", ns) is not None
     ingress = admin.get("ingress", name, ns)
     assert ingress is not None and ingress["spec"]["tls"][0]["hosts"] == ["req1.example.com"]
-    replicas = admin.get("statefulset", f"{name}-postgres-replica", ns)
-    assert replicas is not None and replicas["spec"]["replicas"] == 2
+    replicas = admin.get("statefulset", f"{name}-postgres", ns)
+    assert replicas is not None and replicas["spec"]["replicas"] == 3
 
     deploy = admin.get("deployment", f"{name}-api", ns)
     assert deploy is not None

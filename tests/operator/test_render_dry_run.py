@@ -103,7 +103,10 @@ def test_reapplying_the_same_render_changes_nothing(kube_cluster: Any, kube_name
     apply = ("apply", "--server-side", "--field-manager=req1-operator", "-f", "-")
     proc = kubectl(kubeconfig, *apply, input=as_stream(first))
     assert proc.returncode == 0, proc.stderr
-    kinds = "configmaps,services,statefulsets,deployments,jobs,poddisruptionbudgets,ingresses,networkpolicies"
+    kinds = (
+        "configmaps,services,statefulsets,deployments,jobs,poddisruptionbudgets,ingresses,networkpolicies,"
+        "serviceaccounts,roles,rolebindings"
+    )
     before = _versions(kubeconfig, kube_namespace, kinds)
     assert len(before) == len([o for o in first if o["kind"] not in ("Secret", "HorizontalPodAutoscaler")])
     existing = {o["metadata"]["name"] for o in first if o["kind"] == "Secret"}

@@ -17,7 +17,8 @@ def test_empty_spec_gets_sensible_defaults() -> None:
     assert spec.api.replicas == 2
     assert spec.api.autoscaling.enabled is False
     assert spec.postgres.version == 16
-    assert spec.postgres.effective_image == "postgres:16"
+    assert spec.postgres_image == "ghcr.io/req1/req1-postgres:0.1.0-pg16"
+    assert spec.postgres.synchronous_mode == "off" and spec.postgres.primary is None
     assert spec.postgres.replicas == 0
     assert spec.redis.persistence is True
     assert spec.storage.external is None
@@ -37,7 +38,7 @@ def test_wire_names_are_camel_case() -> None:
     )
     assert spec.api.autoscaling.min_replicas == 3
     assert spec.api.autoscaling.target_cpu_utilization_percentage == 50
-    assert spec.postgres.synchronous_mode is True
+    assert spec.postgres.synchronous_mode == "required"  # the earlier boolean still parses
     assert spec.postgres.storage.storage_class_name == "fast"
     dumped = spec.model_dump(by_alias=True, exclude_none=True)
     assert dumped["api"]["autoscaling"]["targetCPUUtilizationPercentage"] == 50
@@ -69,7 +70,10 @@ def test_model_round_trips_through_its_wire_form() -> None:
             },
             "exactly one of issuer",
         ),
-        ({"postgres": {"synchronousMode": True}}, "synchronousMode needs postgres.replicas >= 1"),
+        ({"postgres": {"synchronousMode": True}}, "synchronousMode required needs postgres.replicas >= 1"),
+        ({"postgres": {"synchronousMode": "required"}}, "synchronousMode required needs postgres.replicas >= 1"),
+        ({"postgres": {"synchronousMode": "sometimes"}}, "Input should be 'off', 'preferred' or 'required'"),
+        ({"postgres": {"primary": "Not_A_Pod"}}, "String should match pattern"),
         ({"postgres": {"parameters": {"wal_level": "minimal"}}}, "cannot set settings the operator manages"),
         ({"api": {"extraEnv": [{"name": "DATABASE_URL", "value": "x"}]}}, "cannot set variables the operator"),
         ({"api": {"extraEnv": [{"name": "FOO"}]}}, "exactly one of value or secretKeyRef"),
@@ -162,7 +166,7 @@ def test_crd_schema_is_structural() -> None:
     assert ".status.kopf" in seen
     assert version["subresources"]["scale"]["specReplicasPath"] == ".spec.api.replicas"
     columns = [c["name"].upper() for c in version["additionalPrinterColumns"]]
-    assert columns == ["PHASE", "READY", "API", "PRIMARY", "URL", "AGE"]
+    assert columns == ["PHASE", "READY", "API", "PRIMARY", "TIMELINE", "REPLICATION", "URL", "AGE"]
 
 
 def test_pull_secret_names_are_checked() -> None:

@@ -26,9 +26,12 @@ def test_minimal_instance_renders_the_whole_stack() -> None:
         ("Service", "demo-api"),
         ("PodDisruptionBudget", "demo-api"),
         ("StatefulSet", "demo-postgres"),
-        ("StatefulSet", "demo-postgres-replica"),
-        ("Service", "demo-postgres"),
-        ("Service", "demo-postgres-replica"),
+        ("Service", "demo-postgres-rw"),
+        ("Service", "demo-postgres-ro"),
+        ("ServiceAccount", "demo-postgres"),
+        ("Role", "demo-postgres"),
+        ("RoleBinding", "demo-postgres"),
+        ("PodDisruptionBudget", "demo-postgres-primary"),
         ("Service", "demo-postgres-headless"),
         ("StatefulSet", "demo-redis"),
         ("StatefulSet", "demo-seaweedfs-master"),
@@ -41,6 +44,7 @@ def test_minimal_instance_renders_the_whole_stack() -> None:
         ("Secret", "demo-postgres-app"),
     ]:
         assert expected in got
+    assert ("StatefulSet", "demo-postgres-replica") not in got  # one PostgreSQL StatefulSet (issue #9)
     assert not any(k == "HorizontalPodAutoscaler" for k, _ in got)
     assert not any(k == "Ingress" for k, _ in got)
     assert not any(k == "ServiceMonitor" for k, _ in got)
@@ -106,7 +110,8 @@ def test_every_pod_gets_the_pull_secrets_and_no_api_token() -> None:
     assert len(pods) >= 7
     for what, pod in pods:
         assert pod["imagePullSecrets"] == [{"name": "regcred"}, {"name": "mirror"}], what
-        assert pod["automountServiceAccountToken"] is False, what
+        # Only the PostgreSQL instance managers talk to the API server (their own ServiceAccount and Role).
+        assert pod["automountServiceAccountToken"] is (what == "StatefulSet/demo-postgres"), what
         assert pod["enableServiceLinks"] is False, what
     for what, pod in _pod_specs(render_all(make())):
         assert "imagePullSecrets" not in pod, what

@@ -48,7 +48,7 @@ def test_environment_comes_from_secrets_and_config() -> None:
     env = env_of(c)
     assert c["envFrom"] == [{"configMapRef": {"name": "demo-api"}}]
     assert env["DATABASE_URL"]["value"] == (
-        "postgresql://$(REQ1_DB_USER):$(REQ1_DB_PASSWORD)@demo-postgres.team-a.svc:5432/$(REQ1_DB_NAME)"
+        "postgresql://$(REQ1_DB_USER):$(REQ1_DB_PASSWORD)@demo-postgres-rw.team-a.svc:5432/$(REQ1_DB_NAME)"
     )
     assert "DATABASE_REPLICA_URL" not in env  # no replicas by default
     assert env["REDIS_URL"]["value"] == "redis://:$(REQ1_REDIS_PASSWORD)@demo-redis.team-a.svc:6379/0"
@@ -68,7 +68,7 @@ def test_replicas_add_the_replica_url_and_external_s3_uses_its_secret() -> None:
     }
     (c,) = api.render_deployment(make(spec))["spec"]["template"]["spec"]["containers"]
     env = env_of(c)
-    assert "@demo-postgres-replica.team-a.svc:5432/" in env["DATABASE_REPLICA_URL"]["value"]
+    assert "@demo-postgres-ro.team-a.svc:5432/" in env["DATABASE_REPLICA_URL"]["value"]
     assert env["S3_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "my-s3", "key": "secretKey"}
 
 

@@ -36,7 +36,7 @@ def test_postgres_admits_api_migrate_and_its_peers_only() -> None:
     assert pol["spec"]["policyTypes"] == ["Ingress"]
     assert admits(pol, pod_labels(api.render_deployment(inp)), 5432)
     assert admits(pol, pod_labels(api.render_migrate_job(inp)), 5432)
-    assert admits(pol, pod_labels(postgres.render_replica(inp)), 5432)
+    assert admits(pol, pod_labels(postgres.render_statefulset(inp)), 5432)
     assert not admits(pol, pod_labels(redis.render_statefulset(inp)), 5432)
     assert not admits(pol, pod_labels(api.render_deployment(inp)), 22)
     other_instance = {**pod_labels(api.render_deployment(inp)), names.LABEL_INSTANCE: "other"}
@@ -49,7 +49,7 @@ def test_redis_admits_the_api_only() -> None:
     inp = make()
     pol = policies.render_redis(inp)
     assert admits(pol, pod_labels(api.render_deployment(inp)), 6379)
-    assert not admits(pol, pod_labels(postgres.render_primary(inp)), 6379)
+    assert not admits(pol, pod_labels(postgres.render_statefulset(inp)), 6379)
     assert not admits(pol, pod_labels(api.render_migrate_job(inp)), 6379)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from req1_operator.kube.client import KubeClient
-from req1_operator.kube.resources import CHILD_KINDS, POD, Resource
+from req1_operator.kube.resources import CHILD_KINDS, LEASE, POD, Resource
 
 LABEL_NAME = "app.kubernetes.io/name"
 LABEL_INSTANCE = "app.kubernetes.io/instance"
@@ -58,6 +58,8 @@ class Observed:
 
     children: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (kind, name) -> body
     pods: list[dict[str, Any]] = field(default_factory=list)
+    terminating_pods: list[dict[str, Any]] = field(default_factory=list)  # with a deletionTimestamp
+    lease: dict[str, Any] | None = None  # the PostgreSQL primary Lease, None when not seen (yet)
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         return self.children.get((kind, name))
@@ -72,11 +74,15 @@ class Observed:
         return [p for p in self.pods if (p["metadata"].get("labels") or {}).get(LABEL_COMPONENT) == component]
 
 
-def from_bodies(bodies: Iterable[Mapping[str, Any]], pods: Iterable[Mapping[str, Any]] = ()) -> Observed:
-    obs = Observed()
+def from_bodies(
+    bodies: Iterable[Mapping[str, Any]], pods: Iterable[Mapping[str, Any]] = (), lease: Mapping[str, Any] | None = None
+) -> Observed:
+    obs = Observed(lease=dict(lease) if lease is not None else None)
     for b in bodies:
         obs.children[(str(b.get("kind")), str(b["metadata"]["name"]))] = dict(b)
-    obs.pods = [dict(p) for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
+    for p in pods:
+        deleting = (p.get("metadata") or {}).get("deletionTimestamp")
+        (obs.terminating_pods if deleting else obs.pods).append(dict(p))
     return obs
 
 
@@ -101,4 +107,5 @@ async def read_children(
             item.setdefault("kind", res.kind)
             bodies.append(trim(item))
     pods = await client.list(POD, namespace, f"{LABEL_INSTANCE}={instance},{LABEL_NAME}=req1")
-    return from_bodies(bodies, [trim(p) for p in pods])
+    lease = await client.get(LEASE, namespace, f"{instance}-postgres-primary")
+    return from_bodies(bodies, [trim(p) for p in pods], lease)

@@ -45,6 +45,8 @@ REQ1 = Resource("req1.io/v1alpha1", "Req1Instance", "req1instances")
 # Kinds the renderer may produce, in the order they are applied (config before workloads).
 CHILD_KINDS: tuple[Resource, ...] = (
     Resource("v1", "ServiceAccount", "serviceaccounts"),
+    Resource("rbac.authorization.k8s.io/v1", "Role", "roles"),
+    Resource("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
     Resource("v1", "Secret", "secrets"),
     Resource("v1", "ConfigMap", "configmaps"),
     Resource("v1", "Service", "services"),
@@ -63,9 +65,11 @@ CHILD_KINDS: tuple[Resource, ...] = (
 POD = Resource("v1", "Pod", "pods")
 PVC = Resource("v1", "PersistentVolumeClaim", "persistentvolumeclaims")
 EVENT = Resource("v1", "Event", "events")
+LEASE = Resource("coordination.k8s.io/v1", "Lease", "leases")
+NODE = Resource("v1", "Node", "nodes", namespaced=False)
 CRD = Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", namespaced=False)
 
-_BY_KIND = {(r.api_version, r.kind): r for r in (*CHILD_KINDS, REQ1, POD, EVENT, CRD)}
+_BY_KIND = {(r.api_version, r.kind): r for r in (*CHILD_KINDS, REQ1, POD, EVENT, CRD, LEASE, NODE)}
 
 
 class UnknownKindError(LookupError):

@@ -24,7 +24,7 @@ def env(inp: RenderInput) -> list[dict[str, Any]]:
         pod.secret_env("REQ1_DB_NAME", app_secret, "database"),
         {
             "name": "DATABASE_URL",
-            "value": f"postgresql://$(REQ1_DB_USER):$(REQ1_DB_PASSWORD)@{names.postgres_primary(n)}.{ns}.svc:"
+            "value": f"postgresql://$(REQ1_DB_USER):$(REQ1_DB_PASSWORD)@{names.postgres_rw(n)}.{ns}.svc:"
             f"{config.PG_PORT}/$(REQ1_DB_NAME)",
         },
     ]
@@ -32,7 +32,7 @@ def env(inp: RenderInput) -> list[dict[str, Any]]:
         out.append(
             {
                 "name": "DATABASE_REPLICA_URL",
-                "value": f"postgresql://$(REQ1_DB_USER):$(REQ1_DB_PASSWORD)@{names.postgres_replica(n)}.{ns}.svc:"
+                "value": f"postgresql://$(REQ1_DB_USER):$(REQ1_DB_PASSWORD)@{names.postgres_ro(n)}.{ns}.svc:"
                 f"{config.PG_PORT}/$(REQ1_DB_NAME)",
             }
         )

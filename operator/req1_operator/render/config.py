@@ -1,4 +1,4 @@
-"""ConfigMaps: the API's non-secret environment, postgresql.conf/pg_hba.conf plus scripts, redis.conf.
+"""ConfigMaps: the API's non-secret environment, postgresql.conf/pg_hba.conf plus the WAL hook, redis.conf.
 
 Each renderer here also exposes the data it renders so workloads can hash it into a pod-template annotation:
 a configuration change then rolls the pods that read it.
@@ -96,7 +96,8 @@ def postgres_parameters(inp: RenderInput) -> dict[str, str]:
             "archive_mode": "on",
             "archive_command": f"'{PG_CONFIG_DIR}/archive-wal.sh %p %f'",
             "archive_timeout": "300",
-            "synchronous_standby_names": "'ANY 1 (*)'" if pg.synchronous_mode else "''",
+            # The instance manager owns the live value (postgresql.auto.conf wins); this is its starting point.
+            "synchronous_standby_names": "'ANY 1 (*)'" if pg.synchronous_mode == "required" else "''",
         }
     )
     return params
@@ -115,50 +116,16 @@ def postgresql_conf(inp: RenderInput) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: `replication all`: the replication role is whatever REQ1_REPLICATION_USER names (a user-owned Secret may pick
+#: another name); only roles with the REPLICATION attribute can use these lines at all.
 PG_HBA = """# Rendered by req1-operator.
 local   all          all                       trust
 host    all          all          127.0.0.1/32 trust
 host    all          all          ::1/128      trust
-host    replication  replicator   0.0.0.0/0    scram-sha-256
-host    replication  replicator   ::/0         scram-sha-256
+host    replication  all          0.0.0.0/0    scram-sha-256
+host    replication  all          ::/0         scram-sha-256
 host    all          all          0.0.0.0/0    scram-sha-256
 host    all          all          ::/0         scram-sha-256
-"""
-
-#: Runs once in docker-entrypoint-initdb.d on the primary's first start: app role and database, replication role.
-INIT_SQL_SH = """#!/bin/sh
-# Rendered by req1-operator: creates the application and replication roles on first start.
-set -eu
-psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \\
-  -v app_user="$REQ1_APP_USER" -v app_password="$REQ1_APP_PASSWORD" -v app_db="$REQ1_APP_DATABASE" \\
-  -v repl_user="$REQ1_REPLICATION_USER" -v repl_password="$REQ1_REPLICATION_PASSWORD" <<'SQL'
--- With synchronousMode no standby exists yet: commit locally or bootstrap would wait forever.
-SET synchronous_commit = local;
-CREATE ROLE :"app_user" LOGIN PASSWORD :'app_password';
-CREATE DATABASE :"app_db" OWNER :"app_user";
-CREATE ROLE :"repl_user" WITH REPLICATION LOGIN PASSWORD :'repl_password';
-SQL
-"""
-
-#: Init container of replica pods: clone the primary with pg_basebackup when the volume is empty; `-R` writes
-#: standby.signal and primary_conninfo (streaming replication) into the data directory.
-REPLICA_BOOTSTRAP_SH = """#!/bin/sh
-# Rendered by req1-operator: bootstraps a streaming standby from the primary.
-set -eu
-if [ -s "$PGDATA/PG_VERSION" ]; then
-  echo "data directory present, starting as is"
-  exit 0
-fi
-rm -rf "$PGDATA"
-mkdir -p "$PGDATA"
-chmod 0700 "$PGDATA"
-until pg_isready -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -q; do
-  echo "waiting for primary $PRIMARY_HOST"
-  sleep 2
-done
-export PGPASSWORD="$REQ1_REPLICATION_PASSWORD"
-pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$REQ1_REPLICATION_USER" -D "$PGDATA" \\
-  -X stream -R --checkpoint=fast --no-password --progress
 """
 
 #: archive_command fallback (the instance manager normally sets its own, see docs/backups.md). With a backup
@@ -183,8 +150,6 @@ def postgres_data(inp: RenderInput) -> dict[str, str]:
     return {
         "postgresql.conf": postgresql_conf(inp),
         "pg_hba.conf": PG_HBA,
-        "init-roles.sh": INIT_SQL_SH,
-        "replica-bootstrap.sh": REPLICA_BOOTSTRAP_SH,
         "archive-wal.sh": ARCHIVE_WAL_SH,
     }
 

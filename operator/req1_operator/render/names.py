@@ -22,6 +22,8 @@ APP = "req1"
 
 ANNOTATION_CONFIG_CHECKSUM = "req1.io/config-checksum"
 ANNOTATION_VERSION = "req1.io/version"
+#: What each PostgreSQL pod's instance manager reports (JSON, docs/postgres-ha.md).
+ANNOTATION_INSTANCE_STATUS = "req1.io/instance-status"
 
 ROLE_PRIMARY = "primary"
 ROLE_REPLICA = "replica"
@@ -114,18 +116,44 @@ def ingress_assets(name: str) -> str:
     return f"{name}-assets"
 
 
-def postgres_primary(name: str) -> str:
-    """The primary StatefulSet, and the Service selecting role=primary (what DATABASE_URL points at)."""
+def postgres(name: str) -> str:
+    """The one PostgreSQL StatefulSet (pods `<name>-postgres-N`), its ServiceAccount, Role and RoleBinding.
+
+    The name is the old primary StatefulSet's, so pod -0 of the new layout reuses the old primary's claim
+    `data-<name>-postgres-0` after a migration."""
     return f"{name}-postgres"
 
 
-def postgres_replica(name: str) -> str:
-    """The replica StatefulSet, and the Service selecting role=replica (DATABASE_REPLICA_URL)."""
+def postgres_pod(name: str, ordinal: int) -> str:
+    return f"{postgres(name)}-{ordinal}"
+
+
+def postgres_rw(name: str) -> str:
+    """The Service selecting the pod labelled role=primary (DATABASE_URL, what replicas stream from)."""
+    return f"{name}-postgres-rw"
+
+
+def postgres_ro(name: str) -> str:
+    """The Service selecting pods labelled role=replica (DATABASE_REPLICA_URL)."""
+    return f"{name}-postgres-ro"
+
+
+def postgres_lease(name: str) -> str:
+    """The Lease the primary's instance manager holds (docs/postgres-ha.md)."""
+    return f"{name}-postgres-primary"
+
+
+def postgres_primary_pdb(name: str) -> str:
+    return f"{name}-postgres-primary"
+
+
+def legacy_postgres_replica(name: str) -> str:
+    """The replica StatefulSet and Service of the two-StatefulSet layout (removed by the migration)."""
     return f"{name}-postgres-replica"
 
 
 def postgres_headless(name: str) -> str:
-    """Governing headless Service of both StatefulSets: stable per-pod DNS for replication and failover."""
+    """Governing headless Service of the StatefulSet: stable per-pod DNS names."""
     return f"{name}-postgres-headless"
 
 

@@ -1,8 +1,9 @@
-"""PostgreSQL: a primary StatefulSet, a replica StatefulSet (streaming standbys), and Services by role.
+"""PostgreSQL: one StatefulSet of instance-manager pods, the manager's RBAC, Services by role, the primary's PDB.
 
-Pods carry two labels: `req1.io/set` (which StatefulSet owns them, part of the immutable selector) and
-`req1.io/role` (primary|replica, what the Services select). Failover only has to promote a standby and move
-the role label; no selector changes. Every pod is reachable as `<pod>.<name>-postgres-headless`.
+Every pod runs `req1-instance-manager` (docs/postgres-ha.md) and is the same: which one is primary is decided by
+the operator (`status.targetPrimary`) and confirmed by the manager in its pod's annotation. The operator then sets
+the `req1.io/role` label that the `-rw`/`-ro` Services select. The label is never part of the template, so a
+recreated pod never brings a stale role back.
 """
 
 from __future__ import annotations
@@ -13,15 +14,38 @@ from req1_operator.render import config, names, pod
 from req1_operator.render.types import RenderInput
 
 UID = 999  # the postgres user of the official (Debian) image
-LABEL_SET = "req1.io/set"
-CONFIG_MOUNT = config.PG_CONFIG_DIR
+MANAGER_PORT = 8010
+LEASE_SECONDS = 10
+#: The previous layout's pod label (part of its StatefulSets' immutable selectors); its presence marks a legacy
+#: StatefulSet that the migration replaces.
+LEGACY_LABEL_SET = "req1.io/set"
+
+#: Exactly the access docs/postgres-ha.md lists for the instance manager.
+MANAGER_RULES: list[dict[str, Any]] = [
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "patch"]},
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]},
+    {"apiGroups": ["req1.io"], "resources": ["req1instances"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["apps"], "resources": ["statefulsets"], "verbs": ["get"]},
+]
 
 
-def _env(inp: RenderInput) -> list[dict[str, Any]]:
-    n = inp.name
+def members(inp: RenderInput) -> int:
+    """Pods of the StatefulSet: one primary plus `postgres.replicas` standbys."""
+    return 1 + inp.spec.postgres.replicas
+
+
+def env(inp: RenderInput) -> list[dict[str, Any]]:
+    """The manager's environment (docs/postgres-ha.md, "Environment"); secrets stay in their Secrets."""
+    n, ns = inp.name, inp.namespace
     return [
         pod.field_env("POD_NAME", "metadata.name"),
+        pod.field_env("POD_NAMESPACE", "metadata.namespace"),
+        {"name": "REQ1_INSTANCE", "value": n},
         {"name": "PGDATA", "value": config.PGDATA},
+        {"name": "REQ1_PG_CONFIG_DIR", "value": config.PG_CONFIG_DIR},
+        {"name": "REQ1_PRIMARY_SERVICE", "value": f"{names.postgres_rw(n)}.{ns}.svc"},
+        {"name": "REQ1_LEASE_SECONDS", "value": str(LEASE_SECONDS)},
+        {"name": "REQ1_MANAGER_PORT", "value": str(MANAGER_PORT)},
         pod.secret_env("POSTGRES_USER", names.postgres_superuser_secret(n), "username"),
         pod.secret_env("POSTGRES_PASSWORD", names.postgres_superuser_secret(n), "password"),
         pod.secret_env("REQ1_APP_USER", names.postgres_app_secret(n), "username"),
@@ -35,122 +59,85 @@ def _env(inp: RenderInput) -> list[dict[str, Any]]:
 def _mounts() -> list[dict[str, Any]]:
     return [
         {"name": "data", "mountPath": config.PG_DATA_MOUNT},
-        {"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True},
+        {"name": "config", "mountPath": config.PG_CONFIG_DIR, "readOnly": True},
         {"name": "run", "mountPath": "/var/run/postgresql"},
         {"name": "tmp", "mountPath": "/tmp"},
         {"name": "shm", "mountPath": "/dev/shm"},
     ]
 
 
-def _probe(failure_threshold: int, period: int) -> dict[str, Any]:
+def _probe(path: str, failure_threshold: int, period: int) -> dict[str, Any]:
     return {
-        "exec": {"command": ["pg_isready", "-h", "127.0.0.1", "-p", str(config.PG_PORT), "-q"]},
+        "httpGet": {"path": path, "port": "manager"},
         "periodSeconds": period,
-        "timeoutSeconds": 5,
+        "timeoutSeconds": 2,
         "failureThreshold": failure_threshold,
     }
 
 
-def _postgres_container(inp: RenderInput) -> dict[str, Any]:
-    pg = inp.spec.postgres
+def _container(inp: RenderInput) -> dict[str, Any]:
+    """The manager is PID 1 and starts `postgres` itself, so the container needs no command or args."""
     return {
         "name": "postgres",
-        "image": pg.effective_image,
+        "image": inp.spec.postgres_image,
         "imagePullPolicy": inp.spec.image_pull_policy,
-        # cluster_name doubles as the standby's application_name in pg_stat_replication (the pod name).
-        "args": ["postgres", "-c", f"config_file={CONFIG_MOUNT}/postgresql.conf", "-c", "cluster_name=$(POD_NAME)"],
-        "env": _env(inp),
-        "ports": [{"name": "postgres", "containerPort": config.PG_PORT, "protocol": "TCP"}],
-        "resources": pod.resources(pg.resources),
+        "env": env(inp),
+        "ports": [
+            {"name": "postgres", "containerPort": config.PG_PORT, "protocol": "TCP"},
+            {"name": "manager", "containerPort": MANAGER_PORT, "protocol": "TCP"},
+        ],
+        "resources": pod.resources(inp.spec.postgres.resources),
         "securityContext": pod.container_security(),
         "volumeMounts": _mounts(),
-        "startupProbe": _probe(failure_threshold=360, period=5),
-        "livenessProbe": _probe(failure_threshold=6, period=10),
-        "readinessProbe": _probe(failure_threshold=3, period=5),
+        # /healthz is 200 through bootstrap, clone, rewind and waiting: only a manager that gave up restarts.
+        "livenessProbe": _probe("/healthz", failure_threshold=3, period=10),
+        # /readyz: a primary that holds the Lease, a replica that streams; Services route only to ready pods.
+        "readinessProbe": _probe("/readyz", failure_threshold=1, period=2),
     }
 
 
-def _volumes(primary: bool) -> list[dict[str, Any]]:
-    vols: list[dict[str, Any]] = [
-        {"name": "config", "configMap": {"name": "", "defaultMode": 0o555}},
+def _volumes(inp: RenderInput) -> list[dict[str, Any]]:
+    return [
+        {"name": "config", "configMap": {"name": names.postgres_config(inp.name), "defaultMode": 0o555}},
         {"name": "run", "emptyDir": {}},
         pod.tmp_volume(),
         {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "256Mi"}},
     ]
-    if primary:
-        vols.append(
-            {
-                "name": "initdb",
-                "configMap": {
-                    "name": "",
-                    "defaultMode": 0o555,
-                    "items": [{"key": "init-roles.sh", "path": "init-roles.sh"}],
-                },
-            }
-        )
-    return vols
 
 
-def _statefulset(inp: RenderInput, role: str) -> dict[str, Any]:
+def render_statefulset(inp: RenderInput) -> dict[str, Any]:
+    """The PostgreSQL StatefulSet: pods -0..n alike; no role anywhere in the template.
+
+    Parallel pod management: a replica must be able to start (and clone) while another ordinal is down, which
+    OrderedReady would forbid after a failover away from -0.
+    """
     n = inp.name
     pg = inp.spec.postgres
-    primary = role == names.ROLE_PRIMARY
-    name = names.postgres_primary(n) if primary else names.postgres_replica(n)
-    sel = {**names.selector(inp, names.POSTGRES), LABEL_SET: role}
-    pod_labels = {**names.labels(inp, names.POSTGRES), LABEL_SET: role, names.LABEL_ROLE: role}
-    container = _postgres_container(inp)
-    volumes = _volumes(primary)
-    for vol in volumes:
-        if "configMap" in vol:
-            vol["configMap"]["name"] = names.postgres_config(n)
-    init_containers: list[dict[str, Any]] = []
-    if primary:
-        container["volumeMounts"].append(
-            {"name": "initdb", "mountPath": "/docker-entrypoint-initdb.d", "readOnly": True}
-        )
-    else:
-        init_containers.append(
-            {
-                "name": "bootstrap-standby",
-                "image": pg.effective_image,
-                "imagePullPolicy": inp.spec.image_pull_policy,
-                "command": ["sh", f"{CONFIG_MOUNT}/replica-bootstrap.sh"],
-                "env": [
-                    *_env(inp),
-                    {"name": "PRIMARY_HOST", "value": f"{names.postgres_primary(n)}.{inp.namespace}.svc"},
-                    {"name": "PRIMARY_PORT", "value": str(config.PG_PORT)},
-                ],
-                "resources": pod.resources(pg.resources),
-                "securityContext": pod.container_security(),
-                "volumeMounts": _mounts(),
-            }
-        )
+    labels = names.labels(inp, names.POSTGRES)
     pod_spec: dict[str, Any] = {
         **pod.base(inp),
+        "serviceAccountName": names.postgres(n),
+        "automountServiceAccountToken": True,  # the manager talks to the API server (Lease, its annotation)
         "securityContext": pod.pod_security(UID),
         "terminationGracePeriodSeconds": 60,
         "topologySpreadConstraints": pod.topology_spread(names.selector(inp, names.POSTGRES)),
-        "containers": [container],
-        "volumes": volumes,
+        "containers": [_container(inp)],
+        "volumes": _volumes(inp),
     }
-    if init_containers:
-        pod_spec["initContainers"] = init_containers
-    labels = names.labels(inp, names.POSTGRES)
-    meta = names.metadata(inp, name, names.POSTGRES, **{LABEL_SET: role})
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
-        "metadata": meta,
+        "metadata": names.metadata(inp, names.postgres(n), names.POSTGRES),
         "spec": {
-            "replicas": 1 if primary else pg.replicas,
+            "replicas": members(inp),
             "serviceName": names.postgres_headless(n),
-            "podManagementPolicy": "OrderedReady",
+            "podManagementPolicy": "Parallel",
             "updateStrategy": {"type": "RollingUpdate"},
             "persistentVolumeClaimRetentionPolicy": pod.pvc_retention(inp.spec.deletion_policy),
-            "selector": {"matchLabels": sel},
+            "selector": {"matchLabels": names.selector(inp, names.POSTGRES)},
             "template": {
                 "metadata": {
-                    "labels": pod_labels,
+                    "labels": dict(labels),
                     "annotations": {
                         names.ANNOTATION_CONFIG_CHECKSUM: names.checksum(config.postgres_data(inp)),
                     },
@@ -164,13 +151,25 @@ def _statefulset(inp: RenderInput, role: str) -> dict[str, Any]:
     }
 
 
-def render_primary(inp: RenderInput) -> dict[str, Any]:
-    return _statefulset(inp, names.ROLE_PRIMARY)
-
-
-def render_replica(inp: RenderInput) -> dict[str, Any]:
-    """Rendered even with 0 replicas, so scaling to zero keeps the StatefulSet (and its PVCs) around."""
-    return _statefulset(inp, names.ROLE_REPLICA)
+def render_rbac(inp: RenderInput) -> list[dict[str, Any]]:
+    """ServiceAccount, Role and RoleBinding of the managers, all named `<name>-postgres`."""
+    n = names.postgres(inp.name)
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": names.metadata(inp, n, names.POSTGRES)},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": names.metadata(inp, n, names.POSTGRES),
+            "rules": [dict(r) for r in MANAGER_RULES],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": names.metadata(inp, n, names.POSTGRES),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": n},
+            "subjects": [{"kind": "ServiceAccount", "name": n, "namespace": inp.namespace}],
+        },
+    ]
 
 
 def _service(inp: RenderInput, name: str, selector: dict[str, str], headless: bool = False) -> dict[str, Any]:
@@ -195,10 +194,21 @@ def render_services(inp: RenderInput) -> list[dict[str, Any]]:
     base = names.selector(inp, names.POSTGRES)
     return [
         _service(inp, names.postgres_headless(n), base, headless=True),
-        _service(inp, names.postgres_primary(n), {**base, names.LABEL_ROLE: names.ROLE_PRIMARY}),
-        _service(inp, names.postgres_replica(n), {**base, names.LABEL_ROLE: names.ROLE_REPLICA}),
+        _service(inp, names.postgres_rw(n), {**base, names.LABEL_ROLE: names.ROLE_PRIMARY}),
+        _service(inp, names.postgres_ro(n), {**base, names.LABEL_ROLE: names.ROLE_REPLICA}),
     ]
 
 
+def render_primary_pdb(inp: RenderInput) -> dict[str, Any]:
+    """No voluntary eviction of the primary: a drain waits until a switchover has moved the role away."""
+    sel = {**names.selector(inp, names.POSTGRES), names.LABEL_ROLE: names.ROLE_PRIMARY}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": names.metadata(inp, names.postgres_primary_pdb(inp.name), names.POSTGRES),
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": sel}},
+    }
+
+
 def render(inp: RenderInput) -> list[dict[str, Any]]:
-    return [*render_services(inp), render_primary(inp), render_replica(inp)]
+    return [*render_rbac(inp), *render_services(inp), render_statefulset(inp), render_primary_pdb(inp)]

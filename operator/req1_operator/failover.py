@@ -1,0 +1,181 @@
+"""Which pod should be the PostgreSQL primary: a pure function of what the operator observes.
+
+The operator writes its answer to `status.targetPrimary`; each pod's instance manager acts on it. Two rules keep
+it safe, in the style of Patroni's leader key: the most advanced replica wins, and a replica is only named after
+the old primary's Lease has lapsed (its manager fences itself before that) or the old pod is proven gone. The
+managers enforce the Lease again on their side, so even a wrong decision here cannot make two writable primaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+#: A promotion the operator asked for that has not happened after this long is given up for another candidate.
+PROMOTION_TIMEOUT = 30.0
+#: Slack for clock skew between the managers (who write renewTime) and the operator (who reads it).
+CLOCK_SLACK = 1.0
+
+KEEP, BOOTSTRAP, FAILOVER, SWITCHOVER, WAIT = "Keep", "Bootstrap", "Failover", "Switchover", "Wait"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A pod's `req1.io/instance-status` annotation (docs/postgres-ha.md)."""
+
+    role: str = "unknown"
+    timeline: int = 0
+    lsn: int = 0
+    ready: bool = False
+    streaming: bool = False
+    system_identifier: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One PostgreSQL pod as observed: the Pod object's state plus its manager's report."""
+
+    name: str
+    ordinal: int
+    report: Report = field(default_factory=Report)
+    pod_ready: bool = False
+    terminating: bool = False
+    node_ready: bool | None = None  # None: not looked at
+
+
+@dataclass(frozen=True)
+class LeaseView:
+    """The primary Lease: who holds it and until when (seconds since the epoch, by the holder's clock)."""
+
+    holder: str | None
+    expires_at: float | None
+
+
+@dataclass(frozen=True)
+class Observation:
+    members: Sequence[Member]
+    target: str | None  # status.targetPrimary
+    requested: str | None = None  # spec.postgres.primary (switchover request)
+    lease: LeaseView | None = None  # None: not observed yet (never treated as lapsed)
+    failing_since: float | None = None  # when the target was first seen unhealthy
+    promoting_since: float | None = None  # when the operator last named a new target that is not primary yet
+    now: float = 0.0
+    first_pod: str = ""  # `<name>-postgres-0`, the bootstrap primary
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str
+    target: str | None
+    reason: str
+    failing_since: float | None = None
+    recheck_at: float | None = None  # when the same observation may decide differently (a Lease lapses)
+
+    @property
+    def changes_target(self) -> bool:
+        return self.action in (BOOTSTRAP, FAILOVER, SWITCHOVER)
+
+
+def healthy_primary(m: Member) -> bool:
+    return m.report.role == "primary" and m.report.ready and m.pod_ready and not m.terminating
+
+
+def healthy_replica(m: Member) -> bool:
+    """Streaming and ready: fit to take over by a planned switchover."""
+    return m.report.role == "replica" and m.report.streaming and m.report.ready and m.pod_ready and not m.terminating
+
+
+def candidate(m: Member, system_identifier: str) -> bool:
+    """Fit to be promoted after a failure: a replica of this cluster on a live node.
+
+    Streaming is not required: every replica stops streaming when its primary dies, and its readiness with it.
+    """
+    if m.terminating or m.node_ready is False or m.report.role != "replica":
+        return False
+    return not system_identifier or m.report.system_identifier in ("", system_identifier)
+
+
+def rank(members: Sequence[Member], requested: str | None) -> list[Member]:
+    """Most advanced first: timeline, then received WAL position; the requested pod, then the lowest ordinal, break
+    ties."""
+    return sorted(members, key=lambda m: (-m.report.timeline, -m.report.lsn, m.name != requested, m.ordinal))
+
+
+def lease_lapsed(lease: LeaseView | None, holder: str, now: float) -> bool:
+    """True when `holder` can no longer be accepting writes by the Lease: free, someone else's, or expired."""
+    if lease is None:
+        return False
+    if lease.holder != holder:
+        return True
+    return lease.expires_at is not None and now > lease.expires_at + CLOCK_SLACK
+
+
+def _gone(m: Member | None) -> bool:
+    """The pod is proven not running PostgreSQL: deleted, or terminating on a node that is NotReady."""
+    return m is None or (m.terminating and m.node_ready is False)
+
+
+def decide(obs: Observation) -> Decision:
+    """The next `targetPrimary`, and why."""
+    by_name = {m.name: m for m in obs.members}
+    now = obs.now
+    if obs.target is None:
+        reporting = [m for m in obs.members if m.report.role == "primary" and not m.terminating]
+        if reporting:  # status lost (restored object, new operator): adopt the primary that runs
+            return Decision(BOOTSTRAP, reporting[0].name, f"{reporting[0].name} already runs as primary")
+        return Decision(BOOTSTRAP, obs.first_pod, f"new cluster: {obs.first_pod} bootstraps the primary")
+
+    current = by_name.get(obs.target)
+    lapsed = lease_lapsed(obs.lease, obs.target, now)
+    if current is not None and healthy_primary(current) and not lapsed:
+        req = by_name.get(obs.requested) if obs.requested else None
+        if req is not None and req.name != obs.target and healthy_replica(req):
+            return Decision(SWITCHOVER, req.name, f"switchover requested by spec.postgres.primary: {req.name}")
+        recheck = obs.lease.expires_at + CLOCK_SLACK + 0.5 if obs.lease and obs.lease.expires_at else None
+        return Decision(KEEP, obs.target, f"{obs.target} is primary", recheck_at=recheck)
+
+    failing_since = obs.failing_since if obs.failing_since is not None else now
+    why = _why_unhealthy(current, lapsed, obs.target)
+    # A replica just named (failover, switchover) promotes once the old Lease is free: give it time.
+    if (
+        current is not None
+        and current.report.role in ("replica", "starting")
+        and not current.terminating
+        and obs.promoting_since is not None
+        and now - obs.promoting_since < PROMOTION_TIMEOUT
+    ):
+        return Decision(WAIT, obs.target, f"{obs.target} is being promoted", failing_since,
+                        recheck_at=obs.promoting_since + PROMOTION_TIMEOUT)
+    sysid = next((m.report.system_identifier for m in obs.members if m.name == obs.target), "")
+    if not sysid:
+        sysid = next((m.report.system_identifier for m in obs.members if m.report.system_identifier), "")
+    pool = [m for m in obs.members if m.name != obs.target and candidate(m, sysid)]
+    if not pool:
+        return Decision(WAIT, obs.target, f"{why}; no replica to promote", failing_since)
+    if not (lapsed or _gone(current)):
+        until = obs.lease.expires_at + CLOCK_SLACK + 0.2 if obs.lease and obs.lease.expires_at else None
+        return Decision(WAIT, obs.target, f"{why}; waiting for its Lease to lapse", failing_since, recheck_at=until)
+    best = rank(pool, obs.requested)[0]
+    return Decision(FAILOVER, best.name, f"{why}; {best.name} is the most advanced replica", failing_since)
+
+
+def _why_unhealthy(m: Member | None, lapsed: bool, name: str) -> str:
+    if m is None:
+        return f"primary {name} is gone"
+    if m.terminating:
+        return f"primary {name} is terminating" + (" on a NotReady node" if m.node_ready is False else "")
+    if lapsed:
+        return f"primary {name} lost its Lease"
+    if m.report.role != "primary":
+        return f"primary {name} reports {m.report.role}"
+    return f"primary {name} is not ready"
+
+
+def lsn_value(text: str) -> int:
+    """`16/B374D848` → the 64-bit WAL position (0 for anything unparseable)."""
+    hi, sep, lo = text.partition("/")
+    try:
+        return (int(hi, 16) << 32) + int(lo, 16) if sep else 0
+    except ValueError:
+        return 0

@@ -1,0 +1,335 @@
+"""PostgreSQL HA, the operator's side: observe the members, decide the primary, label the pods, report.
+
+Called once per reconcile pass. Observation comes from the watch caches (pods with their managers' reports, the
+primary Lease); the only reads are the Node of a terminating primary. Writes: the `req1.io/role` label of pods
+whose report changed, and Events. The decision itself is `failover.decide`, a pure function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from req1_operator import failover
+from req1_operator.kube.apply import Owner
+from req1_operator.kube.client import ApiError, KubeClient
+from req1_operator.kube.events import NORMAL, WARNING, emit
+from req1_operator.kube.observe import Observed
+from req1_operator.kube.resources import NODE, POD
+from req1_operator.render import names
+from req1_operator.render.postgres import LEGACY_LABEL_SET
+from req1_operator.spec import Req1InstanceSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HaOutcome:
+    status: dict[str, Any] = field(default_factory=dict)  # targetPrimary, primary, postgres, lastFailover
+    recheck_in: float | None = None
+    writes: int = 0
+
+
+def stamp(t: float) -> str:
+    """RFC 3339 to the hundredth of a second; stable through parse_time, so an unchanged time is no new write."""
+    cs = round(t * 100)
+    secs, frac = divmod(cs, 100)
+    return dt.datetime.fromtimestamp(secs, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:02d}Z"
+
+
+def parse_time(value: Any) -> float | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def report_of(pod: Mapping[str, Any]) -> failover.Report:
+    raw = ((pod.get("metadata") or {}).get("annotations") or {}).get(names.ANNOTATION_INSTANCE_STATUS)
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    return failover.Report(
+        role=str(data.get("role") or "unknown"),
+        timeline=int(data.get("timeline") or 0),
+        lsn=failover.lsn_value(str(data.get("lsn") or "")),
+        ready=bool(data.get("ready")),
+        streaming=bool(data.get("streaming")),
+        system_identifier=str(data.get("systemIdentifier") or ""),
+        message=str(data.get("message") or ""),
+    )
+
+
+def _pod_ready(pod: Mapping[str, Any]) -> bool:
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return bool(c.get("status") == "True")
+    return False
+
+
+def member_pods(observed: Observed, instance: str) -> dict[str, dict[str, Any]]:
+    """The StatefulSet's pods (terminating ones too), by name; pods of the legacy layout are not members."""
+    pattern = re.compile(rf"^{re.escape(names.postgres(instance))}-(\d+)$")
+    out: dict[str, dict[str, Any]] = {}
+    for pod in [*observed.pods, *observed.terminating_pods]:
+        meta = pod.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        if labels.get(names.LABEL_COMPONENT) != names.POSTGRES or LEGACY_LABEL_SET in labels:
+            continue
+        if pattern.match(str(meta.get("name"))):
+            out[str(meta["name"])] = pod
+    return out
+
+
+def lease_view(observed: Observed) -> failover.LeaseView | None:
+    lease = observed.lease
+    if lease is None:
+        return None
+    spec = lease.get("spec") or {}
+    holder = spec.get("holderIdentity") or None
+    renew = parse_time(spec.get("renewTime"))
+    duration = float(spec.get("leaseDurationSeconds") or 0)
+    return failover.LeaseView(holder, renew + duration if renew is not None and holder else None)
+
+
+async def _node_ready(client: KubeClient, pod: Mapping[str, Any]) -> bool | None:
+    node = (pod.get("spec") or {}).get("nodeName")
+    if not node:
+        return None
+    try:
+        body = await client.get(NODE, None, str(node))
+    except ApiError as e:
+        log.warning("cannot read node %s: %s", node, e)
+        return None
+    for c in ((body or {}).get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return bool(c.get("status") == "True")
+    return None if body else False
+
+
+def _member_status(m: failover.Member) -> dict[str, Any]:
+    return {
+        "name": m.name,
+        "role": m.report.role,
+        "ready": m.report.ready and m.pod_ready,
+        "timeline": m.report.timeline,
+        "lsn": _lsn_text(m.report.lsn),
+        "lagBytes": 0,
+        "streaming": m.report.streaming,
+        "message": m.report.message[:512],
+    }
+
+
+def _lsn_text(v: int) -> str:
+    return f"{v >> 32:X}/{v & 0xFFFFFFFF:X}"
+
+
+def _lag(pod: Mapping[str, Any]) -> int:
+    raw = ((pod.get("metadata") or {}).get("annotations") or {}).get(names.ANNOTATION_INSTANCE_STATUS)
+    try:
+        return int((json.loads(raw) if raw else {}).get("lagBytes") or 0)
+    except (ValueError, AttributeError):
+        return 0
+
+
+def desired_role(m: failover.Member, target: str | None) -> str | None:
+    """The label a pod should carry: primary only for the target that confirms it, replica as reported."""
+    if m.terminating:
+        return None
+    if m.report.role == "primary" and m.name == target:
+        return names.ROLE_PRIMARY
+    if m.report.role == "replica":
+        return names.ROLE_REPLICA
+    return None
+
+
+async def reconcile_postgres(
+    client: KubeClient,
+    owner: Owner,
+    spec: Req1InstanceSpec,
+    observed: Observed,
+    previous: Mapping[str, Any],
+    now: float,
+) -> HaOutcome:
+    out = HaOutcome()
+    pods = member_pods(observed, owner.name)
+    prev_pg: Mapping[str, Any] = previous.get("postgres") or {}
+    prev_last: dict[str, Any] = dict(previous.get("lastFailover") or {})
+    target = previous.get("targetPrimary")
+    members: list[failover.Member] = []
+    for name, pod in sorted(pods.items()):
+        terminating = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
+        node_ready = await _node_ready(client, pod) if terminating and name == target else None
+        members.append(
+            failover.Member(
+                name=name,
+                ordinal=int(name.rsplit("-", 1)[1]),
+                report=report_of(pod),
+                pod_ready=_pod_ready(pod),
+                terminating=terminating,
+                node_ready=node_ready,
+            )
+        )
+    promoting = (
+        parse_time(prev_last.get("decidedAt"))
+        if prev_last.get("to") == target and not prev_last.get("writesResumedAt")
+        else None
+    )
+    decision = failover.decide(
+        failover.Observation(
+            members=members,
+            target=target,
+            requested=spec.postgres.primary,
+            lease=lease_view(observed),
+            failing_since=parse_time(prev_pg.get("failingSince")),
+            promoting_since=promoting,
+            now=now,
+            first_pod=names.postgres_pod(owner.name, 0),
+        )
+    )
+    new_target = decision.target
+    last = prev_last or None
+    if decision.changes_target and new_target != target:
+        log.info("%s/%s: %s %s -> %s (%s)", owner.namespace, owner.name, decision.action, target, new_target,
+                 decision.reason)
+        if decision.action != failover.BOOTSTRAP:
+            detected = decision.failing_since if decision.action == failover.FAILOVER else now
+            last = {
+                "from": target,
+                "to": new_target,
+                "reason": f"{decision.action}: {decision.reason}",
+                "decidedAt": stamp(now),
+                "detectedAt": stamp(detected if detected is not None else now),
+            }
+            kind = WARNING if decision.action == failover.FAILOVER else NORMAL
+            await emit(client, owner, kind, decision.action, f"{target} -> {new_target}: {decision.reason}")
+            out.writes += 1
+    elif decision.action == failover.WAIT and not prev_pg.get("failingSince") and observed.lease is not None:
+        await emit(client, owner, WARNING, "PrimaryUnhealthy", decision.reason)
+        out.writes += 1
+
+    by_name = {m.name: m for m in members}
+    primary = by_name.get(new_target or "")
+    if (
+        last is not None
+        and last.get("to") == new_target
+        and not last.get("writesResumedAt")
+        and primary is not None
+        and failover.healthy_primary(primary)
+    ):
+        resumed = now
+        last["writesResumedAt"] = stamp(resumed)
+        detected = parse_time(last.get("detectedAt"))
+        last["rtoSeconds"] = round(resumed - detected, 2) if detected is not None else None
+        await emit(client, owner, NORMAL, "PrimaryReady",
+                   f"{new_target} accepts writes, {last['rtoSeconds']} s after the problem was seen")
+        out.writes += 1
+
+    out.writes += await _label(client, owner, pods, members, new_target)
+    out.writes += await _announce_members(client, owner, prev_pg.get("members") or [], members)
+    out.status = {
+        "targetPrimary": new_target,
+        "primary": new_target if primary is not None and primary.report.role == "primary" else None,
+        "postgres": _compact(_postgres_status(spec, members, pods, new_target, decision)),
+        "lastFailover": _compact(last) if last else None,
+    }
+    if decision.recheck_at is not None:
+        out.recheck_in = max(0.2, decision.recheck_at - now)
+    return out
+
+
+def _compact(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Without null fields: what the API server stores after a merge patch, so the next pass compares equal."""
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _postgres_status(
+    spec: Req1InstanceSpec,
+    members: list[failover.Member],
+    pods: Mapping[str, Mapping[str, Any]],
+    target: str | None,
+    decision: failover.Decision,
+) -> dict[str, Any]:
+    rows = []
+    for m in members:
+        row = _member_status(m)
+        row["lagBytes"] = _lag(pods[m.name])
+        rows.append(row)
+    replicas = [m for m in members if m.name != target]
+    streaming = sum(1 for m in replicas if m.report.streaming)
+    mode = spec.postgres.synchronous_mode
+    primary = next((m for m in members if m.name == target), None)
+    sync = "async" if mode == "off" else f"sync {mode}"
+    if primary is not None and "synchronous replication off" in primary.report.message:
+        sync = f"async (sync {mode}: no streaming standby)"
+    return {
+        "timeline": primary.report.timeline if primary is not None and primary.report.timeline else None,
+        "replication": f"{streaming}/{len(replicas)} streaming, {sync}",
+        "members": rows,
+        "failingSince": stamp(decision.failing_since) if decision.failing_since is not None else None,
+    }
+
+
+async def _label(
+    client: KubeClient,
+    owner: Owner,
+    pods: Mapping[str, Mapping[str, Any]],
+    members: list[failover.Member],
+    target: str | None,
+) -> int:
+    """Move `req1.io/role` to match the reports: the Services follow within one watch event."""
+    writes = 0
+    for m in members:
+        want = desired_role(m, target)
+        have = ((pods[m.name].get("metadata") or {}).get("labels") or {}).get(names.LABEL_ROLE)
+        if want == have or (m.terminating and have is None):
+            continue
+        patch = {"metadata": {"labels": {names.LABEL_ROLE: want}}}
+        try:
+            await client.request("PATCH", POD.path(owner.namespace, m.name), body=patch,
+                                 content_type="application/merge-patch+json")
+            writes += 1
+        except ApiError as e:
+            if not e.not_found:
+                raise
+    return writes
+
+
+async def _announce_members(
+    client: KubeClient, owner: Owner, previous: list[Mapping[str, Any]], members: list[failover.Member]
+) -> int:
+    """Events for what the managers report: fencing, promotion, and the `preferred` mode's fallback."""
+    before = {str(r.get("name")): r for r in previous}
+    writes = 0
+    for m in members:
+        old = before.get(m.name)
+        if old is None or (old.get("role") == m.report.role and old.get("message") == m.report.message[:512]):
+            continue
+        msg = m.report.message
+        if m.report.role != old.get("role"):
+            if m.report.role == "fenced":
+                await emit(client, owner, WARNING, "Fenced", f"{m.name} fenced itself: {msg}")
+                writes += 1
+            elif m.report.role == "primary":
+                await emit(client, owner, NORMAL, "Promoted", f"{m.name} runs as primary on timeline "
+                           f"{m.report.timeline}")
+                writes += 1
+        was_async = "synchronous replication off" in str(old.get("message") or "")
+        is_async = "synchronous replication off" in msg
+        if m.report.role == "primary" and is_async != was_async:
+            if is_async:
+                await emit(client, owner, WARNING, "SynchronousReplicationOff", f"{m.name}: {msg}")
+            else:
+                await emit(client, owner, NORMAL, "SynchronousReplicationOn", f"{m.name}: {msg}")
+            writes += 1
+    return writes
