@@ -17,7 +17,8 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 
@@ -78,14 +79,23 @@ async def watch_parent(on_signal: Callable[[str], None]) -> None:
     on_signal("the supervisor's exit")
 
 
+def run_loop(settings: Settings, main: Coroutine[Any, Any, int]) -> int:
+    """Run ``main`` on uvloop (EVENT_LOOP=uvloop, the default) or asyncio's own loop."""
+    if settings.event_loop == "uvloop":
+        import uvloop
+
+        return uvloop.run(main)
+    return asyncio.run(main)
+
+
 def run_serve(settings: Settings) -> int:
     """One process, a worker on an inherited socket, or the supervisor of several workers."""
     inherited = os.environ.get(LISTEN_FD)
     if inherited:
-        return asyncio.run(serve(settings, socket.socket(fileno=int(inherited))))
+        return run_loop(settings, serve(settings, socket.socket(fileno=int(inherited))))
     count = workers_for(settings)
     if count == 1:
-        return asyncio.run(serve(settings))
+        return run_loop(settings, serve(settings))
     if settings.run_migrations:
         asyncio.run(run_migrate(settings))
     return Supervisor(settings, count).run()

@@ -14,9 +14,10 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
+import orjson
 from aiohttp import web
 
 from req1_server.errors import DB_UNAVAILABLE, conflict
@@ -31,10 +32,18 @@ RECENT_WRITE_SECONDS = 5
 RecentWriteCheck = Callable[[web.Request], Awaitable[bool]]
 
 
+def json_loads(text: str) -> Any:
+    """orjson's parser, the standard library's for what orjson refuses (numbers beyond 64-bit integers)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     """json/jsonb as Python values, uuid as uuid.UUID (not asyncpg's own subclass)."""
     for typename in ("json", "jsonb"):
-        await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await conn.set_type_codec(typename, encoder=json.dumps, decoder=json_loads, schema="pg_catalog")
     await conn.set_type_codec("uuid", encoder=str, decoder=uuid.UUID, schema="pg_catalog", format="text")
 
 

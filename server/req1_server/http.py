@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 from aiohttp import web
 
 from req1_server.errors import bad_request, payload_too_large, unsupported_media_type
@@ -149,17 +150,37 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialize {type(value).__name__}")
 
 
+# orjson writes what json.dumps(ensure_ascii=False, separators=(",", ":")) writes for our values (UUIDs as
+# strings, non-ASCII as is); datetimes go through iso() like before (UTC, fraction dropped when zero).
+ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+def dumps_bytes(data: Any) -> bytes:
+    """Compact UTF-8 JSON. What orjson refuses (integers beyond 64 bits, keys of odd types) goes through
+    the standard library, so the output never depends on which encoder wrote it."""
+    try:
+        return orjson.dumps(data, default=_default, option=ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        return json.dumps(data, default=_default, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def dumps(data: Any) -> str:
-    return json.dumps(data, default=_default, ensure_ascii=False, separators=(",", ":"))
+    return dumps_bytes(data).decode("utf-8")
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
     return web.Response(
         status=status,
-        body=dumps(data).encode("utf-8"),
+        body=dumps_bytes(data),
         content_type="application/json",
         headers=headers,
     )
+
+
+def raw_page_response(items_json: str, total: int, page: Page) -> web.Response:
+    """A page envelope around items that PostgreSQL already wrote as a JSON array (``page_envelope``'s keys)."""
+    body = f'{{"items":{items_json},"total":{total},"offset":{page.offset},"limit":{page.limit}}}'
+    return web.Response(body=body.encode("utf-8"), content_type="application/json")
 
 
 def no_content() -> web.Response:
