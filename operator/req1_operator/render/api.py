@@ -50,6 +50,8 @@ def env(inp: RenderInput) -> list[dict[str, Any]]:
         pod.secret_env("S3_SECRET_KEY", s3_secret, "secretKey"),
         pod.secret_env("JWT_SECRET", names.api_secret(n), "jwt-secret"),
         pod.secret_env("ADMIN_PASSWORD", names.api_secret(n), "admin-password"),
+        {"name": "WEB_WORKERS", "valueFrom": {"resourceFieldRef": {  # a worker process per CPU, rounded up (#16)
+            "resource": "limits.cpu" if inp.spec.api.resources.limits.cpu else "requests.cpu", "divisor": "1"}}},
     ]
     for extra in inp.spec.api.extra_env:
         if extra.secret_key_ref is not None:
