@@ -67,6 +67,10 @@ class Live:
         )
         if done.returncode != 0:
             raise LiveError(f"helm install of the operator failed: {done.stderr.strip()}")
+        if "REVISION: 1\n" not in done.stdout:
+            # An upgrade: the stand-in image is this work tree, which a same-tag upgrade does not reload.
+            self.kubectl("rollout", "restart", "deployment/req1-operator", "-n", OPERATOR_NAMESPACE)
+            self.kubectl("rollout", "status", "deployment/req1-operator", "-n", OPERATOR_NAMESPACE, "--timeout=180s")
 
     def apply_example(self) -> None:
         self.kubectl("create", "namespace", APP_NAMESPACE, check=False)
