@@ -99,3 +99,82 @@ async def test_reqif_upload_is_not_buffered_whole(api: Api) -> None:
     print(f"\n.reqif of {len(xml) / MiB:.1f} MiB: peak {peak / MiB:.1f} MiB")
     # the client's own copy of the form is allocated before the call; the server must not hold it again
     assert peak < len(xml) * 3 / 4, f"peak {peak / MiB:.1f} MiB for a {len(xml) / MiB:.1f} MiB upload"
+
+
+async def loop_gaps_during(call: Any) -> tuple[Any, float, float]:
+    """(result, the longest the event loop went without running a 5 ms ticker, the call's duration)."""
+    longest = 0.0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal longest
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            longest = max(longest, now - last)
+            last = now
+
+    task = asyncio.create_task(ticker())
+    started = time.perf_counter()
+    try:
+        result = await call()
+    finally:
+        duration = time.perf_counter() - started
+        done.set()
+        await task
+    return result, longest, duration
+
+
+@pytest.fixture
+def threads_of(monkeypatch: pytest.MonkeyPatch) -> dict[str, set[str]]:
+    """The threads CSV parsing and publish rendering ran in."""
+    import threading
+
+    import req1_server.resources.publish as publish_resource
+    import req1_server.store.csv_import as csv_store
+
+    seen: dict[str, set[str]] = {"parse_rows": set(), "render": set()}
+    for module, name in ((csv_store, "parse_rows"), (publish_resource, "render")):
+        original = getattr(module, name)
+
+        def wrapped(*args: Any, _original: Any = original, _name: str = name) -> Any:
+            seen[_name].add(threading.current_thread().name)
+            return _original(*args)
+
+        monkeypatch.setattr(module, name, wrapped)
+    return seen
+
+
+async def test_csv_import_leaves_the_event_loop_free(api: Api, client: Any, threads_of: dict[str, set[str]]) -> None:
+    m = (await api.module())["id"]
+    rows = ["level,heading,body"]
+    for i in range(1, 4001):
+        rows.append(f'{i},Requirement {i},"<p>The system <b>shall</b> do thing {i} <i>quickly</i>, '
+                    f'<a href=""http://x/{i}"">see</a> and <span onclick=""x()"">more</span>.</p>"')
+    body = ("\n".join(rows) + "\n").encode()
+    assert len(body) < UPLOAD_LIMIT
+
+    async def run() -> Any:
+        resp = await client.post(f"/api/v1/modules/{m}/import/csv", data=body,
+                                 headers={"Authorization": f"Bearer {api.token}", "Content-Type": "text/csv"})
+        return resp.status, await resp.json()
+
+    (status, result), longest, duration = await loop_gaps_during(run)
+    assert status == 200 and result == {"objects_created": 4000}, result
+    print(f"\nCSV import of 4,000 rows ({len(body) / MiB:.1f} MiB): {duration:.2f}s, "
+          f"longest event-loop stall {longest * 1000:.0f} ms")
+    assert threads_of["parse_rows"] and "MainThread" not in threads_of["parse_rows"], threads_of
+    assert longest < max(0.3, duration / 4), (longest, duration)
+
+    for fmt in ("html", "csv"):
+        async def publish(fmt: str = fmt) -> Any:
+            resp = await client.get(f"/api/v1/modules/{m}/publish?format={fmt}",
+                                    headers={"Authorization": f"Bearer {api.token}"})
+            return resp.status, await resp.read()
+
+        (status, text), longest, duration = await loop_gaps_during(publish)
+        assert status == 200 and b"Requirement 4000" in text
+        print(f"publish {fmt} of 4,000 objects ({len(text) / MiB:.1f} MiB): {duration:.2f}s, "
+              f"longest event-loop stall {longest * 1000:.0f} ms")
+    assert threads_of["render"] and "MainThread" not in threads_of["render"], threads_of

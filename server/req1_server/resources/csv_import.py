@@ -7,11 +7,10 @@ from aiohttp import web
 from req1_server.apischema import INT, STR, Body, obj
 from req1_server.config import SETTINGS
 from req1_server.db import database
-from req1_server.domain.csv_import import CsvImportError, decode
-from req1_server.errors import bad_request, unsupported_media_type
+from req1_server.errors import unsupported_media_type
 from req1_server.http import json_response, read_body_limited
 from req1_server.routing import Routes, user_of
-from req1_server.store.csv_import import import_rows
+from req1_server.store import csv_import
 from req1_server.store.rows import require_module
 from req1_server.typed import InModule
 
@@ -29,9 +28,5 @@ async def import_csv(request: web.Request, path: InModule) -> web.Response:
     async with db.acquire() as conn:
         await require_module(conn, path.module_id)
     data = await read_body_limited(request, request.app[SETTINGS].max_upload_bytes)
-    try:
-        text = decode(data)
-    except CsvImportError as exc:
-        raise bad_request(str(exc)) from None
-    created = await db.transaction(lambda conn: import_rows(conn, path.module_id, text, user_id))
+    created = await csv_import.import_csv(db, path.module_id, data, user_id)
     return json_response({"objects_created": created})
