@@ -8,11 +8,9 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 from kubernetes import client, dynamic, watch
@@ -20,22 +18,13 @@ from kubernetes.client.exceptions import ApiException
 
 from req1_testenv.kube import STORAGE_CLASS, KubeCluster, node_ready, require_binaries
 from req1_testenv.process import ServiceStartError
+from req1_testenv.waiting import wait_for
 
 T = TypeVar("T")
 
 IMAGE = "registry.invalid/req1/smoke:1"  # never pulled: KWOK fakes the kubelets
 
 
-def wait_for(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.25) -> T:
-    """Poll ``probe`` until it returns something truthy; fail with ``what`` and the last value otherwise."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {last!r}")
 
 
 def labels(name: str) -> dict[str, str]:

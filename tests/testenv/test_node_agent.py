@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-from collections.abc import Callable
 from typing import Any, TypeVar
 
-import pytest
 from kubernetes import client
 
 from req1_testenv.kube import KubeCluster
 from req1_testenv.kubelet import faults
 from req1_testenv.process import pid_alive
+from req1_testenv.waiting import wait_for
 
 T = TypeVar("T")
 
@@ -28,15 +27,6 @@ TOOLBOX = "debian:12"  # the host's shell and core utilities stand in for it
 UNKNOWN = "registry.invalid/nobody/unknown-image:1"
 
 
-def wait_for(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.3) -> T:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {last!r}")
 
 
 def shell_pod(name: str, script: str, **spec: Any) -> dict[str, Any]:

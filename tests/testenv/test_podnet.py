@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +30,7 @@ from req1_testenv.podnet.dns import query
 from req1_testenv.podnet.netns import netns_list, open_connection_in, socket_in
 from req1_testenv.podnet.services import dns_records, render_nft, service_routes
 from req1_testenv.scratch import remove_tree, scratch_dir
+from req1_testenv.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the pod network needs root (namespaces, nftables)")
 
@@ -68,15 +69,6 @@ for name in sys.argv[1:]:
 """
 
 
-def wait_for(probe: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {last!r}")
 
 
 def pod_run(pod: PodNet, argv: list[str], resolv: str | None = None, timeout: float = 20) -> str:
