@@ -125,6 +125,8 @@ class AuthGate:
             return
 
         async def run(r):  # type: ignore[no-untyped-def]
+            if rate_key is None and sid is not None:  # the revocation check alone: one command, no pipeline
+                return [await r.exists(REVOKED + sid)]
             async with r.pipeline(transaction=False) as pipe:
                 if sid is not None:
                     pipe.exists(REVOKED + sid)

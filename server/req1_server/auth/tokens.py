@@ -40,7 +40,28 @@ def issue(secret: str, user_id: uuid.UUID, email: str, role: str, sid: str, ttl_
     return jwt.encode(claims, secret, algorithm=ALGORITHM), exp
 
 
+VERIFIED_MAX = 10_000
+_verified: dict[tuple[str, str], Claims] = {}
+
+
 def verify(secret: str, token: str) -> Claims:
+    """The claims of a valid token. A token verified before is not decoded again (PyJWT's checks of the key
+    and the token cost more than the rest of an authenticated request): only its expiry is checked again."""
+    key = (secret, token)
+    claims = _verified.get(key)
+    if claims is not None:
+        if time.time() < claims.expires_at + LEEWAY_SECONDS:
+            return claims
+        _verified.pop(key, None)
+        raise TokenError("Signature has expired")
+    claims = _decode(secret, token)
+    if len(_verified) >= VERIFIED_MAX:
+        _verified.clear()
+    _verified[key] = claims
+    return claims
+
+
+def _decode(secret: str, token: str) -> Claims:
     try:
         data = jwt.decode(
             token, secret, algorithms=[ALGORITHM], leeway=LEEWAY_SECONDS,
