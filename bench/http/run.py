@@ -202,6 +202,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.workers:
         env["WEB_WORKERS"] = str(args.workers)
+    if args.server_src:  # another checkout's server package, e.g. the code before a change
+        env["PYTHONPATH"] = str(Path(args.server_src).resolve())
+    env.update(dict(kv.split("=", 1) for kv in args.env))
     server = ManagedProcess("req1-server", [str(Path(sys.executable).parent / "req1-server"), "serve"],
                             root / "server", env=env, ready=lambda: live(port), timeout=120)
     concurrencies = [int(c) for c in args.concurrency.split(",")]
@@ -242,12 +245,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         pg.stop()
         remove_tree(root)
     return {"label": args.label, "seconds": args.seconds, "rounds": args.rounds, "workers": args.workers,
+            "server_src": args.server_src, "env": args.env,
             "concurrency": concurrencies, "loads": loads, "memory": memory, "results": best,
             "machine": f"{os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
-def render(data: dict[str, Any]) -> str:
+def ms(value: float) -> str:
+    return "n/a" if value != value else f"{value:.1f}"  # hey prints no percentile it has too few samples for
+
+
+def render(data: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
     cs = data["concurrency"]
     def triple(values: list[float]) -> str:
         return " / ".join(f"{v:.1f}" for v in values)
@@ -260,10 +268,12 @@ def render(data: dict[str, Any]) -> str:
         f"server memory after the run {mem.get('rss_mib', '?')} MiB RSS in {mem.get('processes', '?')} process(es). "
         f"Load average (1/5/15 min) before → after each round: {loads}.",
         "",
-        "| Route | " + " | ".join(f"c={c} req/s | p50 / p95 / p99 ms" for c in cs) + " | original c=16 | ratio |",
-        "|---|" + "---:|---|" * len(cs) + "---:|---:|",
+        "| Route | " + " | ".join(f"c={c} req/s | p50 / p95 / p99 ms" for c in cs) + " | original c=16 | ratio |"
+        + (f" vs `{baseline['label']}` at c={' / '.join(map(str, cs))} |" if baseline else ""),
+        "|---|" + "---:|---|" * len(cs) + "---:|---:|" + ("---|" if baseline else ""),
     ]
-    for name, cells in data["results"].items():
+    for name, raw in data["results"].items():
+        cells = {int(c): r for c, r in raw.items()}  # JSON made the keys strings
         row = [name]
         for c in cs:
             r = cells.get(c)
@@ -271,11 +281,15 @@ def render(data: dict[str, Any]) -> str:
                 row += [NONE, NONE]
                 continue
             err = f" ({r['errors']:.0f} errors)" if r["errors"] else ""
-            row += [f"{r['rps']:,.0f}{err}", f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} / {r['p99_ms']:.1f}"]
+            row += [f"{r['rps']:,.0f}{err}", f"{ms(r['p50_ms'])} / {ms(r['p95_ms'])} / {ms(r['p99_ms'])}"]
         original = ORIGINAL.get(name)
         c16 = cells.get(16)
         row.append(f"{original:,}" if original else NONE)
         row.append(f"{c16['rps'] / original:.2f}" if original and c16 else NONE)
+        if baseline:
+            before = {int(c): r for c, r in baseline["results"].get(name, {}).items()}
+            row.append(" / ".join(f"{cells[c]['rps'] / before[c]['rps']:.1f}x"
+                                  if c in cells and c in before and before[c]["rps"] else NONE for c in cs))
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -298,12 +312,15 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--workers", type=int, default=0, help="WEB_WORKERS for the server (0: unset)")
+    parser.add_argument("--server-src", help="run the req1_server package found in this directory instead")
+    parser.add_argument("--env", action="append", default=[], help="NAME=value for the server (repeatable)")
     parser.add_argument("--only", default="", help="comma-separated substrings of route names to run")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--baseline", type=Path, help="the --json of an earlier run: add the ratio to it")
     parser.add_argument("--no-page", action="store_true", help="do not update docs/benchmarks/http.md")
     args = parser.parse_args()
     data = run(args)
-    text = render(data)
+    text = render(data, json.loads(args.baseline.read_text()) if args.baseline else None)
     print(text)
     if args.json:
         args.json.write_text(json.dumps(data, indent=2))
