@@ -15,6 +15,9 @@ from req1_server.typed import BodyModel, LongPaged, Name, OptBool, OptConfig, Op
 
 routes = Routes(tag="views")
 
+# default-setters of one module take turns (the module row), so each clears the default the previous one made;
+# the partial unique index of migration 0015 backs it
+DEFAULT_TURN = "SELECT 1 FROM module WHERE id = $1 FOR NO KEY UPDATE"
 CLEAR_DEFAULT = """
 UPDATE view SET is_default = false, updated_at = now() WHERE module_id = $1 AND is_default AND id <> $2
 """
@@ -45,6 +48,7 @@ class ViewPatch(BodyModel):
 async def one_default(conn: asyncpg.Connection, values: dict[str, Any], row_id: Any, module_id: Any) -> None:
     """A view that becomes the default takes that place from the module's other views."""
     if values.get("is_default"):
+        await conn.execute(DEFAULT_TURN, module_id)
         await conn.execute(CLEAR_DEFAULT, module_id, row_id)
 
 

@@ -30,6 +30,9 @@ ORDER BY (module_id IS NULL), name, id OFFSET $2 LIMIT $3
 COUNT = "SELECT count(*) FROM attribute_definition WHERE module_id = $1 OR module_id IS NULL"
 GET = f"SELECT {COLUMNS} FROM attribute_definition WHERE id = $1 AND (module_id = $2 OR module_id IS NULL)"
 GET_OWN_LOCKED = f"SELECT {COLUMNS} FROM attribute_definition WHERE id = $1 AND module_id = $2 FOR UPDATE"
+# before a definition changes or goes: object edits validated against the old definitions stop writing
+# (store.object_writes.EDIT_WRITE), and edits in flight are waited for, so the usage check sees their values
+DEFINITIONS_CHANGING = "UPDATE module SET definitions_version = definitions_version + 1 WHERE id = $1"
 DUPLICATE = "SELECT 1 FROM attribute_definition WHERE module_id = $1 AND name = $2 AND id IS DISTINCT FROM $3"
 INSERT = f"""
 INSERT INTO attribute_definition (id, module_id, name, data_type, default_value, enum_values, multi_select,
@@ -74,6 +77,8 @@ async def get(conn: asyncpg.Connection, module_id: uuid.UUID, def_id: uuid.UUID)
 
 
 async def own_locked(conn: asyncpg.Connection, module_id: uuid.UUID, def_id: uuid.UUID) -> asyncpg.Record:
+    """The module's own definition, locked for a change or removal (in a transaction)."""
+    await conn.execute(DEFINITIONS_CHANGING, module_id)
     return await require_row(conn, GET_OWN_LOCKED, ENTITY, def_id, module_id)
 
 

@@ -13,7 +13,6 @@ from req1_server.errors import bad_request, not_found, not_found_message
 from req1_server.http import Page
 from req1_server.store import crud
 from req1_server.store.patch import update_sql
-from req1_server.store.rows import LIVE_OBJECT
 
 LINKS = crud.Table("link", "link", "id, source_object_id, target_object_id, link_type_id, attributes, suspect, "
                    "source_fingerprint, target_fingerprint, created_at, updated_at", "created_at, id",
@@ -27,6 +26,11 @@ AND ($4::uuid IS NULL OR l.source_object_id IN (SELECT id FROM object WHERE modu
 LIST = f"SELECT {LINKS.columns} FROM link l WHERE {FILTER} ORDER BY l.created_at, l.id OFFSET $5 LIMIT $6"
 COUNT = f"SELECT count(*) FROM link l WHERE {FILTER}"
 TYPE = "SELECT 1 FROM link_type WHERE id = $1"
+# Both ends locked FOR SHARE until the link commits: a soft delete (FOR UPDATE, then DELETE of its links) or an
+# edit of either end waits for it and then sees the link; an end deleted first is not found (rechecked).
+LIVE_ENDS = """
+SELECT id, content_fingerprint FROM object WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL ORDER BY id FOR SHARE
+"""
 INSERT = f"""
 INSERT INTO link (id, source_object_id, target_object_id, link_type_id, attributes, source_fingerprint,
                   target_fingerprint)
@@ -51,13 +55,13 @@ async def page(conn: asyncpg.Connection, ends: tuple[uuid.UUID | None, ...],
 
 async def create(conn: asyncpg.Connection, link_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID,
                  link_type: uuid.UUID, attributes: dict[str, Any] | None) -> asyncpg.Record:
-    """Link two live objects (modules may differ), recording both fingerprints."""
+    """Link two live objects (modules may differ), recording both fingerprints; run in a transaction."""
+    live = {r["id"]: r["content_fingerprint"] for r in await conn.fetch(LIVE_ENDS, [source, target])}
     fingerprints = []
     for end, object_id in (("source", source), ("target", target)):
-        live = await conn.fetchrow(LIVE_OBJECT, object_id)
-        if live is None:
+        if object_id not in live:
             raise not_found_message(f"{end} object {object_id} not found")
-        fingerprints.append(live["content_fingerprint"])
+        fingerprints.append(live[object_id])
     if await conn.fetchval(TYPE, link_type) is None:
         raise not_found("link type", link_type)
     row = await conn.fetchrow(INSERT, link_id, source, target, link_type, attributes, *fingerprints)

@@ -21,7 +21,7 @@ from req1_server.domain.fingerprint import content_fingerprint
 from req1_server.domain.ids import new_id
 from req1_server.domain.outline import MoveError
 from req1_server.domain.sanitize import html_to_text, sanitize_html
-from req1_server.errors import bad_request, not_found
+from req1_server.errors import bad_request, conflict, not_found
 from req1_server.store import objects
 from req1_server.store.definitions import definitions_from, visible
 from req1_server.store.history import flag_suspects, snapshot, write_history
@@ -43,6 +43,7 @@ UPDATE_CONTENT = f"{SET_CONTENT}WHERE id = $1"
 # $3: whether the attribute definitions are wanted
 EDIT_READ = f"""
 SELECT {prefixed("o")}, m.required_attributes AS module_required_attributes,
+       m.definitions_version AS module_definitions_version,
        CASE WHEN $3 THEN (
          SELECT json_agg(json_build_object('name', d.name, 'data_type', d.data_type, 'enum_values', d.enum_values,
                                            'multi_select', d.multi_select, 'default_value', d.default_value)
@@ -52,10 +53,14 @@ FROM object o JOIN module m ON m.id = o.module_id
 WHERE o.id = $1 AND o.module_id = $2 AND o.deleted_at IS NULL
 """
 EDIT_READ_LOCKED = EDIT_READ + "FOR UPDATE OF o"
-# $12: flag suspects; $13: the version read
+# $12: flag suspects; $13: the version read; $14: the module's definitions version the attributes were
+# validated against (NULL: attributes unchanged), $15: the module. The guard holds the module row FOR SHARE
+# (a definition change holds it updated) and rechecks the version once a concurrent change has committed.
 EDIT_WRITE = f"""
-WITH updated AS ({SET_CONTENT.strip()}
-  WHERE id = $1 AND current_version = $13 AND deleted_at IS NULL RETURNING {OBJECT_COLUMNS}),
+WITH guard AS (SELECT 1 FROM module WHERE id = $15 AND definitions_version = $14 FOR SHARE),
+updated AS ({SET_CONTENT.strip()}
+  WHERE id = $1 AND current_version = $13 AND deleted_at IS NULL
+    AND ($14::bigint IS NULL OR EXISTS (SELECT 1 FROM guard)) RETURNING {OBJECT_COLUMNS}),
 suspect AS (
   UPDATE link l SET suspect = true, updated_at = now()
   WHERE $12 AND NOT l.suspect AND EXISTS (SELECT 1 FROM updated)
@@ -235,13 +240,20 @@ class Editor:
                             self.object_id, self.change.expected_version)
         definitions = definitions_from(row["module_definitions"] or []) if wants_definitions else None
         content = self.content(row, definitions, row["module_required_attributes"])
-        return await conn.fetchrow(EDIT_WRITE, self.object_id, *content.values, content.changed,
-                                   row["current_version"])
+        validated_against = row["module_definitions_version"] if wants_definitions else None
+        written = await conn.fetchrow(EDIT_WRITE, self.object_id, *content.values, content.changed,
+                                      row["current_version"], validated_against, self.module_id)
+        if written is not None and content.changed and not lock:
+            # a link created while this statement waited for the row is invisible to its snapshot: flag again
+            await flag_suspects(conn, [(self.object_id, content.fingerprint)])
+        return written
 
     async def content_locked(self, conn: asyncpg.Connection) -> asyncpg.Record:
-        row = await self.content_only(conn, lock=True)
-        assert row is not None, "the version cannot move while the row is locked"
-        return row
+        for _ in range(OPTIMISTIC_ATTEMPTS):  # the row is locked; only a definition change can intervene
+            row = await self.content_only(conn, lock=True)
+            if row is not None:
+                return row
+        raise conflict("concurrent update, please retry")
 
     async def structural(self, conn: asyncpg.Connection) -> asyncpg.Record:
         await lock_module(conn, self.module_id)
