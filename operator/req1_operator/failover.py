@@ -42,6 +42,9 @@ class Member:
     pod_ready: bool = False
     terminating: bool = False
     node_ready: bool | None = None  # None: not looked at
+    #: When its PostgreSQL container last terminated, if the kubelet is holding it off (waiting, e.g. back-off):
+    #: every process of the pod that could hold the Lease is then dead.
+    stopped_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class LeaseView:
 
     holder: str | None
     expires_at: float | None
+    renewed_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class Decision:
     reason: str
     failing_since: float | None = None
     recheck_at: float | None = None  # when the same observation may decide differently (a Lease lapses)
+    release_lease: bool = False  # free the dead holder's Lease first (with its resourceVersion as precondition)
 
     @property
     def changes_target(self) -> bool:
@@ -109,6 +114,18 @@ def lease_lapsed(lease: LeaseView | None, holder: str, now: float) -> bool:
     if lease.holder != holder:
         return True
     return lease.expires_at is not None and now > lease.expires_at + CLOCK_SLACK
+
+
+def holder_dead(lease: LeaseView | None, m: Member | None) -> bool:
+    """The Lease was last written by a container that has died since, and none of the pod runs now.
+
+    Kubelet timestamps have whole seconds, so the renewal may fall in the second of the death; a new incarnation
+    cannot start, import and take the Lease within that same second (and a back-off holds it off for 10 s more).
+    The release is sent with the Lease's resourceVersion, so a renewal in between makes it fail harmlessly.
+    """
+    if lease is None or m is None or m.stopped_at is None or lease.holder != m.name or lease.renewed_at is None:
+        return False
+    return lease.renewed_at < m.stopped_at + 1.0
 
 
 def _gone(m: Member | None) -> bool:
@@ -153,11 +170,15 @@ def decide(obs: Observation) -> Decision:
     pool = [m for m in obs.members if m.name != obs.target and candidate(m, sysid)]
     if not pool:
         return Decision(WAIT, obs.target, f"{why}; no replica to promote", failing_since)
-    if not (lapsed or _gone(current)):
+    release = not lapsed and holder_dead(obs.lease, current)
+    if not (lapsed or release or _gone(current)):
         until = obs.lease.expires_at + CLOCK_SLACK + 0.2 if obs.lease and obs.lease.expires_at else None
         return Decision(WAIT, obs.target, f"{why}; waiting for its Lease to lapse", failing_since, recheck_at=until)
     best = rank(pool, obs.requested)[0]
-    return Decision(FAILOVER, best.name, f"{why}; {best.name} is the most advanced replica", failing_since)
+    if release:
+        why += " (its container died after its last Lease renewal)"
+    return Decision(FAILOVER, best.name, f"{why}; {best.name} is the most advanced replica", failing_since,
+                    release_lease=release)
 
 
 def _why_unhealthy(m: Member | None, lapsed: bool, name: str) -> str:

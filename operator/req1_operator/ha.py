@@ -20,7 +20,7 @@ from req1_operator.kube.apply import Owner
 from req1_operator.kube.client import ApiError, KubeClient
 from req1_operator.kube.events import NORMAL, WARNING, emit
 from req1_operator.kube.observe import Observed
-from req1_operator.kube.resources import NODE, POD
+from req1_operator.kube.resources import LEASE, NODE, POD
 from req1_operator.render import names
 from req1_operator.render.postgres import LEGACY_LABEL_SET
 from req1_operator.spec import Req1InstanceSpec
@@ -99,7 +99,43 @@ def lease_view(observed: Observed) -> failover.LeaseView | None:
     holder = spec.get("holderIdentity") or None
     renew = parse_time(spec.get("renewTime"))
     duration = float(spec.get("leaseDurationSeconds") or 0)
-    return failover.LeaseView(holder, renew + duration if renew is not None and holder else None)
+    return failover.LeaseView(holder, renew + duration if renew is not None and holder else None, renew)
+
+
+def stopped_at(pod: Mapping[str, Any]) -> float | None:
+    """When the PostgreSQL container last terminated, if the kubelet now holds it off (waiting) or reports it
+    terminated: proof that no process of that incarnation runs."""
+    for c in (pod.get("status") or {}).get("containerStatuses") or []:
+        if c.get("name") != "postgres":
+            continue
+        state = c.get("state") or {}
+        if "running" in state:
+            return None
+        term = state.get("terminated") or (c.get("lastState") or {}).get("terminated") or {}
+        return parse_time(term.get("finishedAt"))
+    return None
+
+
+async def release_lease(client: KubeClient, observed: Observed) -> bool:
+    """Free the primary Lease of a holder proven dead, only if nobody wrote it since we read it."""
+    lease = observed.lease
+    if lease is None:
+        return False
+    meta = lease.get("metadata") or {}
+    body = {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": meta["name"], "namespace": meta["namespace"], "resourceVersion": meta["resourceVersion"]},
+        "spec": {**(lease.get("spec") or {}), "holderIdentity": None, "renewTime": None},
+    }
+    try:
+        await client.request("PUT", LEASE.path(str(meta["namespace"]), str(meta["name"])), body=body)
+    except ApiError as e:
+        if e.conflict or e.not_found:
+            log.info("lease %s/%s changed before its release: %s", meta["namespace"], meta["name"], e.reason)
+            return False
+        raise
+    return True
 
 
 async def _node_ready(client: KubeClient, pod: Mapping[str, Any]) -> bool | None:
@@ -178,6 +214,7 @@ async def reconcile_postgres(
                 pod_ready=_pod_ready(pod),
                 terminating=terminating,
                 node_ready=node_ready,
+                stopped_at=stopped_at(pod),
             )
         )
     promoting = (
@@ -197,6 +234,14 @@ async def reconcile_postgres(
             first_pod=names.postgres_pod(owner.name, 0),
         )
     )
+    if decision.release_lease and not await release_lease(client, observed):
+        # Someone wrote the Lease since it was read: decide again on the next event (the watch brings it).
+        decision = failover.Decision(failover.WAIT, target, "the primary Lease changed", decision.failing_since,
+                                     recheck_at=now + 1.0)
+    elif decision.release_lease:
+        out.writes += 1
+        await emit(client, owner, WARNING, "LeaseReleased",
+                   f"released the primary Lease of {target}: its container died after the last renewal")
     new_target = decision.target
     last = prev_last or None
     if decision.changes_target and new_target != target:
@@ -214,7 +259,12 @@ async def reconcile_postgres(
             kind = WARNING if decision.action == failover.FAILOVER else NORMAL
             await emit(client, owner, kind, decision.action, f"{target} -> {new_target}: {decision.reason}")
             out.writes += 1
-    elif decision.action == failover.WAIT and not prev_pg.get("failingSince") and observed.lease is not None:
+    elif (
+        decision.action == failover.WAIT
+        and not prev_pg.get("failingSince")
+        and observed.lease is not None
+        and promoting is None  # a named replica promoting (switchover) is no failure
+    ):
         await emit(client, owner, WARNING, "PrimaryUnhealthy", decision.reason)
         out.writes += 1
 

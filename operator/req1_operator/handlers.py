@@ -153,7 +153,8 @@ def req1_leases(
     key = _lease_owner(namespace, name)
     if key is None:
         return None
-    return {key: {"metadata": {"name": name, "namespace": namespace}, "spec": dict(body.get("spec") or {})}}
+    meta = {"name": name, "namespace": namespace, "resourceVersion": body.get("metadata", {}).get("resourceVersion")}
+    return {key: {"metadata": meta, "spec": dict(body.get("spec") or {})}}
 
 
 @kopf.on.event("coordination.k8s.io/v1", "leases", id="req1_leases_watch")

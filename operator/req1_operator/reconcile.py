@@ -212,11 +212,14 @@ def status_patch(old: Mapping[str, Any], new: dict[str, Any]) -> dict[str, Any] 
     """The merge patch turning old status into new (kopf's own field untouched), or None if equal."""
     patch: dict[str, Any] = {}
     for k, v in new.items():
-        if k == "components":
-            gone = {c: None for c in (old.get("components") or {}) if c not in v}
-            if (old.get("components") or {}) != v:
-                patch[k] = {**gone, **v}
-        elif old.get(k) != v:
+        before = old.get(k)
+        if before == v:
+            continue
+        if isinstance(v, dict) and isinstance(before, Mapping):
+            # A merge patch merges objects: fields the new value lacks must be nulled or they would survive
+            # (components that went away, lastFailover.writesResumedAt of the previous failover, ...).
+            patch[k] = {**{f: None for f in before if f not in v}, **v}
+        else:
             patch[k] = v
     return patch or None
 

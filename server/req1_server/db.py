@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -47,12 +48,41 @@ async def init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("uuid", encoder=str, decoder=uuid.UUID, schema="pg_catalog", format="text")
 
 
+#: A peer that vanished without a FIN (its node died, the network was cut) fails a connection within seconds
+#: instead of TCP's minutes: idle ones by keepalive (5 s idle + 2 probes 2 s apart), busy ones when sent data
+#: stays unacknowledged for TCP_USER_TIMEOUT. The pool then opens a new connection through the -rw Service,
+#: which by then leads to the new primary (docs/postgres-ha.md).
+TCP_OPTIONS = (
+    (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+    (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPIDLE", 4), 5),
+    (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPINTVL", 5), 2),
+    (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPCNT", 6), 2),
+    (socket.IPPROTO_TCP, getattr(socket, "TCP_USER_TIMEOUT", 18), 8000),
+)
+
+
+def fail_fast_on_dead_peer(conn: asyncpg.Connection) -> None:
+    """Keepalive and a user timeout on a TCP connection's socket (Unix sockets are left alone)."""
+    transport = getattr(conn, "_transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    for level, option, value in TCP_OPTIONS:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(level, option, value)
+
+
+async def _init_pooled(conn: asyncpg.Connection) -> None:
+    fail_fast_on_dead_peer(conn)
+    await init_connection(conn)
+
+
 async def create_pool(dsn: str, size: int, *, min_size: int = 1, connect_timeout: float = 5.0) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min(min_size, size),
         max_size=size,
-        init=init_connection,
+        init=_init_pooled,
         timeout=connect_timeout,
         command_timeout=60,
         max_inactive_connection_lifetime=300,

@@ -87,6 +87,15 @@ def rate_limited(retry_after: int) -> ApiError:
     return api_error(429, f"rate limit exceeded, retry in {retry_after} seconds", {"Retry-After": str(retry_after)})
 
 
+#: Seconds a client should wait before retrying while the database primary is unreachable (a failover takes seconds).
+DB_RETRY_AFTER = 2
+
+
+def database_unavailable() -> ApiError:
+    """503 with Retry-After: the primary is briefly gone (failover, switchover) or read-only (being demoted)."""
+    return api_error(503, "database unavailable", {"Retry-After": str(DB_RETRY_AFTER)})
+
+
 def internal_error() -> ApiError:
     return api_error(500, "internal server error")
 
@@ -192,6 +201,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             if name in exc.headers and name not in mapped.headers:
                 mapped.headers[name] = exc.headers[name]
         return envelope(mapped)
+    except asyncpg.ReadOnlySQLTransactionError:
+        # The -rw Service still led to a primary that is being demoted: as unavailable as a dead one.
+        log.warning("database primary is read-only", extra={"request_id": request.get(REQUEST_ID)})
+        return envelope(database_unavailable())
     except asyncpg.PostgresError as exc:
         db_err = from_postgres(exc, request)
         if db_err.status >= 500:
@@ -199,7 +212,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return envelope(db_err)
     except DB_UNAVAILABLE:
         log.warning("database unavailable", exc_info=True, extra={"request_id": request.get(REQUEST_ID)})
-        return envelope(unavailable("database unavailable"))
+        return envelope(database_unavailable())
     except asyncio.CancelledError:
         raise
     except Exception as exc:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -95,3 +97,77 @@ def restart_count(pod: dict[str, Any], container: str) -> int:
         if c["name"] == container:
             return int(c["restartCount"])
     return 0
+
+
+@dataclass
+class Write:
+    """One write through the app's API: when it was sent and answered, and the id it was acknowledged with."""
+
+    start: float
+    end: float
+    ok: bool
+    ident: str | None = None
+    status: int = 0
+
+
+class WriteLoad:
+    """One client writing workspaces through the API Service back to back, keeping a ledger of every write the
+    API acknowledged (201 with an id): what a failover must not lose."""
+
+    def __init__(self, app: AppClient, prefix: str, timeout: float = 15.0) -> None:
+        self.app, self.prefix, self.timeout = app, prefix, timeout
+        self.writes: list[Write] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"writes-{prefix}", daemon=True)
+        self._seq = 0
+
+    def __enter__(self) -> WriteLoad:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.timeout + 5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._seq += 1
+            start = time.time()
+            try:
+                answer = self.app.call("POST", "/api/v1/workspaces", {"name": f"{self.prefix}-{self._seq}"},
+                                       timeout=self.timeout)
+                ok = answer.status == 201 and isinstance(answer.body, dict) and "id" in answer.body
+                ident = str(answer.body["id"]) if ok else None
+                status = answer.status
+            except (OSError, ValueError):
+                ok, ident, status = False, None, 0
+            self.writes.append(Write(start, time.time(), ok, ident, status))
+            if not ok:
+                time.sleep(0.05)
+
+    def acknowledged(self) -> list[str]:
+        return [w.ident for w in self.writes if w.ok and w.ident]
+
+    def wait_writes(self, n: int, after: float, timeout: float = 120.0) -> None:
+        """Until `n` writes sent after `after` were acknowledged."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if sum(1 for w in list(self.writes) if w.ok and w.start >= after) >= n:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"fewer than {n} writes acknowledged within {timeout} s after {after}")
+
+    def resumed_after(self, t0: float, settle: float = 3.0) -> float | None:
+        """Seconds from `t0` until writes work again: the answer of the first acknowledged write sent after `t0`
+        that no failed write follows within `settle` seconds. None when that has not happened yet."""
+        writes = sorted((w for w in list(self.writes) if w.start >= t0), key=lambda w: w.start)
+        for i, w in enumerate(writes):
+            if not w.ok:
+                continue
+            later = [x for x in writes[i + 1:] if x.start <= w.end + settle]
+            if later and writes[-1].start >= w.end + settle and all(x.ok for x in later):
+                return w.end - t0
+        return None
+
+    def failures_after(self, t0: float) -> int:
+        return sum(1 for w in list(self.writes) if w.start >= t0 and not w.ok)

@@ -57,3 +57,14 @@ def test_status_patch_only_when_something_changed_and_removes_gone_components() 
     assert status_patch(old, same) is None
     patch = status_patch(old, {"phase": "Ready", "components": {"api": {"ready": True}}})
     assert patch == {"components": {"ingress": None, "api": {"ready": True}}}
+
+
+def test_status_patch_nulls_fields_a_new_object_lacks() -> None:
+    """A new lastFailover must not inherit writesResumedAt/rtoSeconds of the previous one through the merge."""
+    old = {"lastFailover": {"to": "a", "writesResumedAt": "t1", "rtoSeconds": 3.2},
+           "postgres": {"failingSince": "t0", "timeline": 2}}  # fmt: skip
+    new = {"lastFailover": {"to": "b", "decidedAt": "t2"}, "postgres": {"timeline": 2}}
+    assert status_patch(old, new) == {
+        "lastFailover": {"writesResumedAt": None, "rtoSeconds": None, "to": "b", "decidedAt": "t2"},
+        "postgres": {"failingSince": None, "timeline": 2},
+    }

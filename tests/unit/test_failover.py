@@ -98,6 +98,12 @@ def obs(
         ("named replica never promoted: another candidate",
          obs([replace(R1, pod_ready=False), replica("db-2", 2, lsn=700)], target="db-1", lease=FREE,
              promoting_since=NOW - PROMOTION_TIMEOUT - 1), FAILOVER, "db-2"),
+        ("container dead (back-off) after its last renewal: release the Lease, fail over now",
+         obs([replace(dead(P0), stopped_at=NOW - 2), orphaned(R1)], lease=LeaseView("db-0", NOW + 6, NOW - 4)),
+         FAILOVER, "db-1"),
+        ("renewed after the container's death: a new incarnation runs, wait",
+         obs([replace(dead(P0), stopped_at=NOW - 5), orphaned(R1)], lease=LeaseView("db-0", NOW + 8, NOW - 2)),
+         WAIT, "db-0"),
         ("fenced primary, its Lease lapsed", obs([replace(dead(P0), report=replace(P0.report, role="fenced")),
                                                  orphaned(R1)], lease=LAPSED), FAILOVER, "db-1"),
     ],
@@ -105,6 +111,17 @@ def obs(
 def test_decide(case: str, observation: Observation, action: str, target: str) -> None:
     got = decide(observation)
     assert (got.action, got.target) == (action, target), f"{case}: {got.reason}"
+
+
+def test_lease_released_only_for_a_dead_holder() -> None:
+    dying = replace(dead(P0), stopped_at=NOW - 2)
+    got = decide(obs([dying, orphaned(R1)], lease=LeaseView("db-0", NOW + 6, NOW - 2.5)))
+    assert got.release_lease and got.target == "db-1"
+    # renewal in the second of the death (kubelet times have whole seconds) still counts as before it
+    assert decide(obs([replace(dead(P0), stopped_at=NOW - 2), orphaned(R1)],
+                      lease=LeaseView("db-0", NOW + 8, NOW - 1.5))).release_lease
+    assert not decide(obs([dead(P0), orphaned(R1)], lease=LeaseView("db-0", NOW + 6, NOW - 4))).release_lease
+    assert not decide(obs([dead(P0), orphaned(R1)], lease=LAPSED)).release_lease  # nothing to release
 
 
 def test_failing_since_is_kept_and_lease_expiry_is_the_recheck() -> None:

@@ -161,3 +161,11 @@ def test_api_pod_selector_string_matches_the_deployment_selector() -> None:
     sel = api.render_deployment(make())["spec"]["selector"]["matchLabels"]
     parsed = dict(part.split("=", 1) for part in names.api_pod_selector("demo").split(","))
     assert parsed == sel
+
+
+def test_readiness_outlasts_a_failover() -> None:
+    """A primary gone for a failover (seconds) must not take every API pod out of its Service."""
+    (c,) = api.render_deployment(make())["spec"]["template"]["spec"]["containers"]
+    probe = c["readinessProbe"]
+    assert probe["httpGet"]["path"] == "/health/ready"
+    assert probe["periodSeconds"] * probe["failureThreshold"] >= 30

@@ -8,6 +8,7 @@ from req1_operator.render import config, names, pod
 from req1_operator.render.types import RenderInput
 
 UID = 1000
+READY_TOLERANCE_SECONDS = 30
 
 
 def env(inp: RenderInput) -> list[dict[str, Any]]:
@@ -113,11 +114,14 @@ def render_deployment(inp: RenderInput) -> dict[str, Any]:
         "timeoutSeconds": 3,
         "failureThreshold": 3,
     }
+    # /health/ready fails while the PostgreSQL primary does not answer. A failover or switchover takes seconds, and
+    # during it reads still work from replicas and writes get 503 + Retry-After: so only an outage longer than
+    # READY_TOLERANCE_SECONDS takes API pods out of their Service (issue #9).
     container["readinessProbe"] = {
         "httpGet": {"path": "/health/ready", "port": "http"},
         "periodSeconds": 5,
         "timeoutSeconds": 3,
-        "failureThreshold": 2,
+        "failureThreshold": READY_TOLERANCE_SECONDS // 5,
     }
     pod_spec = _pod_spec(inp, [container])
     # The server drains for SHUTDOWN_TIMEOUT_SECONDS (25) after SIGTERM.

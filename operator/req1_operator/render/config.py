@@ -90,6 +90,10 @@ def postgres_parameters(inp: RenderInput) -> dict[str, str]:
             "max_replication_slots": str(max(10, pg.replicas + 5)),
             "wal_keep_size": "1GB",
             "wal_log_hints": "on",
+            # A primary lost with its node or network sends no FIN: without these a standby would keep "streaming"
+            # from it for the default 60 s and not follow the new primary (which, in required mode, waits for it).
+            "wal_receiver_timeout": "5s",
+            "wal_sender_timeout": "5s",
             # Archiving is always on (changing archive_mode needs a restart). The instance manager sets the real
             # archive_command in postgresql.auto.conf (barman-cloud-wal-archive when REQ1_BACKUP_DESTINATION is
             # set, docs/backups.md); this hook is the fallback for a server started without the manager.

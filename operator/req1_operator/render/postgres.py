@@ -92,7 +92,7 @@ def _container(inp: RenderInput) -> dict[str, Any]:
         # /healthz is 200 through bootstrap, clone, rewind and waiting: only a manager that gave up restarts.
         "livenessProbe": _probe("/healthz", failure_threshold=3, period=10),
         # /readyz: a primary that holds the Lease, a replica that streams; Services route only to ready pods.
-        "readinessProbe": _probe("/readyz", failure_threshold=1, period=2),
+        "readinessProbe": _probe("/readyz", failure_threshold=1, period=1),
     }
 
 

@@ -1,0 +1,174 @@
+"""PostgreSQL failover under load: kill the primary's processes without grace, N times, and measure.
+
+Run: make bench-failover   (or .venv/bin/python bench/failover.py [--kills 20] [--mode required])
+Starts the local control plane with 3 process nodes (every pod runs for real), the operator as a host process
+with the chart's ServiceAccount, and one Req1Instance (1 API pod, PostgreSQL primary + 2 replicas). One client
+writes workspaces back to back through the API Service and keeps a ledger of every acknowledged write. Each round
+waits for two streaming replicas, SIGKILLs every process of the primary's pod (the test bed's fault), and takes:
+
+- time to resume: from the kill until writes are acknowledged again (client side, the figure users see);
+- how: restarted in place (same primary) or failed over (status.primary changed), and the operator's own
+  status.lastFailover.rtoSeconds (problem seen -> new primary ready) when it failed over;
+- catch-up: from the resume until both replicas stream again (the killed pod rejoined).
+
+At the end every acknowledged write is looked up on the primary: lost commits are counted. Writes
+docs/benchmarks/failover.md. Needs root (network namespaces and mounts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "operator"))
+
+from live_harness import AppClient, WriteLoad, secret_value, service_ip  # noqa: E402
+from operator_harness import OPERATOR_NAMESPACE, OPERATOR_SA, Kubectl, Operator, install_rbac_and_crd  # noqa: E402
+from test_live_failover import NAME, stored  # noqa: E402
+
+from req1_testenv.kube import NODE_SELECTOR_ANNOTATION, PROCESS_NODE_SELECTOR, KubeCluster  # noqa: E402
+from req1_testenv.kubelet import faults  # noqa: E402
+
+
+def wait(what: str, probe: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = probe()
+        if got:
+            return got
+        time.sleep(0.2)
+    raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def status(admin: Kubectl, ns: str) -> dict[str, Any]:
+    return dict((admin.get("req1", NAME, ns) or {}).get("status") or {})
+
+
+def streaming(st: dict[str, Any]) -> int:
+    return sum(1 for m in (st.get("postgres") or {}).get("members") or []
+               if m.get("role") == "replica" and m.get("streaming"))  # fmt: skip
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def report(rounds: list[dict[str, Any]], lost: int, acked: int, mode: str, started: float) -> str:
+    rto = [r["resume"] for r in rounds]
+    lines = [
+        "# PostgreSQL failover: kill the primary under a write load",
+        "",
+        f"`make bench-failover` (bench/failover.py), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, "
+        f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, load average at the end "
+        f"{os.getloadavg()[0]:.2f}. The local control plane with 3 process nodes (every pod runs as real "
+        "processes, with its own network), the operator as a host process. One Req1Instance: 1 API pod, PostgreSQL "
+        f"primary + 2 replicas, `synchronousMode: {mode}`, Lease 10 s. One client writes workspaces back to back "
+        "through the API Service and keeps a ledger of every acknowledged (201) write. Each round waits until both "
+        "replicas stream, then SIGKILLs every process of the primary's pod (no grace; `faults.kill`).",
+        "",
+        "## Summary",
+        "",
+        "| fault | rounds | median resume (s) | p90 (s) | max (s) | in place / failed over | lost commits |",
+        "|---|---|---|---|---|---|---|",
+        f"| primary pod's processes killed | {len(rounds)} | {statistics.median(rto):.2f} | {pct(rto, 0.9):.2f} | "
+        f"{max(rto):.2f} | {sum(1 for r in rounds if not r['moved'])} / {sum(1 for r in rounds if r['moved'])} | "
+        f"{lost} of {acked} acknowledged |",
+        "",
+        "*Resume*: from the kill until writes are acknowledged again, as the client sees it (the first acknowledged "
+        "write that no failure follows within 3 s). *In place*: the kubelet restarted the container and the same pod "
+        "was primary again; *failed over*: the operator named a replica (its `status.lastFailover.rtoSeconds` runs "
+        "from when it saw the problem to when the new primary reported ready). *Catch-up*: from the resume until both "
+        "replicas stream again (the killed pod rewound or restarted and follows).",
+        "",
+    ]
+    catch = [r["catchup"] for r in rounds if r["catchup"] is not None]
+    if catch:
+        lines += [f"Replica catch-up after rejoin: median {statistics.median(catch):.2f} s, max {max(catch):.2f} s.",
+                  ""]
+    moved = [r["operator_rto"] for r in rounds if r["moved"] and r["operator_rto"] is not None]
+    if moved:
+        lines += [f"Operator-measured RTO of the failovers (status.lastFailover.rtoSeconds): median "
+                  f"{statistics.median(moved):.2f} s, max {max(moved):.2f} s.", ""]
+    lines += ["## Rounds", "",
+              "| # | killed | primary after | resume (s) | failed writes | lastFailover.rtoSeconds | catch-up (s) |",
+              "|---|---|---|---|---|---|---|"]
+    for i, r in enumerate(rounds, 1):
+        op = f"{r['operator_rto']:.2f}" if r["moved"] and r["operator_rto"] is not None else "-"
+        cu = f"{r['catchup']:.2f}" if r["catchup"] is not None else "-"
+        lines.append(f"| {i} | {r['victim']} | {r['after']} | {r['resume']:.2f} | {r['failed']} | {op} | {cu} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--mode", choices=["off", "preferred", "required"], default="required")
+    parser.add_argument("--dir", type=Path, default=ROOT / ".run" / "bench-failover")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "failover.md")
+    args = parser.parse_args()
+    started = time.time()
+    cluster = KubeCluster(args.dir.resolve(), nodes=0, process_nodes=3)
+    cluster.start()
+    op: Operator | None = None
+    try:
+        admin = Kubectl(Path(cluster.kubeconfig))
+        install_rbac_and_crd(admin)
+        kubeconfig = Path(cluster.service_account_kubeconfig(OPERATOR_NAMESPACE, OPERATOR_SA, create=False))
+        ns = "failover"
+        admin.apply({"apiVersion": "v1", "kind": "Namespace",
+                     "metadata": {"name": ns, "annotations": {NODE_SELECTOR_ANNOTATION: PROCESS_NODE_SELECTOR}}})
+        wait("default ServiceAccount", lambda: admin.get("serviceaccount", "default", ns), 60)
+        op = Operator(kubeconfig, args.dir.resolve() / "operator", [ns]).start()
+        admin.apply({"apiVersion": "req1.io/v1alpha1", "kind": "Req1Instance", "metadata": {"name": NAME},
+                     "spec": {"api": {"replicas": 1},
+                              "postgres": {"replicas": 2, "synchronousMode": args.mode}}}, ns)  # fmt: skip
+        wait("phase Ready", lambda: status(admin, ns).get("phase") == "Ready", 600)
+        password = secret_value(admin, ns, f"{NAME}-api", "admin-password")
+        app = AppClient(f"http://{service_ip(admin, cluster, ns, f'{NAME}-api')}")
+        app.login("admin@localhost", password)
+        rounds: list[dict[str, Any]] = []
+        with WriteLoad(app, "bench") as load:
+            for i in range(args.kills):
+                st = wait("two streaming replicas and a primary",
+                          lambda: (s := status(admin, ns)).get("primary") and streaming(s) == 2 and s, 300)
+                victim = st["primary"]
+                load.wait_writes(5, after=time.time())
+                t0 = time.time()
+                if not faults.kill(cluster.workdir, ns, victim):
+                    raise SystemExit(f"no process of {victim} to kill")
+                resume = wait("writes resumed", lambda t0=t0: load.resumed_after(t0), 180)
+                after = wait("a primary", lambda: status(admin, ns).get("primary"), 120)
+                back = wait("both replicas streaming", lambda: streaming(status(admin, ns)) == 2 and time.time(), 300)
+                last = status(admin, ns).get("lastFailover") or {}
+                moved = after != victim
+                rounds.append({
+                    "victim": victim, "after": after, "resume": resume, "moved": moved,
+                    "failed": load.failures_after(t0),
+                    "operator_rto": last.get("rtoSeconds") if moved else None,
+                    "catchup": max(0.0, back - (t0 + resume)),
+                })  # fmt: skip
+                print(f"round {i + 1}: killed {victim}, primary {after}, writes resumed after {resume:.2f} s",
+                      flush=True)
+        acked = load.acknowledged()
+        have = stored(admin, cluster, ns, load.prefix)
+        lost = len(set(acked) - have)
+        text = report(rounds, lost, len(acked), args.mode, started)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+        print(text)
+    finally:
+        if op is not None:
+            op.stop()
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    main()
