@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
+import asyncpg
 from aiohttp import web
 
 from req1_server.apischema import envelope, ref
@@ -14,7 +15,7 @@ from req1_server.domain.ids import new_id
 from req1_server.http import json_response, no_content
 from req1_server.resources.cleanup import delete_attachment_blobs
 from req1_server.resources.crud import page_response
-from req1_server.routing import Routes, user_of
+from req1_server.routing import Role, Routes, require_role, user_of
 from req1_server.store import crud
 from req1_server.store import modules as store
 from req1_server.store.patch import changes
@@ -129,7 +130,15 @@ async def update_module(request: web.Request, path: ById, body: ModulePatch) -> 
 
 @routes.delete("/api/v1/modules/{id}", params=ById)
 async def delete_module(request: web.Request, path: ById) -> web.Response:
-    """Delete a module and its contents (history stays); attachment content goes after commit."""
-    keys = await database(request).transaction(lambda conn: store.delete(conn, path.id))
+    """Delete a module and its contents (history stays); attachment content goes after commit. A module with
+    baselines takes them along, so only an admin (who alone deletes baselines) may delete it."""
+    user = user_of(request)
+
+    async def run(conn: asyncpg.Connection) -> list[str]:
+        if await store.has_baselines(conn, path.id):
+            require_role(user, Role.ADMIN)
+        return await store.delete(conn, path.id)
+
+    keys = await database(request).transaction(run)
     await delete_attachment_blobs(request, keys)
     return no_content()

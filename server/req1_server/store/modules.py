@@ -65,6 +65,11 @@ async def create(conn: asyncpg.Connection, values: Mapping[str, Any]) -> asyncpg
     return await crud.insert(conn, MODULES, values)
 
 
+async def has_baselines(conn: asyncpg.Connection, module_id: uuid.UUID) -> bool:
+    """Whether deleting the module would take baselines with it (only admins delete baselines)."""
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM baseline WHERE module_id = $1)", module_id))
+
+
 async def delete(conn: asyncpg.Connection, module_id: uuid.UUID) -> list[str]:
     """Delete the module and its contents (history stays); returns the attachment keys to remove after commit."""
     keys = [r["storage_path"] for r in await conn.fetch(ATTACHMENT_KEYS, module_id)]
