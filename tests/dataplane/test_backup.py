@@ -223,6 +223,11 @@ def test_archiving_backup_and_point_in_time_restore_across_a_promotion(
     # It stops on timeline 1, before the fork, and promotes past every timeline the archive knows (2): 3.
     assert done1["timeline"] == 3 and done1["requestedBackup"] == "b1" and done1["backupId"] == backup["backupId"]
 
+    # The latest backup with no target: every archived segment is replayed, D included.
+    _, p3, done3 = restore_into(clusters, namespaces(), s3, ns)
+    assert labels(p3.pg_port) == {"A": 20, "B": 20, "C": 20, "D": 20}
+    assert done3["targetTime"] == "" and done3["backupId"] == backup["backupId"] and done3["timeline"] == 3
+
     # The restored instance archives into its own prefix (its new timeline's history file lands there).
     wait_for(lambda: any(k.endswith("00000003.history.gz") for k in keys(s3, f"{PREFIX}/{r2.ns}/{INSTANCE}/wals/")),
              "the restored instance to archive its timeline", timeout=60)  # fmt: skip
