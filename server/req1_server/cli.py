@@ -20,15 +20,10 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from aiohttp import web
-
-from req1_server.app import create_app
-from req1_server.appkeys import RUNTIME
 from req1_server.config import ConfigError, Settings, load_settings
 from req1_server.db import wait_for_postgres
 from req1_server.logs import configure
 from req1_server.migrate import MigrationError, migrate
-from req1_server.runner import Req1Runner
 from req1_server.workers import LISTEN_FD, WORKER_INDEX, Supervisor, workers_for
 
 log = logging.getLogger("req1.server")
@@ -36,6 +31,12 @@ log = logging.getLogger("req1.server")
 
 async def serve(settings: Settings, sock: socket.socket | None = None) -> int:
     """Serve until SIGTERM/SIGINT: on ``settings``' address, or on ``sock`` inherited from the supervisor."""
+    from aiohttp import web  # here, so that a supervisor never loads the app (about 25 MiB less)
+
+    from req1_server.app import create_app
+    from req1_server.appkeys import RUNTIME
+    from req1_server.runner import Req1Runner
+
     app = create_app(settings)
     runner = Req1Runner(app, handle_signals=False, access_log=None,
                            shutdown_timeout=settings.shutdown_timeout_seconds)

@@ -7,7 +7,8 @@ process may run on; no quota → one per CPU. One worker is the single process o
 With more than one, the parent (:class:`Supervisor`) runs the migrations once, binds one listening socket
 per worker on the same address with ``SO_REUSEPORT`` (the kernel spreads new connections across them and
 the parent keeps them open, so a restarted worker takes over its socket's queue), then starts each worker
-as ``python -m req1_server.cli serve`` with its socket inherited (``REQ1_LISTEN_FD``), migrations off and a
+as ``python -m req1_server.cli serve`` with its socket inherited (``REQ1_LISTEN_FD``), migrations off, its share
+of ``DATABASE_POOL_SIZE`` (the pod's connection budget, so the count per pod does not grow with N) and a
 shared ``PROMETHEUS_MULTIPROC_DIR`` (created, and emptied, by the parent) so ``/metrics`` on any worker
 reports the sum over all of them. A worker that dies is restarted (after 1 s, doubling while it keeps dying
 young); a worker that dies at start three times in a row stops the server with its exit code. SIGTERM or
@@ -124,6 +125,11 @@ def worker_count(pinned: int, quota: float | None, cpus: int) -> int:
     return max(1, min(cpus, math.ceil(quota - 1e-9)))
 
 
+def worker_pool_size(pod_pool_size: int, workers: int) -> int:
+    """DATABASE_POOL_SIZE is the pod's budget of PostgreSQL connections: the workers share it (rounded up)."""
+    return max(1, math.ceil(pod_pool_size / max(1, workers)))
+
+
 def workers_for(settings: Settings) -> int:
     return worker_count(settings.web_workers, cpu_quota(), available_cpus())
 
@@ -219,6 +225,7 @@ class Supervisor:
             WORKER_INDEX: str(worker.index),
             MULTIPROC_DIR: str(self.metrics_dir),
             "RUN_MIGRATIONS": "false",  # the parent ran them
+            "DATABASE_POOL_SIZE": str(worker_pool_size(self.settings.database_pool_size, self.count)),
         }
         worker.process = subprocess.Popen(self.argv, env=env, pass_fds=(worker.sock.fileno(),),
                                           stdin=subprocess.DEVNULL)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from req1_server.config import Settings
-from req1_server.workers import cpu_quota, own_cgroup, parse_cfs, parse_cpu_max, worker_count
+from req1_server.workers import cpu_quota, own_cgroup, parse_cfs, parse_cpu_max, worker_count, worker_pool_size
 
 
 @pytest.mark.parametrize(("text", "cpus"), [
@@ -86,3 +86,10 @@ def test_web_workers_setting() -> None:
     assert Settings.from_env({**base, "WEB_WORKERS": "4"}).web_workers == 4
     odd = Settings.from_env({**base, "WEB_WORKERS": "many"})
     assert odd.web_workers == 0 and any("WEB_WORKERS" in w for w in odd.warnings)
+
+
+def test_workers_share_the_pods_connection_budget() -> None:
+    assert worker_pool_size(20, 1) == 20
+    assert worker_pool_size(20, 2) == 10
+    assert worker_pool_size(20, 3) == 7
+    assert worker_pool_size(2, 4) == 1
