@@ -14,12 +14,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from req1_server import resources
-from req1_server.appkeys import CACHE, LIMITER, ROUTE_SPECS, RUNTIME, SESSIONS, USER_CACHE, Runtime
+from req1_server.appkeys import LIMITER, ROUTE_SPECS, RUNTIME, SESSIONS, USER_CACHE, Runtime
 from req1_server.auth import passwords
 from req1_server.auth.gate import AuthGate
 from req1_server.auth.sessions import Sessions
 from req1_server.auth.usercache import UserCache
-from req1_server.cache import Cache
 from req1_server.config import SETTINGS, Settings
 from req1_server.db import DATABASE, Database, wait_for_postgres
 from req1_server.errors import error_middleware
@@ -88,7 +87,6 @@ async def backends(app: web.Application) -> AsyncIterator[None]:
     sessions = Sessions(store, settings.refresh_token_ttl_hours * 3600, access_ttl,
                         max_age_seconds=settings.session_max_age_hours * 3600)
     app[SESSIONS] = sessions
-    app[CACHE] = Cache(store)
     limiter = RateLimiter(store, metrics, settings.rate_limit_enabled)
     app[LIMITER] = limiter
     app[USER_CACHE] = UserCache()

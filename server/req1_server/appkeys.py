@@ -8,7 +8,6 @@ from aiohttp import web
 
 from req1_server.auth.sessions import Sessions
 from req1_server.auth.usercache import UserCache
-from req1_server.cache import Cache
 from req1_server.ratelimit import RateLimiter
 from req1_server.routing import RouteSpec
 
@@ -23,6 +22,5 @@ class Runtime:
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 ROUTE_SPECS: web.AppKey[list[RouteSpec]] = web.AppKey("route_specs", list)
 SESSIONS: web.AppKey[Sessions] = web.AppKey("sessions", Sessions)
-CACHE: web.AppKey[Cache] = web.AppKey("cache", Cache)
 LIMITER: web.AppKey[RateLimiter] = web.AppKey("limiter", RateLimiter)
 USER_CACHE: web.AppKey[UserCache] = web.AppKey("user_cache", UserCache)

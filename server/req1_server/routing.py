@@ -228,11 +228,6 @@ def user_of(request: web.Request) -> CurrentUser:
     return user
 
 
-def optional_user(request: web.Request) -> CurrentUser | None:
-    user: CurrentUser | None = request.get(USER)
-    return user
-
-
 def guarded(spec: RouteSpec) -> Handler:
     """Wrap a handler: gate (auth, rate limit), role check, handler, after-bookkeeping."""
 

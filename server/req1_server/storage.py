@@ -51,7 +51,7 @@ class Storage:
                 region_name=settings.s3_region,
                 config=Config(
                     s3={"addressing_style": "path"} if settings.s3_endpoint else {},
-                    signature_version="s3v4",  # presigned URLs with response overrides need v4 on SeaweedFS
+                    signature_version="s3v4",
                     retries={"max_attempts": 2},
                     connect_timeout=2,
                     read_timeout=30,
@@ -197,18 +197,6 @@ class Storage:
                 raise
             except Exception as err:
                 raise KeyError(key) from err
-
-    async def presign(self, key: str, ttl_seconds: int, filename: str | None = None) -> str:
-        """A presigned GET URL for direct download from S3."""
-        if self._client is None:
-            raise unavailable(UNAVAILABLE)
-        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if filename:
-            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
-        url: str = await asyncio.to_thread(
-            self._client.generate_presigned_url, "get_object", Params=params, ExpiresIn=ttl_seconds
-        )
-        return url
 
 
 def _is_missing_bucket(err: Exception) -> bool:

@@ -115,3 +115,35 @@ async def test_large_download_has_the_common_headers(api: Api, client: Any) -> N
         assert h["Access-Control-Allow-Origin"] == "*"
         assert h["Content-Security-Policy"] == "sandbox; default-src 'none'"
         assert h["Cache-Control"] == "private, no-store"
+
+
+async def test_each_attachment_request_reads_its_object_once(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#13: no repeated live-object queries: the liveness check is part of the statement that needs it."""
+    import asyncpg
+
+    m = (await api.module())["id"]
+    obj = await api.obj(m, heading="counted")
+    base = f"/objects/{obj['id']}/attachments"
+    att = await api.call("POST", base, data=form(b"counted"), expect=201)
+    statements: list[str] = []
+    for name in ("fetch", "fetchrow", "fetchval", "execute"):
+        original = getattr(asyncpg.Connection, name)
+
+        async def counted(self: Any, query: str, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            statements.append(query)
+            return await _original(self, query, *args, **kwargs)
+
+        monkeypatch.setattr(asyncpg.Connection, name, counted)
+
+    async def count(method: str, path: str, **kwargs: Any) -> int:
+        statements.clear()
+        await api.call(method, path, **kwargs)
+        # the gate's user row may be re-read; the pool resets a connection it takes back
+        return len([s for s in statements if "app_user" not in s and "pg_advisory_unlock_all" not in s])
+
+    assert await count("GET", base, expect=200) == 1
+    assert await count("GET", f"{base}/{att['id']}/verify", expect=200) == 1
+    assert await count("POST", base, data=form(b"again"), expect=201) == 2  # before streaming; with the insert
+    await api.delete(f"/modules/{m}/objects/{obj['id']}")
+    await api.error("GET", base, status=404, message=f"object {obj['id']} not found")
+    await api.error("GET", f"{base}/{att['id']}/verify", status=404, message=f"object {obj['id']} not found")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from req1_server.appkeys import CACHE
 from req1_server.auth import links
 
 
@@ -36,15 +35,3 @@ async def test_query_tokens_and_signed_urls(client: Any, admin_token: str, make_
     # a link token dies with its login session
     assert (await client.post("/api/v1/auth/logout", headers=auth(token))).status == 204
     assert (await client.get(f"/api/v1/_test/download?token={link}")).status == 401
-
-
-async def test_read_cache(client: Any, app: Any) -> None:
-    cache = app[CACHE]
-    assert await cache.get_json("k") is None
-    await cache.set_json("k", {"a": [1, 2]}, 30)
-    assert await cache.get_json("k") == {"a": [1, 2]}
-    await cache.delete("k")
-    assert await cache.get_json("k") is None
-    cache.store.up = False  # as if Redis had just failed: every call is a miss, nothing raises
-    await cache.set_json("k", 1, 30)
-    assert await cache.get_json("k") is None
