@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 import threading
 import time
 import urllib.error
@@ -19,6 +20,8 @@ from typing import Any
 from operator_harness import Kubectl
 
 from req1_testenv.kube import KubeCluster
+
+PSQL = "/usr/lib/postgresql/15/bin/psql"
 
 
 def secret_value(kubectl: Kubectl, namespace: str, name: str, key: str) -> str:
@@ -171,3 +174,11 @@ class WriteLoad:
 
     def failures_after(self, t0: float) -> int:
         return sum(1 for w in list(self.writes) if w.start >= t0 and not w.ok)
+
+
+def psql(ip: str, user: str, password: str, db: str, sql: str) -> str:
+    """One statement through psql at a pod address (checked as routed by the caller); its output, stripped."""
+    out = subprocess.run([PSQL, "-h", ip, "-U", user, "-d", db, "-Atc", sql], capture_output=True, text=True,
+                         env={"PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"}, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()

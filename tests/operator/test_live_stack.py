@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import subprocess
 import threading
 import time
 import urllib.parse
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_harness import AppClient, pod_ready, pods, restart_count, secret_value, service_ip
+from live_harness import AppClient, pod_ready, pods, psql, restart_count, secret_value, service_ip
 from operator_harness import Kubectl, Operator, events_for, wait_for, wait_phase
 
 from req1_testenv.kube import NODE_SELECTOR_ANNOTATION, PROCESS_NODE_SELECTOR, KubeCluster
@@ -28,7 +27,6 @@ from req1_testenv.kubelet import faults
 NAME = "req1"
 LIVE_WAIT = 360.0
 API_PODS = "app.kubernetes.io/instance=req1,app.kubernetes.io/component=api"
-PSQL = "/usr/lib/postgresql/15/bin/psql"
 
 
 @pytest.fixture(scope="module")
@@ -110,13 +108,6 @@ def _volume_holds(admin: Kubectl, cluster: KubeCluster, ns: str, volume_pods: li
     return False
 
 
-def _psql(ip: str, user: str, password: str, db: str, sql: str) -> str:
-    out = subprocess.run([PSQL, "-h", ip, "-U", user, "-d", db, "-Atc", sql], capture_output=True, text=True,
-                         env={"PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"}, timeout=30)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
 def test_read_replica_serves_reads(live: dict[str, Any], admin: Kubectl, kube_cluster: KubeCluster) -> None:
     ns = live["ns"]
     admin.patch("req1", NAME, ns, {"spec": {"postgres": {"replicas": 1}}})
@@ -129,7 +120,7 @@ def test_read_replica_serves_reads(live: dict[str, Any], admin: Kubectl, kube_cl
     user = secret_value(admin, ns, f"{NAME}-postgres-superuser", "username")
     password = secret_value(admin, ns, f"{NAME}-postgres-superuser", "password")
     db = secret_value(admin, ns, f"{NAME}-postgres-app", "database")
-    assert _psql(ip, user, password, db, "SELECT pg_is_in_recovery()") == "t"
+    assert psql(ip, user, password, db, "SELECT pg_is_in_recovery()") == "t"
 
     app = _client(live, admin, kube_cluster)
     ws = app.ok("POST", "/api/v1/workspaces", {"name": "Reads"}, expect=201)
@@ -139,11 +130,11 @@ def test_read_replica_serves_reads(live: dict[str, Any], admin: Kubectl, kube_cl
     scans = "SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables"
 
     def read_on_replica() -> bool:
-        before = int(_psql(ip, user, password, db, scans))
+        before = int(psql(ip, user, password, db, scans))
         for _ in range(5):
             app.ok("GET", f"/api/v1/modules/{module['id']}/validate")  # a whole-module read: the replica's job
         time.sleep(0.7)  # statistics are flushed by the backends at most once a second
-        return int(_psql(ip, user, password, db, scans)) > before
+        return int(psql(ip, user, password, db, scans)) > before
 
     wait_for("module reads answered by the replica (its own table statistics move)", read_on_replica, timeout=120)
 

@@ -1,0 +1,112 @@
+"""Backups through the Req1Instance, on the process nodes: WAL archived from the primary into the instance's own
+SeaweedFS, an on-demand base backup taken on the streaming replica, and a new instance created from those backups
+to a point in time. The data is written and read back through the app's API, as its users would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from live_harness import AppClient, pod_ready, pods, psql, secret_value, service_ip
+from operator_harness import Kubectl, Operator, condition, events_for, instance_status, wait_for, wait_phase
+
+from req1_testenv.kube import NODE_SELECTOR_ANNOTATION, PROCESS_NODE_SELECTOR, KubeCluster
+
+SOURCE, RESTORED = "prod", "prod-restored"
+LIVE_WAIT = 420.0
+
+
+def instance(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "req1.io/v1alpha1", "kind": "Req1Instance", "metadata": {"name": name}, "spec": spec}
+
+
+def login(admin: Kubectl, cluster: KubeCluster, ns: str, name: str, credentials_of: str) -> AppClient:
+    """The app behind `name`'s Service, logged in as the admin of `credentials_of` (a restore keeps its users)."""
+    app = AppClient(f"http://{service_ip(admin, cluster, ns, f'{name}-api')}")
+    app.login("admin@localhost", secret_value(admin, ns, f"{credentials_of}-api", "admin-password"))
+    return app
+
+
+@pytest.fixture(scope="module")
+def live(kube_cluster: KubeCluster, admin: Kubectl, operator_kubeconfig: Path,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not kube_cluster.process_nodes:
+        pytest.fail("the session cluster has no process nodes: they need root (see docs/testing.md)", pytrace=False)
+    ns = f"bk-{int(time.time()) % 100000}"
+    admin.apply({"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": ns, "annotations": {NODE_SELECTOR_ANNOTATION: PROCESS_NODE_SELECTOR}}})
+    wait_for("default ServiceAccount", lambda: admin.get("serviceaccount", "default", ns))
+    op = Operator(operator_kubeconfig, tmp_path_factory.mktemp("backup-operator"), [ns]).start()
+    try:
+        admin.apply(instance(SOURCE, {"api": {"replicas": 1}, "postgres": {"replicas": 1},
+                                      "backup": {"enabled": True}}), ns)
+        wait_phase(admin, SOURCE, ns, "Ready", timeout=LIVE_WAIT)
+        yield ns
+    finally:
+        op.stop()
+        admin.run("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def test_archiving_backup_and_point_in_time_restore(live: str, admin: Kubectl, kube_cluster: KubeCluster) -> None:
+    ns = live
+    def archiving_ok() -> dict[str, Any] | None:
+        found = [c for c in instance_status(admin, SOURCE, ns).get("conditions") or []
+                 if c["type"] == "ContinuousArchiving" and c["status"] == "True"]
+        return found[0] if found else None
+
+    archiving = wait_for("ContinuousArchiving True", archiving_ok, timeout=120)
+    assert "s3://req1/backups/" in archiving["message"]
+    shared = condition(instance_status(admin, SOURCE, ns), "BackupDestination")
+    assert shared["status"] == "False" and shared["reason"] == "SharedFailureDomain"
+
+    app = login(admin, kube_cluster, ns, SOURCE, SOURCE)
+    before = app.ok("POST", "/api/v1/workspaces", {"name": "Before the backup"}, expect=201)
+    admin.patch("req1", SOURCE, ns, {"spec": {"backup": {"request": "first"}}})
+    def last_backup() -> dict[str, Any] | None:
+        last = (instance_status(admin, SOURCE, ns).get("backup") or {}).get("lastBackup") or {}
+        return last if last.get("name") == "on-demand-first" else None
+
+    record = wait_for("the on-demand backup in status.backup.lastBackup", last_backup, timeout=240)
+    assert record["fromReplica"] is True and record["pod"] == f"{SOURCE}-postgres-1" and record["sizeBytes"] > 0
+    reasons = [e.get("reason") for e in events_for(admin, SOURCE, ns)]
+    assert {"BackupStarted", "BackupCompleted", "SharedFailureDomain"} <= set(reasons), reasons
+
+    kept = app.ok("POST", "/api/v1/workspaces", {"name": "After the backup, before T"}, expect=201)
+    time.sleep(1.5)
+    target = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    time.sleep(1.5)
+    app.ok("POST", "/api/v1/workspaces", {"name": "After T"}, expect=201)
+    primary = next(p for p in pods(admin, ns, f"app.kubernetes.io/instance={SOURCE},req1.io/role=primary"))
+    ip = primary["status"]["podIP"]
+    kube_cluster.fabric().assert_routed(ip)
+    user = secret_value(admin, ns, f"{SOURCE}-postgres-superuser", "username")
+    password = secret_value(admin, ns, f"{SOURCE}-postgres-superuser", "password")
+    wal = psql(ip, user, password, "postgres", "SELECT pg_walfile_name(pg_current_wal_lsn())")
+    psql(ip, user, password, "postgres", "SELECT pg_switch_wal()")  # the segment holding "After T" goes now
+    wait_for(f"WAL {wal} archived", lambda: (
+        (instance_status(admin, SOURCE, ns).get("backup") or {}).get("lastArchivedWal") or "") >= wal, timeout=120)
+
+    destination = instance_status(admin, SOURCE, ns)["backup"]
+    bucket, _, path = destination["destination"].removeprefix("s3://").partition("/")
+    admin.apply(instance(RESTORED, {"api": {"replicas": 1}, "restore": {
+        "source": {"endpoint": destination["endpoint"], "bucket": bucket, "path": path,
+                   "secretName": destination["credentialsSecret"]},
+        "targetTime": target,
+    }}), ns)
+    wait_phase(admin, RESTORED, ns, "Ready", timeout=LIVE_WAIT)
+    restored = wait_for("status.restore completed", lambda: (
+        r := instance_status(admin, RESTORED, ns).get("restore") or {}) and r.get("phase") == "completed" and r,
+        timeout=60)
+    assert restored["backupId"] == record["backupId"] and restored["timeline"] >= 2, restored
+    assert "RestoreCompleted" in [e.get("reason") for e in events_for(admin, RESTORED, ns)]
+
+    copy = login(admin, kube_cluster, ns, RESTORED, SOURCE)
+    names = {w["name"] for w in copy.ok("GET", "/api/v1/workspaces?limit=100")["items"]}
+    assert {before["name"], kept["name"]} <= names, names
+    assert "After T" not in names, f"a row written after {target} came back: {names}"
+    assert all(pod_ready(p) for p in pods(admin, ns, f"app.kubernetes.io/instance={RESTORED}")
+               if p["status"].get("phase") == "Running")
