@@ -81,7 +81,7 @@ async def watch_parent(on_signal: Callable[[str], None]) -> None:
 
 
 def run_loop(settings: Settings, main: Coroutine[Any, Any, int]) -> int:
-    """Run ``main`` on uvloop (EVENT_LOOP=uvloop, the default) or asyncio's own loop."""
+    """Run ``main`` on asyncio's own loop, or on uvloop with EVENT_LOOP=uvloop."""
     if settings.event_loop == "uvloop":
         import uvloop
 

@@ -44,7 +44,7 @@ class Settings:
     database_pool_size: int = 20
     run_migrations: bool = True
     web_workers: int = 0  # worker processes of `serve`; 0 = one per CPU of the cgroup quota (workers.py)
-    event_loop: str = "uvloop"  # or "asyncio"
+    event_loop: str = "asyncio"  # or "uvloop" (no measurable gain on the 2-core machine: docs/benchmarks/http.md)
     redis_url: str | None = None
     s3_endpoint: str | None = None
     s3_bucket: str | None = None
@@ -246,7 +246,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         database_pool_size=r.integer("DATABASE_POOL_SIZE", 20, minimum=1),
         run_migrations=r.flag("RUN_MIGRATIONS", True),
         web_workers=r.integer("WEB_WORKERS", 0, minimum=0),
-        event_loop=r.choice("EVENT_LOOP", "uvloop", ("uvloop", "asyncio")),
+        event_loop=r.choice("EVENT_LOOP", "asyncio", ("asyncio", "uvloop")),
         redis_url=r.url("REDIS_URL", ("redis", "rediss", "unix")),
         s3_endpoint=r.url("S3_ENDPOINT", ("http", "https")),
         s3_bucket=r.text("S3_BUCKET"),
