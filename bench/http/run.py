@@ -8,10 +8,15 @@ then drives each route with ``hey`` at 1, 16 and 64 connections: a 1 s warm-up (
 ``--seconds`` measured. ``--rounds`` rounds run one after the other; the best requests/s of each cell is
 kept with the latencies of that run. The load average is read before and after every round.
 
-Results go to ``docs/benchmarks/http.md`` between the markers of ``--label`` (``before``/``after``/…),
-and to ``--json`` if given. ``hey`` comes from ``make hey`` (``.cache/bin/hey``).
+``--against DIR`` starts a second server from another checkout's ``req1_server`` (e.g. ``git archive <commit>
+server``), on its own database and Redis database, seeded the same way, and measures the two in turn cell by
+cell, so a before/after comparison sees the same machine load.
 
-Usage: ``.venv/bin/python bench/http/run.py [--label after] [--seconds 5] [--rounds 2] [--workers N]``
+Results go to ``docs/benchmarks/http.md`` between the markers of each run's label, and to ``--json`` if given.
+``hey`` comes from ``make hey`` (``.cache/bin/hey``).
+
+Usage: ``.venv/bin/python bench/http/run.py [--label after] [--seconds 5] [--rounds 2] [--workers N]
+[--against DIR --against-label before]``
 """
 
 from __future__ import annotations
@@ -181,74 +186,104 @@ def live(port: int) -> bool:
         return False
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+@dataclass
+class Target:
+    """One server under test: its own database, seed and results."""
+
+    label: str
+    src: str | None
+    server: ManagedProcess | None = None
+    base: str = ""
+    token: str = ""
+    table: list[Route] | None = None
+    best: dict[str, dict[int, dict[str, float]]] | None = None
+    memory: dict[str, float] | None = None
+
+
+def start_target(target: Target, index: int, root: Path, common: dict[str, str], args: argparse.Namespace,
+                 pg: PostgresServer) -> None:
+    port = free_port()
+    env = {**common, "DATABASE_URL": pg.create_database(f"req1_{index}"), "PORT": str(port),
+           "REDIS_URL": common["REDIS_URL"].rsplit("/", 1)[0] + f"/{index}"}  # a Redis database each
+    if args.workers:
+        env["WEB_WORKERS"] = str(args.workers)
+    if target.src:  # another checkout's server package, e.g. the code before a change
+        env["PYTHONPATH"] = str(Path(target.src).resolve())
+    env.update(dict(kv.split("=", 1) for kv in args.env))
+    target.server = ManagedProcess(f"req1-server-{index}", [str(Path(sys.executable).parent / "req1-server"), "serve"],
+                                   root / f"server-{index}", env=env, ready=lambda: live(port), timeout=120)
+    target.server.start()
+    time.sleep(3)  # every worker up, not just the first to answer
+    target.base = f"http://127.0.0.1:{port}"
+    target.token = api(target.base, "POST", "/api/v1/auth/login", None,
+                       {"email": "admin@localhost", "password": ADMIN_PASSWORD})["token"]
+    table = routes(seed(target.base, target.token))
+    if args.only:
+        table = [r for r in table if any(k in r.name for k in args.only.split(","))]
+    target.table, target.best = table, {}
+
+
+def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every target measured cell by cell in turn (route, connections, target), so a comparison sees the
+    same machine load."""
     if not HEY.exists():
         raise SystemExit(f"{HEY} is missing: run `make hey` (or `make bench-http`)")
     root = scratch_dir("bench-http")
     pg = PostgresServer(root / "postgres").start()
     redis = RedisServer(root / "redis").start()
     s3 = SeaweedS3(root / "seaweedfs").start()
-    port = free_port()
-    env = {
-        "DATABASE_URL": pg.create_database("req1"),
+    common = {
         "REDIS_URL": redis.url,
         **s3.env(),
         "JWT_SECRET": "bench-secret-" + "x" * 32,
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "PORT": str(port),
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "info",
         "RATE_LIMIT_ENABLED": "false",
     }
-    if args.workers:
-        env["WEB_WORKERS"] = str(args.workers)
-    if args.server_src:  # another checkout's server package, e.g. the code before a change
-        env["PYTHONPATH"] = str(Path(args.server_src).resolve())
-    env.update(dict(kv.split("=", 1) for kv in args.env))
-    server = ManagedProcess("req1-server", [str(Path(sys.executable).parent / "req1-server"), "serve"],
-                            root / "server", env=env, ready=lambda: live(port), timeout=120)
+    targets = [Target(args.label, args.server_src)]
+    if args.against:
+        targets.insert(0, Target(args.against_label, args.against))
     concurrencies = [int(c) for c in args.concurrency.split(",")]
-    best: dict[str, dict[int, dict[str, float]]] = {}
     loads: list[list[float]] = []
-    memory: dict[str, float] = {}
     try:
-        server.start()
-        time.sleep(3)  # every worker up, not just the first to answer
-        base = f"http://127.0.0.1:{port}"
-        token = api(base, "POST", "/api/v1/auth/login", None,
-                    {"email": "admin@localhost", "password": ADMIN_PASSWORD})["token"]
-        ids = seed(base, token)
-        table = routes(ids)
-        if args.only:
-            table = [r for r in table if any(k in r.name for k in args.only.split(","))]
+        for index, target in enumerate(targets):
+            start_target(target, index, root, common, args, pg)
         for round_no in range(args.rounds):
             load_before = os.getloadavg()
-            for route in table:
+            for position, route in enumerate(targets[0].table or []):
                 for c in concurrencies:
-                    hey(base, token, route, c, 1)  # warm-up: connections, pool, caches
-                    result = hey(base, token, route, c, args.seconds)
-                    print(f"round {round_no + 1} {route.name:<45} c={c:<3} {result['rps']:>9.1f} req/s "
-                          f"p50 {result['p50_ms']:.1f} p95 {result['p95_ms']:.1f} p99 {result['p99_ms']:.1f} ms "
-                          f"errors {result['errors']:.0f}", flush=True)
-                    cell = best.setdefault(route.name, {})
-                    if c not in cell or result["rps"] > cell[c]["rps"]:
-                        cell[c] = result
+                    for target in targets:
+                        assert target.table is not None and target.best is not None
+                        mine = target.table[position]
+                        hey(target.base, target.token, mine, c, 1)  # warm-up: connections, pool, caches
+                        result = hey(target.base, target.token, mine, c, args.seconds)
+                        print(f"round {round_no + 1} {target.label:<9} {route.name:<45} c={c:<3} "
+                              f"{result['rps']:>9.1f} req/s p50 {result['p50_ms']:.1f} p95 {result['p95_ms']:.1f} "
+                              f"p99 {result['p99_ms']:.1f} ms errors {result['errors']:.0f}", flush=True)
+                        cell = target.best.setdefault(route.name, {})
+                        if c not in cell or result["rps"] > cell[c]["rps"]:
+                            cell[c] = result
             loads.append([*load_before, *os.getloadavg()])
-        pid = server.pid
-        if pid is not None:
-            mib, processes = rss_mib(pid)
-            memory = {"rss_mib": round(mib, 1), "processes": processes}
+        for target in targets:
+            pid = target.server.pid if target.server is not None else None
+            if pid is not None:
+                mib, processes = rss_mib(pid)
+                target.memory = {"rss_mib": round(mib, 1), "processes": processes}
     finally:
-        server.stop(timeout=40)
+        for target in targets:
+            if target.server is not None:
+                target.server.stop(timeout=40)
         s3.stop()
         redis.stop()
         pg.stop()
         remove_tree(root)
-    return {"label": args.label, "seconds": args.seconds, "rounds": args.rounds, "workers": args.workers,
-            "server_src": args.server_src, "env": args.env,
-            "concurrency": concurrencies, "loads": loads, "memory": memory, "results": best,
-            "machine": f"{os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
-            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    together = f" interleaved cell by cell with `{targets[0].label}`" if len(targets) > 1 else ""
+    return [{"label": t.label, "seconds": args.seconds, "rounds": args.rounds, "workers": args.workers,
+             "server_src": t.src, "env": args.env, "together": together if t is targets[-1] else "",
+             "concurrency": concurrencies, "loads": loads, "memory": t.memory or {}, "results": t.best,
+             "machine": f"{os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
+             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} for t in targets]
 
 
 def ms(value: float) -> str:
@@ -263,7 +298,8 @@ def render(data: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
     loads = "; ".join(f"round {i + 1}: {triple(lo[:3])} → {triple(lo[3:])}" for i, lo in enumerate(data["loads"]))
     mem = data["memory"]
     lines = [
-        f"Run `{data['label']}`, {data['when']}: {data['machine']}; hey, {data['seconds']:g} s per cell after a 1 s "
+        f"Run `{data['label']}`{data.get('together', '')}, {data['when']}: {data['machine']}; hey, "
+        f"{data['seconds']:g} s per cell after a 1 s "
         f"warm-up, best of {data['rounds']} rounds; `WEB_WORKERS` {data['workers'] or 'unset (the server decides)'}; "
         f"server memory after the run {mem.get('rss_mib', '?')} MiB RSS in {mem.get('processes', '?')} process(es). "
         f"Load average (1/5/15 min) before → after each round: {loads}.",
@@ -313,19 +349,24 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--workers", type=int, default=0, help="WEB_WORKERS for the server (0: unset)")
     parser.add_argument("--server-src", help="run the req1_server package found in this directory instead")
+    parser.add_argument("--against", help="also run the req1_server package in this directory (e.g. the code "
+                                          "before a change), measured cell by cell in turn with this one")
+    parser.add_argument("--against-label", default="before")
     parser.add_argument("--env", action="append", default=[], help="NAME=value for the server (repeatable)")
     parser.add_argument("--only", default="", help="comma-separated substrings of route names to run")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--baseline", type=Path, help="the --json of an earlier run: add the ratio to it")
     parser.add_argument("--no-page", action="store_true", help="do not update docs/benchmarks/http.md")
     args = parser.parse_args()
-    data = run(args)
-    text = render(data, json.loads(args.baseline.read_text()) if args.baseline else None)
-    print(text)
+    runs = run(args)
+    baseline = json.loads(args.baseline.read_text()) if args.baseline else (runs[0] if len(runs) > 1 else None)
+    for data in runs:
+        text = render(data, baseline if data is not baseline else None)
+        print(text)
+        if not args.no_page:
+            write_page(data["label"], text)
     if args.json:
-        args.json.write_text(json.dumps(data, indent=2))
-    if not args.no_page:
-        write_page(args.label, text)
+        args.json.write_text(json.dumps(runs if len(runs) > 1 else runs[0], indent=2))
     return 0
 
 
