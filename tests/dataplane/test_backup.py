@@ -151,10 +151,19 @@ def labels(port: int) -> dict[str, int]:
 
 
 def restore_into(clusters: Callable[..., Cluster], namespace: str, s3: SeaweedS3, source_ns: str,
-                 **restore: str) -> tuple[Cluster, Member, dict[str, Any]]:  # fmt: skip
+                 interrupt: bool = False, **restore: str) -> tuple[Cluster, Member, dict[str, Any]]:  # fmt: skip
+    """A new instance bootstrapped from ``source_ns``'s backups. ``interrupt``: its manager is stopped (SIGTERM)
+    while the restore is under way and started again; the restore must still complete."""
     c = clusters(namespace, replicas=1)
     env = backup_env(s3, REQ1_RESTORE_SOURCE=f"s3://{BUCKET}/{PREFIX}/{source_ns}/{INSTANCE}", **restore)
     m = c.start(0, env=env)
+    if interrupt:
+        wait_for(lambda: (c.status(m.name).get("restore") or {}).get("phase") in ("downloading", "recovering"),
+                 "the restore to begin", timeout=60, interval=0.1)  # fmt: skip
+        c.stop(m.name)
+        assert (c.status(m.name).get("restore") or {}).get("phase") != "completed"
+        c.set_target(m.name)  # the operator names the pod; the Lease taken by the first attempt now exists
+        c.start(0, env=env)
     st = c.wait_status(m.name, "restored and promoted", timeout=180, role="primary", ready=True)
     c.set_target(m.name)
     assert st["restore"]["phase"] == "completed", st
@@ -216,9 +225,10 @@ def test_archiving_backup_and_point_in_time_restore_across_a_promotion(
         "Z", "+00:00")  # fmt: skip
     assert done2["timeline"] == 3 and done2["lsn"] and done2["durationSeconds"] > 0
 
-    # Restore the named backup to T1 (timeline 1, before the fork): A only.
-    _, p1, done1 = restore_into(clusters, namespaces(), s3, ns, REQ1_RESTORE_TARGET_TIME=t1,
-                                 REQ1_RESTORE_BACKUP_ID="b1")  # fmt: skip
+    # Restore the named backup to T1 (timeline 1, before the fork), its manager stopped and started again midway:
+    # A only.
+    _, p1, done1 = restore_into(clusters, namespaces(), s3, ns, interrupt=True, REQ1_RESTORE_TARGET_TIME=t1,
+                                REQ1_RESTORE_BACKUP_ID="b1")  # fmt: skip
     assert labels(p1.pg_port) == {"A": 20}
     # It stops on timeline 1, before the fork, and promotes past every timeline the archive knows (2): 3.
     assert done1["timeline"] == 3 and done1["requestedBackup"] == "b1" and done1["backupId"] == backup["backupId"]

@@ -153,6 +153,9 @@ class Proxy:
             except OSError:
                 client.close()
                 continue
+            # The 2 s was for connecting only: left on the socket, it cut every stream idle for 2 s (a replica's or
+            # pg_basebackup's WAL stream under load: "unexpected EOF on standby connection" every 2 s).
+            upstream.settimeout(None)
             with self.lock:
                 self.conns.append(upstream)
             for a, b in ((client, upstream), (upstream, client)):
@@ -199,72 +202,30 @@ class Proxy:
 # ------------------------------------------------------------------------------------------------- the CRD
 
 
-def _schema(crd: dict[str, Any]) -> dict[str, Any]:
-    schema: dict[str, Any] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    return schema
-
-
-def crd_with_manager_contract(crd: dict[str, Any]) -> dict[str, Any] | None:
-    """The CRD with what the manager reads (status.targetPrimary, synchronousMode off|preferred|required),
-    or None when it already has both (once the operator side of issue #9 lands)."""
-    crd = copy.deepcopy(crd)
-    schema = _schema(crd)
-    status = schema["properties"]["status"]
-    postgres = schema["properties"]["spec"]["properties"]["postgres"]
-    sync = postgres["properties"]["synchronousMode"]
-    if "targetPrimary" in status.get("properties", {}) and sync.get("type") == "string":
-        return None
-    status.setdefault("properties", {})["targetPrimary"] = {"type": "string"}
-    postgres["properties"]["synchronousMode"] = {"type": "string", "enum": ["off", "preferred", "required"],
-                                                 "default": "off"}  # fmt: skip
-    postgres["x-kubernetes-validations"] = [
-        r for r in postgres.get("x-kubernetes-validations", []) if "synchronousMode" not in r["rule"]
-    ]
-    if "default" in postgres and "synchronousMode" in postgres["default"]:
-        postgres["default"]["synchronousMode"] = "off"
-    return crd
-
-
 @pytest.fixture(scope="module")
-def crd(kube_cluster: Any) -> Iterator[None]:
-    """The Req1Instance CRD as the manager's contract needs it for the duration of this module, then as before."""
+def crd(kube_cluster: Any) -> None:
+    """The Req1Instance CRD as generated (crds/), installed unless the API server already serves that schema: it has
+    what the manager reads, status.targetPrimary and spec.postgres.synchronousMode off|preferred|required."""
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
+    wanted = yaml.safe_load(CRD_FILE.read_text())
     with kube_cluster.api_client() as api:
         ext = client.ApiextensionsV1Api(api)
         try:
-            before = api.sanitize_for_serialization(ext.read_custom_resource_definition("req1instances.req1.io"))
+            current = ext.read_custom_resource_definition("req1instances.req1.io")
         except ApiException as exc:
             if exc.status != 404:
                 raise
-            before = None
-        original = before or yaml.safe_load(CRD_FILE.read_text())
-        wanted = crd_with_manager_contract(original)
-
-        def put(doc: dict[str, Any]) -> None:
-            body = copy.deepcopy(doc)
-            body.pop("status", None)
-            try:
-                current = ext.read_custom_resource_definition("req1instances.req1.io")
-                body["metadata"]["resourceVersion"] = current.metadata.resource_version
-                ext.replace_custom_resource_definition("req1instances.req1.io", body)
-            except ApiException as exc:
-                if exc.status != 404:
-                    raise
-                body["metadata"].pop("resourceVersion", None)
-                ext.create_custom_resource_definition(body)
-            custom = client.CustomObjectsApi(api)
-            wait_for(lambda: custom.list_cluster_custom_object("req1.io", "v1alpha1", "req1instances") is not None,
-                     "the CRD to serve")  # fmt: skip
-
-        if wanted is not None or before is None:
-            put(wanted or original)
-        try:
-            yield
-        finally:
-            if wanted is not None:
-                put(original)
+            ext.create_custom_resource_definition(wanted)
+        else:
+            live = api.sanitize_for_serialization(current)
+            if live["spec"]["versions"] != wanted["spec"]["versions"]:
+                wanted["metadata"]["resourceVersion"] = current.metadata.resource_version
+                ext.replace_custom_resource_definition("req1instances.req1.io", wanted)
+        custom = client.CustomObjectsApi(api)
+        wait_for(lambda: custom.list_cluster_custom_object("req1.io", "v1alpha1", "req1instances") is not None,
+                 "the CRD to serve")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------- members
