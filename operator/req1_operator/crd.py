@@ -98,6 +98,12 @@ def _printer_columns() -> list[dict[str, Any]]:
             "jsonPath": ".status.postgres.replication",
             "description": "Streaming replicas over replicas, and the synchronous mode",
         },
+        {
+            "name": "Last Backup",
+            "type": "date",
+            "jsonPath": ".status.backup.lastBackup.endTime",
+            "description": "End of the last completed base backup",
+        },
         {"name": "URL", "type": "string", "jsonPath": ".status.url", "description": "Where req1 is served"},
         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from req1_operator import ha, migrate
+from req1_operator import backup_plan, backups, ha, migrate
 from req1_operator.kube.apply import HASH_ANNOTATION, Owner, apply_child, with_ownership
 from req1_operator.kube.client import ApiError, KubeClient
 from req1_operator.kube.events import NORMAL, WARNING, emit
@@ -190,6 +190,24 @@ async def _apply_one(
             on_write(key[0])
 
 
+def _hold_for_backup(
+    instance: str, spec: Req1InstanceSpec, gate: Gate, desired: list[dict[str, Any]], observed: Observed,
+    previous: Mapping[str, Any],
+) -> str | None:
+    """An upgrade with backups on: the migrate Job waits for a base backup taken for this version, and so does the
+    PostgreSQL StatefulSet (a new image would restart the member taking it)."""
+    job = next((o for o in desired if o["kind"] == "Job"
+                and (o["metadata"].get("labels") or {}).get(LABEL_COMPONENT) == "migrate"), None)
+    if job is None or not gate.upgrading or observed.get("Job", job["metadata"]["name"]) is not None:
+        return None
+    name = backup_plan.pre_upgrade_wait(spec.backup.enabled, spec.version, previous.get("backup") or {})
+    if name is not None:
+        gate.hold.add(("Job", job["metadata"]["name"]))
+        gate.hold.add(("StatefulSet", names.postgres(instance)))
+        gate.upgrading = f"taking base backup {name} before the migrations of {spec.version}"
+    return name
+
+
 def _sorted(desired: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(desired, key=lambda o: _ORDER.get((o.get("apiVersion", ""), o.get("kind", "")), 99))
 
@@ -266,6 +284,7 @@ async def reconcile(
         url = _url(spec, owner.namespace, owner.name)
         gate = migration_gate(desired, observed)
         out.error = gate.error
+        pre_upgrade = _hold_for_backup(owner.name, spec, gate, desired, observed, old_status)
         if migrate.legacy_statefulset(observed, owner.name):
             out.writes += await migrate.retire_legacy(client, owner, observed)
             gate.hold.add(("StatefulSet", names.postgres(owner.name)))
@@ -296,6 +315,12 @@ async def reconcile(
         status.update(pg.status)
         out.writes += pg.writes
         out.recheck_in = pg.recheck_in
+        bk = await backups.reconcile_backups(client, owner, inp, observed, old_status, status.get("targetPrimary"),
+                                             time.time(), pre_upgrade)
+        status.update(bk.status)
+        status["conditions"] = [*status["conditions"], *bk.conditions]
+        out.writes += bk.writes
+        out.recheck_in = min((t for t in (out.recheck_in, bk.recheck_in) if t is not None), default=None)
     if api is not None:
         sel = (api.get("spec") or {}).get("selector", {}).get("matchLabels") or {}
         status["api"]["selector"] = ",".join(f"{k}={v}" for k, v in sorted(sel.items()))

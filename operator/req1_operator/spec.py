@@ -672,6 +672,17 @@ class ObjectStoreRef(Model):
     )
 
 
+def _known_time_zone(value: str) -> str:
+    """The API server checks only the shape; the operator knows the tz database (an unknown zone is InvalidSpec)."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError(f"unknown time zone {value!r}") from e
+    return value
+
+
 class BackupSpec(Model):
     """Scheduled base backups and continuous WAL archiving (used by the backup feature)."""
 
@@ -689,7 +700,26 @@ class BackupSpec(Model):
         max_length=16,
     )
     destination: ObjectStoreRef | None = Field(
-        default=None, description="Where backups go; the instance's own object storage when omitted."
+        default=None,
+        description=(
+            "Where WAL and base backups go. Production: an S3 service outside this instance's failure domain. "
+            "When omitted, the instance's own object storage under the prefix `backups` (a Warning says so)."
+        ),
+    )
+    time_zone: Annotated[str, AfterValidator(_known_time_zone)] = Field(
+        default="UTC",
+        description="IANA time zone `schedule` is read in, e.g. `Europe/Berlin`.",
+        pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$",
+        max_length=64,
+    )
+    request: str | None = Field(
+        default=None,
+        description=(
+            "On-demand base backup: each new value (e.g. a date or a ticket id) takes one backup now; "
+            "the backup is named `on-demand-<value>`."
+        ),
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        max_length=48,
     )
 
 
@@ -890,6 +920,82 @@ class FailoverRecord(Model):
     )
 
 
+class BackupRecord(Model):
+    """One completed base backup, as its instance manager reported it."""
+
+    model_config = ConfigDict(frozen=False)
+
+    backup_id: str = Field(description="barman's backup id (a time stamp).")
+    name: str = Field(default="", description="The request it was taken for; a restore may name it.")
+    pod: str = Field(default="", description="The member it was taken on.")
+    from_replica: bool = Field(default=False, description="Taken on a streaming replica.")
+    begin_time: str = Field(default="", description="Start (RFC 3339).")
+    end_time: str = Field(default="", description="End (RFC 3339): the earliest moment it restores to.")
+    size_bytes: int = Field(default=0, description="Size in the object store (compressed).")
+    duration_seconds: float = Field(default=0, description="Wall time of the backup.")
+    timeline: int = Field(default=0, description="PostgreSQL timeline.")
+    end_wal: str = Field(default="", description="Last WAL segment it needs.")
+
+
+class BackupFailure(Model):
+    """The last base backup that failed."""
+
+    model_config = ConfigDict(frozen=False)
+
+    request: str = Field(description="The request id.")
+    pod: str = Field(default="", description="The member it ran on.")
+    error: str = Field(default="", description="What went wrong.", max_length=2048)
+    at: str = Field(default="", description="When the operator saw it (RFC 3339).")
+
+
+class BackupRequestStatus(Model):
+    """A base backup asked of a member and not finished yet."""
+
+    model_config = ConfigDict(frozen=False)
+
+    id: str = Field(description="Request id; the backup's name.")
+    pod: str = Field(description="The member asked.")
+    kind: str = Field(description="scheduled or on-demand.")
+    requested_at: str = Field(description="When (RFC 3339).")
+
+
+class BackupStatus(Model):
+    """Backups as observed: where they go, the last one, the next one, continuous archiving."""
+
+    model_config = ConfigDict(frozen=False)
+
+    destination: str = Field(description="Full prefix of this instance's backups (a restore's `source.path`).")
+    endpoint: str = Field(default="", description="S3 endpoint of the destination.")
+    credentials_secret: str = Field(default="", description="Secret with the destination's keys.")
+    next_scheduled_at: str | None = Field(default=None, description="Next scheduled base backup (RFC 3339, UTC).")
+    last_backup: BackupRecord | None = Field(default=None, description="The last completed base backup.")
+    last_failure: BackupFailure | None = Field(default=None, description="The last failed base backup.")
+    pending: BackupRequestStatus | None = Field(default=None, description="A base backup under way.")
+    last_on_demand: str | None = Field(default=None, description="The last `spec.backup.request` value handled.")
+    last_pre_upgrade: str | None = Field(
+        default=None, description="The backup the last upgrade's migrations waited for (`pre-upgrade-<version>`)."
+    )
+    archiving: str | None = Field(default=None, description="Continuous WAL archiving: ok, failing or waiting.")
+    last_archived_wal: str | None = Field(default=None, description="Last WAL segment archived.")
+    last_archived_at: str | None = Field(default=None, description="When it was archived (RFC 3339).")
+
+
+class RestoreStatus(Model):
+    """What the bootstrap from a backup restored (`spec.restore`), as the restoring member reported it."""
+
+    model_config = ConfigDict(frozen=False)
+
+    phase: str = Field(description="downloading, recovering, completed or failed.")
+    source: str = Field(default="", description="The backups restored from.")
+    backup_id: str = Field(default="", description="The base backup used.")
+    target_time: str = Field(default="", description="The recovery target, if any.")
+    timeline: int = Field(default=0, description="Timeline after the restore.")
+    lsn: str = Field(default="", description="WAL position reached.")
+    duration_seconds: float = Field(default=0, description="From the start of the download to promotion.")
+    completed_at: str = Field(default="", description="When it finished (RFC 3339).")
+    error: str = Field(default="", description="Why it failed, if it did.", max_length=2048)
+
+
 class Req1InstanceStatus(Model):
     """Observed state, written by the operator."""
 
@@ -905,6 +1011,8 @@ class Req1InstanceStatus(Model):
     )
     postgres: PostgresStatus | None = Field(default=None, description="PostgreSQL members and replication.")
     last_failover: FailoverRecord | None = Field(default=None, description="The last failover or switchover.")
+    backup: BackupStatus | None = Field(default=None, description="Backups and WAL archiving (`spec.backup`).")
+    restore: RestoreStatus | None = Field(default=None, description="The restore this instance was created from.")
     url: str | None = Field(default=None, description="Where req1 is served.")
     version: str | None = Field(default=None, description="req1 version running (migrations applied).")
     observed_generation: int | None = Field(default=None, description="Last spec generation reconciled.")

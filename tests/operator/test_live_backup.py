@@ -110,3 +110,25 @@ def test_archiving_backup_and_point_in_time_restore(live: str, admin: Kubectl, k
     assert "After T" not in names, f"a row written after {target} came back: {names}"
     assert all(pod_ready(p) for p in pods(admin, ns, f"app.kubernetes.io/instance={RESTORED}")
                if p["status"].get("phase") == "Running")
+
+
+def test_upgrade_migrations_wait_for_a_backup(live: str, admin: Kubectl) -> None:
+    ns = live
+    old = instance_status(admin, SOURCE, ns).get("version")
+    admin.patch("req1", SOURCE, ns, {"spec": {"version": "0.1.1"}})
+
+    def taken() -> dict[str, Any] | None:
+        backup = instance_status(admin, SOURCE, ns).get("backup") or {}
+        return backup if backup.get("lastPreUpgrade") == "pre-upgrade-0.1.1" else None
+
+    backup = wait_for("the pre-upgrade backup", taken, timeout=240)
+    assert backup["lastBackup"]["name"] == "pre-upgrade-0.1.1"
+    status = wait_phase(admin, SOURCE, ns, "Ready", timeout=LIVE_WAIT)
+    assert status["version"] == "0.1.1" and old != "0.1.1"
+    jobs = [j for j in admin.list("jobs", ns, f"app.kubernetes.io/instance={SOURCE}")
+            if j["metadata"]["name"].startswith(f"{SOURCE}-migrate-0-1-1")]
+    assert jobs, "the migrate Job of 0.1.1 ran"
+    assert jobs[0]["metadata"]["creationTimestamp"] >= backup["lastBackup"]["endTime"][:19], \
+        "the migrations started only after the backup had ended"
+    reasons = [e.get("message", "") for e in events_for(admin, SOURCE, ns) if e.get("reason") == "BackupStarted"]
+    assert any("pre-upgrade base backup pre-upgrade-0.1.1" in r for r in reasons), reasons

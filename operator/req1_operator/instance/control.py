@@ -84,9 +84,11 @@ class Postgres:
             shutil.rmtree(self.pgdata)
         self.pgdata.mkdir(mode=0o700, parents=True)
 
-    async def tool(self, argv: list[str], *, password: str | None = None, limit: float = 600) -> str:
+    async def tool(
+        self, argv: list[str], *, password: str | None = None, limit: float = 600, env: dict[str, str] | None = None,
+    ) -> str:
         """Run one tool to completion; its output is logged, and raised with on failure."""
-        env = _clean_env({"PGPASSWORD": password} if password is not None else None)
+        env = _clean_env({**(env or {}), **({"PGPASSWORD": password} if password is not None else {})})
         proc = await asyncio.create_subprocess_exec(
             binary(argv[0]), *argv[1:], env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
         )

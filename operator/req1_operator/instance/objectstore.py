@@ -23,6 +23,12 @@ PROVIDER = "aws-s3"
 #: WAL and base backups are compressed on the way out (gzip: in the standard library, no extra package).
 COMPRESSION = "--gzip"
 CREDENTIAL_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION")
+#: A restore source with credentials of its own (another instance's store) while AWS_* open this instance's backups.
+RESTORE_CREDENTIAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "REQ1_RESTORE_AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY": "REQ1_RESTORE_AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION": "REQ1_RESTORE_AWS_DEFAULT_REGION",
+}
 
 
 class ObjectStoreError(ValueError):
@@ -63,6 +69,7 @@ class RestoreConfig:
     location: Location
     backup_id: str = "latest"  # latest | a backup id | a backup name
     target_time: str = ""  # RFC 3339 to the second, UTC; empty: replay every archived WAL
+    own_credentials: bool = False  # REQ1_RESTORE_AWS_* set: the source is read with them, not with AWS_*
 
 
 def _check_url(name: str, value: str) -> str:
@@ -95,7 +102,16 @@ def restore_config(env: Mapping[str, str]) -> RestoreConfig | None:
     if target:
         target = normalize_time(target)
     backup_id = env.get("REQ1_RESTORE_BACKUP_ID", "").strip() or "latest"
-    return RestoreConfig(Location(url, server, endpoint), backup_id, target)
+    own = bool(env.get(RESTORE_CREDENTIAL_ENV["AWS_ACCESS_KEY_ID"], "").strip())
+    return RestoreConfig(Location(url, server, endpoint), backup_id, target, own)
+
+
+def restore_credentials(cfg: RestoreConfig, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """AWS_* for the tools that read the restore source: its own keys when it has them, else nothing to change."""
+    if not cfg.own_credentials:
+        return {}
+    source = os.environ if env is None else env
+    return {aws: source[own] for aws, own in RESTORE_CREDENTIAL_ENV.items() if source.get(own)}
 
 
 def normalize_time(value: str) -> str:
@@ -123,12 +139,15 @@ def wal_archive_argv(loc: Location, wal_path: str) -> list[str]:
     return [*tool("cloud_walarchive"), *loc.common(), COMPRESSION, loc.url, loc.server, wal_path]
 
 
-def wal_restore_command(loc: Location) -> str:
-    """restore_command for recovery (``%f %p`` expanded by PostgreSQL); shell-quoted."""
+def wal_restore_command(loc: Location, own_credentials: bool = False) -> str:
+    """restore_command for recovery (``%f %p`` expanded by PostgreSQL); shell-quoted. PostgreSQL runs it through
+    the shell, so a source with its own keys gets them from the postmaster's environment by name, never by value
+    (no secret is written into postgresql.auto.conf)."""
     import shlex
 
     argv = [*tool("cloud_walrestore"), *loc.common(), loc.url, loc.server]
-    return " ".join(shlex.quote(a) for a in argv) + " %f %p"
+    prefix = "".join(f'{aws}="${own}" ' for aws, own in RESTORE_CREDENTIAL_ENV.items()) if own_credentials else ""
+    return prefix + " ".join(shlex.quote(a) for a in argv) + " %f %p"
 
 
 def backup_argv(loc: Location, *, host: str, port: int, user: str, name: str) -> list[str]:

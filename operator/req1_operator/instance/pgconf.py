@@ -50,7 +50,7 @@ def archive_command(s: Settings) -> str:
 def recovery_settings(s: Settings) -> dict[str, str]:
     """restore_command and the target of a restore bootstrap (kept until the restored server has promoted)."""
     assert s.restore is not None
-    values = {"restore_command": objectstore.wal_restore_command(s.restore.location)}
+    values = {"restore_command": objectstore.wal_restore_command(s.restore.location, s.restore.own_credentials)}
     if s.restore.target_time:
         values["recovery_target_time"] = s.restore.target_time
         values["recovery_target_action"] = "promote"

@@ -90,7 +90,8 @@ class Restore:
         self.pg.wipe()
         target = cfg.target_time or "end of WAL"
         log.info("restoring %s backup %s (target %s)", cfg.location.full, cfg.backup_id, target)
-        out = await self.pg.tool(objectstore.restore_argv(cfg, self.s.pgdata), limit=RESTORE_LIMIT)
+        out = await self.pg.tool(objectstore.restore_argv(cfg, self.s.pgdata), limit=RESTORE_LIMIT,
+                                 env=objectstore.restore_credentials(cfg))
         found = BACKUP_ID_LINE.search(out)
         doc["backupId"] = found.group(1) if found else cfg.backup_id
         (self.s.pgdata / "recovery.signal").touch(mode=0o600)

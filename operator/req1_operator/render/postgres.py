@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from req1_operator.render import config, names, pod
+from req1_operator.render import backup, config, names, pod
 from req1_operator.render.types import RenderInput
 
 UID = 999  # the postgres user of the official (Debian) image
@@ -53,6 +53,7 @@ def env(inp: RenderInput) -> list[dict[str, Any]]:
         pod.secret_env("REQ1_APP_DATABASE", names.postgres_app_secret(n), "database"),
         pod.secret_env("REQ1_REPLICATION_USER", names.postgres_replication_secret(n), "username"),
         pod.secret_env("REQ1_REPLICATION_PASSWORD", names.postgres_replication_secret(n), "password"),
+        *backup.env(inp),  # WAL archiving, base backups, a restore at creation (docs/backups.md)
     ]
 
 

@@ -1,0 +1,97 @@
+"""Backups, the operator's I/O: read the members' reports, ask one for a base backup, announce what happened.
+
+The decisions are `backup_plan.plan` (pure). The one write besides Events is the `req1.io/backup-request`
+annotation on the member chosen to take a backup; the pod watch brings the result back in its manager's report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from req1_operator import backup_plan, ha
+from req1_operator.kube.apply import Owner
+from req1_operator.kube.client import KubeClient
+from req1_operator.kube.events import emit
+from req1_operator.kube.observe import Observed
+from req1_operator.kube.resources import POD
+from req1_operator.render import backup, names
+from req1_operator.render.types import RenderInput
+
+REQUEST_ANNOTATION = "req1.io/backup-request"  # read by instance/backup.py
+
+
+@dataclass
+class BackupOutcome:
+    status: dict[str, Any] = field(default_factory=dict)  # backup, restore
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    recheck_in: float | None = None
+    writes: int = 0
+
+
+def _annotations(pod: Mapping[str, Any]) -> Mapping[str, str]:
+    return (pod.get("metadata") or {}).get("annotations") or {}
+
+
+def member_view(name: str, pod: Mapping[str, Any]) -> backup_plan.MemberView:
+    raw = _annotations(pod).get(names.ANNOTATION_INSTANCE_STATUS)
+    try:
+        report = json.loads(raw) if raw else {}
+    except ValueError:
+        report = {}
+    if not isinstance(report, dict):
+        report = {}
+    request_raw = _annotations(pod).get(REQUEST_ANNOTATION)
+    try:
+        request = json.loads(request_raw).get("id") if request_raw else None
+    except (ValueError, AttributeError):
+        request = None
+    return backup_plan.MemberView(
+        name=name,
+        role=str(report.get("role") or "unknown"),
+        ready=bool(report.get("ready")),
+        streaming=bool(report.get("streaming")),
+        lag_bytes=int(report.get("lagBytes") or 0),
+        report=report,
+        request_id=str(request) if request else None,
+    )
+
+
+async def reconcile_backups(
+    client: KubeClient, owner: Owner, inp: RenderInput, observed: Observed, previous: Mapping[str, Any],
+    primary: str | None, now: float, pre_upgrade: str | None = None,
+) -> BackupOutcome:
+    out = BackupOutcome()
+    target = backup.target(inp)
+    pods = ha.member_pods(observed, owner.name)
+    decision = backup_plan.plan(backup_plan.BackupObservation(
+        enabled=target is not None,
+        schedule=inp.spec.backup.schedule,
+        time_zone=inp.spec.backup.time_zone,
+        on_demand=inp.spec.backup.request,
+        destination=target.instance_url(owner.namespace, owner.name) if target else "",
+        endpoint=target.endpoint if target else "",
+        credentials_secret=target.secret_name if target else "",
+        shared_failure_domain=bool(target and target.in_cluster),
+        restoring=inp.spec.restore is not None,
+        members=[member_view(name, pod) for name, pod in sorted(pods.items())],
+        primary=primary,
+        previous=previous,
+        now=now,
+        pre_upgrade=pre_upgrade,
+    ))
+    if decision.request is not None:
+        pod_name, rid = decision.request
+        patch = {"metadata": {"annotations": {REQUEST_ANNOTATION: json.dumps({"id": rid})}}}
+        await client.request("PATCH", POD.path(owner.namespace, pod_name), body=patch,
+                             content_type="application/merge-patch+json")
+        out.writes += 1
+    for type_, reason, message in decision.events:
+        await emit(client, owner, type_, reason, message)
+        out.writes += 1
+    out.status = {"backup": decision.backup, "restore": decision.restore}
+    out.conditions = decision.conditions
+    out.recheck_in = decision.recheck_in
+    return out

@@ -1,0 +1,86 @@
+"""Where an instance's backups go and come from, as the PostgreSQL container's environment (docs/backups.md).
+
+`spec.backup.destination` when given (production: an S3 service outside the instance's failure domain); else the
+instance's own object storage (its SeaweedFS, or the external S3 of `spec.storage`) under the prefix `backups`.
+The instance manager appends `/<namespace>/<instance>`, so instances sharing a bucket never mix their WAL.
+`spec.restore` (creation only) points an empty PGDATA at another instance's backups, with its own credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from req1_operator.render import config, names, pod
+from req1_operator.render.types import RenderInput
+
+OWN_PREFIX = "backups"
+_DAYS = {"d": 1, "w": 7, "m": 30}
+
+
+@dataclass(frozen=True)
+class BackupTarget:
+    """An S3 location with the Secret (keys `accessKey`, `secretKey`) that opens it."""
+
+    url: str  # s3://bucket[/prefix]
+    endpoint: str
+    secret_name: str
+    region: str
+    in_cluster: bool  # the instance's own SeaweedFS: it shares the instance's failure domain
+
+    def instance_url(self, namespace: str, instance: str) -> str:
+        """The full prefix of one instance's backups, as a restore names it."""
+        return f"{self.url}/{namespace}/{instance}"
+
+
+def retention_days(retention: str) -> int:
+    """`7d`, `2w`, `1m` (30 days) as whole days (the CRD's pattern guarantees the shape)."""
+    return int(retention[:-1]) * _DAYS[retention[-1]]
+
+
+def target(inp: RenderInput) -> BackupTarget | None:
+    spec = inp.spec
+    if not spec.backup.enabled:
+        return None
+    dest = spec.backup.destination
+    if dest is not None:
+        path = dest.path.strip("/")
+        url = f"s3://{dest.bucket}" + (f"/{path}" if path else "")
+        return BackupTarget(url, dest.endpoint, dest.secret_name, dest.region, in_cluster=False)
+    ext = spec.storage.external
+    if ext is not None:
+        return BackupTarget(f"s3://{ext.bucket}/{OWN_PREFIX}", ext.endpoint, ext.secret_name, ext.region, False)
+    return BackupTarget(
+        f"s3://{spec.storage.bucket}/{OWN_PREFIX}", config.s3_endpoint(inp),
+        names.seaweedfs_s3_secret(inp.name), "us-east-1", in_cluster=True,
+    )
+
+
+def env(inp: RenderInput) -> list[dict[str, Any]]:
+    """`REQ1_BACKUP_*` and `REQ1_RESTORE_*` for the instance manager; nothing when neither is asked for."""
+    out: list[dict[str, Any]] = []
+    t = target(inp)
+    if t is not None:
+        out += [
+            {"name": "REQ1_BACKUP_DESTINATION", "value": t.url},
+            {"name": "REQ1_BACKUP_ENDPOINT_URL", "value": t.endpoint},
+            {"name": "REQ1_BACKUP_RETENTION_DAYS", "value": str(retention_days(inp.spec.backup.retention))},
+            pod.secret_env("AWS_ACCESS_KEY_ID", t.secret_name, "accessKey"),
+            pod.secret_env("AWS_SECRET_ACCESS_KEY", t.secret_name, "secretKey"),
+            {"name": "AWS_DEFAULT_REGION", "value": t.region},
+        ]
+    restore = inp.spec.restore
+    if restore is not None:
+        src = restore.source
+        path = src.path.strip("/")
+        out += [
+            {"name": "REQ1_RESTORE_SOURCE", "value": f"s3://{src.bucket}" + (f"/{path}" if path else "")},
+            {"name": "REQ1_RESTORE_ENDPOINT_URL", "value": src.endpoint},
+            {"name": "REQ1_RESTORE_BACKUP_ID", "value": restore.backup_id or "latest"},
+            pod.secret_env("REQ1_RESTORE_AWS_ACCESS_KEY_ID", src.secret_name, "accessKey"),
+            pod.secret_env("REQ1_RESTORE_AWS_SECRET_ACCESS_KEY", src.secret_name, "secretKey"),
+            {"name": "REQ1_RESTORE_AWS_DEFAULT_REGION", "value": src.region},
+        ]
+        if restore.target_time:
+            out.append({"name": "REQ1_RESTORE_TARGET_TIME", "value": restore.target_time})
+    return out

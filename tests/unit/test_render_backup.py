@@ -1,0 +1,81 @@
+"""Where backups go and come from, as the instance manager's environment (render/backup.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from req1_operator.render import RenderInput, backup, postgres
+from req1_operator.spec import parse_spec
+
+STORE = {"endpoint": "https://s3.example.com", "bucket": "dr-backups", "path": "/req1/", "secretName": "dr-keys",
+         "region": "eu-west-1"}
+
+
+def make(spec: dict[str, Any] | None = None) -> RenderInput:
+    return RenderInput(name="demo", namespace="ns", uid="u", spec=parse_spec(spec or {}))
+
+
+def env_of(inp: RenderInput) -> dict[str, dict[str, Any]]:
+    (c,) = postgres.render_statefulset(inp)["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e for e in c["env"]}
+
+
+def test_backups_off_renders_nothing() -> None:
+    env = env_of(make())
+    assert not [k for k in env if k.startswith(("REQ1_BACKUP", "REQ1_RESTORE", "AWS_"))]
+    assert backup.target(make()) is None
+
+
+def test_own_seaweedfs_by_default_and_flagged_in_cluster() -> None:
+    inp = make({"backup": {"enabled": True, "retention": "2w"}})
+    t = backup.target(inp)
+    assert t is not None and t.in_cluster and t.url == "s3://req1/backups"
+    assert t.instance_url("ns", "demo") == "s3://req1/backups/ns/demo"
+    env = env_of(inp)
+    assert env["REQ1_BACKUP_DESTINATION"]["value"] == "s3://req1/backups"
+    assert env["REQ1_BACKUP_ENDPOINT_URL"]["value"] == "http://demo-seaweedfs-filer.ns.svc:8333"
+    assert env["REQ1_BACKUP_RETENTION_DAYS"]["value"] == "14"
+    assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"] == {"name": "demo-seaweedfs-s3", "key": "accessKey"}
+
+
+def test_external_destination_wins_and_is_independent() -> None:
+    inp = make({"backup": {"enabled": True, "destination": STORE}})
+    t = backup.target(inp)
+    assert t is not None and not t.in_cluster and t.url == "s3://dr-backups/req1"
+    env = env_of(inp)
+    assert env["REQ1_BACKUP_ENDPOINT_URL"]["value"] == "https://s3.example.com"
+    assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "dr-keys", "key": "secretKey"}
+    assert env["AWS_DEFAULT_REGION"]["value"] == "eu-west-1"
+
+
+def test_external_attachment_store_is_used_when_no_destination() -> None:
+    ext = {"endpoint": "https://minio.example.com", "bucket": "att", "secretName": "att-keys"}
+    t = backup.target(make({"backup": {"enabled": True}, "storage": {"external": ext}}))
+    assert t is not None and t.url == "s3://att/backups" and not t.in_cluster and t.secret_name == "att-keys"
+
+
+@pytest.mark.parametrize(("retention", "days"), [("7d", 7), ("2w", 14), ("1m", 30)])
+def test_retention_days(retention: str, days: int) -> None:
+    assert backup.retention_days(retention) == days
+
+
+def test_restore_has_its_own_credentials() -> None:
+    source = {**STORE, "path": "req1/ns/old"}
+    env = env_of(make({"restore": {"source": source, "targetTime": "2026-12-03T06:15:30Z"},
+                       "backup": {"enabled": True}}))
+    assert env["REQ1_RESTORE_SOURCE"]["value"] == "s3://dr-backups/req1/ns/old"
+    assert env["REQ1_RESTORE_BACKUP_ID"]["value"] == "latest"
+    assert env["REQ1_RESTORE_TARGET_TIME"]["value"] == "2026-12-03T06:15:30Z"
+    assert env["REQ1_RESTORE_AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"]["name"] == "dr-keys"
+    assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"]["name"] == "demo-seaweedfs-s3"  # its own backups
+    named = env_of(make({"restore": {"source": source, "backupId": "on-demand-x"}}))
+    assert named["REQ1_RESTORE_BACKUP_ID"]["value"] == "on-demand-x" and "REQ1_RESTORE_TARGET_TIME" not in named
+
+
+def test_unknown_time_zone_is_an_invalid_spec() -> None:
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        parse_spec({"backup": {"enabled": True, "timeZone": "Mars/Olympus"}})
+    assert parse_spec({"backup": {"timeZone": "Europe/Berlin"}}).backup.time_zone == "Europe/Berlin"
