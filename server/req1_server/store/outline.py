@@ -138,6 +138,49 @@ async def insert_objects(
     )
 
 
+# appending moves nothing: only the new objects' parents (their level) and how many live children each has
+# already are needed; the top level's count is the first level component of the module's last object
+LAST_TOP_LEVEL = """
+SELECT level_path[1] FROM object WHERE module_id = $1 AND deleted_at IS NULL ORDER BY level_path DESC LIMIT 1
+"""
+APPEND_PARENTS = """
+SELECT p.id, p.level_path,
+       (SELECT coalesce(max(c.position) + 1, 0) FROM object c WHERE c.parent_id = p.id AND c.deleted_at IS NULL)
+         AS next_position
+FROM object p WHERE p.id = ANY($1::uuid[]) AND p.module_id = $2 AND p.deleted_at IS NULL
+"""
+
+
+async def append_objects(conn: asyncpg.Connection, module_id: uuid.UUID, objects: Sequence[NewObject],
+                         user_id: uuid.UUID | None) -> bool:
+    """Append new objects (parents before children) reading only their parents and sibling counts, so the
+    cost does not grow with the module. False (nothing done) when a parent is not a live object of the module;
+    the caller then takes the general path."""
+    new = {o.id for o in objects}
+    outside = {o.parent_id for o in objects if o.parent_id is not None and o.parent_id not in new}
+    next_position: dict[uuid.UUID | None, int] = {}
+    prefix: dict[uuid.UUID | None, tuple[int, ...]] = {None: ()}
+    if any(o.parent_id is None for o in objects):
+        last = await conn.fetchval(LAST_TOP_LEVEL, module_id)
+        next_position[None] = int(last or 0)
+    if outside:
+        rows = await conn.fetch(APPEND_PARENTS, list(outside), module_id)
+        if len(rows) != len(outside):
+            return False
+        for r in rows:
+            prefix[r["id"]] = tuple(r["level_path"])
+            next_position[r["id"]] = int(r["next_position"])
+    placements: dict[uuid.UUID, Placement[uuid.UUID]] = {}
+    for obj in objects:
+        position = next_position[obj.parent_id]
+        next_position[obj.parent_id] = position + 1
+        path = (*prefix[obj.parent_id], position + 1)
+        placements[obj.id] = Placement(obj.parent_id, position, path)
+        prefix[obj.id], next_position[obj.id] = path, 0
+    await insert_objects(conn, module_id, objects, placements, user_id)
+    return True
+
+
 async def create_objects(
     conn: asyncpg.Connection,
     module_id: uuid.UUID,
@@ -146,8 +189,11 @@ async def create_objects(
     position: int | None = None,
 ) -> None:
     """Add new objects (parents before children; appended, or the first at `position`) with levels and
-    `create` history; siblings shifted by an insertion are renumbered in the same transaction."""
+    `create` history; siblings shifted by an insertion are renumbered in the same transaction. Appends touch
+    only the new rows (``append_objects``); an insertion at a position loads the module's outline."""
     if not objects:
+        return
+    if position is None and await append_objects(conn, module_id, objects, user_id):
         return
     skeleton = await load_skeleton(conn, module_id)
     for index, obj in enumerate(objects):
