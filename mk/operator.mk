@@ -6,3 +6,7 @@ crds: venv ## regenerate crds/req1instances.yaml from the pydantic spec (and the
 	$(VENV_PY) -m req1_operator.crd > crds/req1instances.yaml.tmp
 	mv crds/req1instances.yaml.tmp crds/req1instances.yaml
 	@if [ -d charts/req1-operator ] && [ -x .cache/bin/helm ]; then $(MAKE) --no-print-directory manifests; fi
+
+.PHONY: bench-failover
+bench-failover: venv cluster-build helm ## kill the PostgreSQL primary 20 times under a write load (writes docs/benchmarks/failover.md; root)
+	$(VENV_PY) bench/failover.py $(BENCH_FAILOVER_ARGS)
