@@ -377,3 +377,50 @@ def test_rendered_archive_hook(s3: SeaweedS3, tmp_path: Path) -> None:
     assert run(on).returncode == 0, run(on).stderr
     assert keys(s3, f"{PREFIX}/hook/demo/wals/") == [f"{PREFIX}/hook/demo/wals/0000000100000000/{segment.name}.gz"]
     assert run({**on, "AWS_SECRET_ACCESS_KEY": "wrong"}).returncode != 0
+
+
+def test_retention_deletes_what_the_window_no_longer_needs(
+    clusters: Callable[..., Cluster], namespaces: Callable[[], str], s3: SeaweedS3
+) -> None:
+    """RECOVERY WINDOW OF 7 DAYS after every backup: of two backups made to look 30 and 20 days old, the older one
+    and the WAL before the other go; the 20-day one stays (it is where a restore to the window's start begins)."""
+    ns = namespaces()
+    c = clusters(ns, replicas=1)
+    m0 = c.start(0, env=backup_env(s3))
+    c.wait_status(m0.name, "bootstrap", role="primary", ready=True)
+    c.set_target(m0.name)
+    base = f"{PREFIX}/{ns}/{INSTANCE}"
+
+    def backup(request: str) -> dict[str, Any]:
+        c.core.patch_namespaced_pod(m0.name, ns, {"metadata": {"annotations": {
+            "req1.io/backup-request": json.dumps({"id": request})}}})  # fmt: skip
+        def finished() -> dict[str, Any] | None:
+            b = c.status(m0.name).get("backup") or {}
+            return b if b.get("requestId") == request and b.get("phase") in ("completed", "failed") else None
+
+        done: dict[str, Any] = wait_for(finished, f"backup {request}", timeout=180, interval=0.5)
+        assert done["phase"] == "completed", done
+        return done
+
+    def age(backup_id: str, days: int) -> None:
+        key = f"{base}/base/{backup_id}/backup.info"
+        text = s3.client().get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+        when = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S.000000+00:00")
+        lines = [f"{k}={when}" if k in ("begin_time", "end_time") else f"{k}={v}"
+                 for k, _, v in (line.partition("=") for line in text.splitlines())]  # fmt: skip
+        s3.client().put_object(Bucket=BUCKET, Key=key, Body="\n".join(lines).encode() + b"\n")
+
+    old = backup("old")
+    archive_now(c, m0)
+    mid = backup("mid")
+    archive_now(c, m0)
+    age(old["backupId"], 30)
+    age(mid["backupId"], 20)
+    new = backup("new")
+    assert new["retention"] == "RECOVERY WINDOW OF 7 DAYS" and "retentionError" not in new
+
+    backups = {k.split("/")[-2] for k in keys(s3, f"{base}/base/")}
+    assert backups == {mid["backupId"], new["backupId"]}, backups
+    wals = sorted(k.rsplit("/", 1)[1].removesuffix(".gz") for k in keys(s3, f"{base}/wals/"))
+    segments = [w for w in wals if len(w) == 24]
+    assert segments and segments[0] == mid["beginWal"], (mid["beginWal"], wals)  # older WAL deleted, its own kept
