@@ -7,6 +7,7 @@ checked before the first packet to each, so nothing is ever sent off the machine
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import subprocess
 import threading
@@ -14,12 +15,15 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from operator_harness import Kubectl
+import pytest
+from operator_harness import Kubectl, Operator, wait_for
 
-from req1_testenv.kube import KubeCluster
+from req1_testenv.kube import NODE_SELECTOR_ANNOTATION, PROCESS_NODE_SELECTOR, KubeCluster
 
 PSQL = "/usr/lib/postgresql/15/bin/psql"
 
@@ -182,3 +186,23 @@ def psql(ip: str, user: str, password: str, db: str, sql: str) -> str:
                          env={"PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"}, timeout=30)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
+
+
+@contextlib.contextmanager
+def operated_namespace(cluster: KubeCluster, admin: Kubectl, operator_kubeconfig: Path, workdir: Path,
+                       prefix: str) -> Iterator[tuple[str, Operator]]:
+    """A fresh namespace whose pods run on the process nodes, watched by an operator (a host process with the
+    chart's ServiceAccount); the operator is stopped and the namespace deleted afterwards."""
+    if not cluster.process_nodes:
+        pytest.fail("the session cluster has no process nodes: they need root (see docs/testing.md)", pytrace=False)
+    ns = f"{prefix}-{int(time.time()) % 100000}"
+    admin.apply({"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": ns, "annotations": {NODE_SELECTOR_ANNOTATION: PROCESS_NODE_SELECTOR}}})
+    wait_for("default ServiceAccount", lambda: admin.get("serviceaccount", "default", ns))
+    op = Operator(operator_kubeconfig, workdir, [ns]).start()
+    try:
+        yield ns, op
+    finally:
+        op.stop()
+        admin.run("delete", "namespace", ns, "--wait=false", check=False)
+

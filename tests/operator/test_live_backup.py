@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_harness import AppClient, pod_ready, pods, psql, secret_value, service_ip
-from operator_harness import Kubectl, Operator, condition, events_for, instance_status, wait_for, wait_phase
+from live_harness import AppClient, operated_namespace, pod_ready, pods, psql, secret_value, service_ip
+from operator_harness import Kubectl, condition, events_for, instance_status, wait_for, wait_phase
 
-from req1_testenv.kube import NODE_SELECTOR_ANNOTATION, PROCESS_NODE_SELECTOR, KubeCluster
+from req1_testenv.kube import KubeCluster
 
 SOURCE, RESTORED = "prod", "prod-restored"
 LIVE_WAIT = 420.0
@@ -34,21 +34,12 @@ def login(admin: Kubectl, cluster: KubeCluster, ns: str, name: str, credentials_
 @pytest.fixture(scope="module")
 def live(kube_cluster: KubeCluster, admin: Kubectl, operator_kubeconfig: Path,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not kube_cluster.process_nodes:
-        pytest.fail("the session cluster has no process nodes: they need root (see docs/testing.md)", pytrace=False)
-    ns = f"bk-{int(time.time()) % 100000}"
-    admin.apply({"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": ns, "annotations": {NODE_SELECTOR_ANNOTATION: PROCESS_NODE_SELECTOR}}})
-    wait_for("default ServiceAccount", lambda: admin.get("serviceaccount", "default", ns))
-    op = Operator(operator_kubeconfig, tmp_path_factory.mktemp("backup-operator"), [ns]).start()
-    try:
+    with operated_namespace(kube_cluster, admin, operator_kubeconfig, tmp_path_factory.mktemp("backup-operator"),
+                            "bk") as (ns, _):
         admin.apply(instance(SOURCE, {"api": {"replicas": 1}, "postgres": {"replicas": 1},
                                       "backup": {"enabled": True}}), ns)
         wait_phase(admin, SOURCE, ns, "Ready", timeout=LIVE_WAIT)
         yield ns
-    finally:
-        op.stop()
-        admin.run("delete", "namespace", ns, "--wait=false", check=False)
 
 
 def test_archiving_backup_and_point_in_time_restore(live: str, admin: Kubectl, kube_cluster: KubeCluster) -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_harness import AppClient, WriteLoad, pod_ready, secret_value, service_ip
-from operator_harness import Kubectl, Operator, events_for, wait_for, wait_phase
+from live_harness import AppClient, WriteLoad, operated_namespace, pod_ready, secret_value, service_ip
+from operator_harness import Kubectl, events_for, wait_for, wait_phase
 
-from req1_testenv.kube import NODE_SELECTOR_ANNOTATION, PROCESS_NODE_SELECTOR, KubeCluster
+from req1_testenv.kube import KubeCluster
 from req1_testenv.kubelet import faults
 
 NAME = "req1"
@@ -33,26 +33,17 @@ RESUME_LIMIT = 30.0
 @pytest.fixture(scope="module")
 def ha(kube_cluster: KubeCluster, admin: Kubectl, operator_kubeconfig: Path,
        tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not kube_cluster.process_nodes:
-        pytest.fail("the session cluster has no process nodes: they need root (see docs/testing.md)", pytrace=False)
-    ns = f"ha-{int(time.time()) % 100000}"
-    admin.apply({"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": ns, "annotations": {NODE_SELECTOR_ANNOTATION: PROCESS_NODE_SELECTOR}}})
-    wait_for("default ServiceAccount", lambda: admin.get("serviceaccount", "default", ns))
-    op = Operator(operator_kubeconfig, tmp_path_factory.mktemp("ha-operator"), [ns]).start()
-    admin.apply({"apiVersion": "req1.io/v1alpha1", "kind": "Req1Instance", "metadata": {"name": NAME},
-                 "spec": {"api": {"replicas": 1},
-                          "postgres": {"replicas": 2, "synchronousMode": "required"}}}, ns)  # fmt: skip
-    try:
+    with operated_namespace(kube_cluster, admin, operator_kubeconfig, tmp_path_factory.mktemp("ha-operator"),
+                            "ha") as (ns, op):
+        admin.apply({"apiVersion": "req1.io/v1alpha1", "kind": "Req1Instance", "metadata": {"name": NAME},
+                     "spec": {"api": {"replicas": 1},
+                              "postgres": {"replicas": 2, "synchronousMode": "required"}}}, ns)  # fmt: skip
         wait_phase(admin, NAME, ns, "Ready", timeout=LIVE_WAIT)
         wait_for("two streaming replicas", lambda: streaming(admin, ns) == 2, timeout=LIVE_WAIT)
         password = secret_value(admin, ns, f"{NAME}-api", "admin-password")
         app = AppClient(f"http://{service_ip(admin, kube_cluster, ns, f'{NAME}-api')}")
         app.login("admin@localhost", password)
         yield {"ns": ns, "operator": op, "app": app}
-    finally:
-        op.stop()
-        admin.run("delete", "namespace", ns, "--wait=false", check=False)
 
 
 def status(admin: Kubectl, ns: str) -> dict[str, Any]:

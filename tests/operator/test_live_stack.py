@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_harness import AppClient, pod_ready, pods, psql, restart_count, secret_value, service_ip
-from operator_harness import Kubectl, Operator, events_for, wait_for, wait_phase
+from live_harness import AppClient, operated_namespace, pod_ready, pods, psql, restart_count, secret_value, service_ip
+from operator_harness import Kubectl, events_for, wait_for, wait_phase
 
-from req1_testenv.kube import NODE_SELECTOR_ANNOTATION, PROCESS_NODE_SELECTOR, KubeCluster
+from req1_testenv.kube import KubeCluster
 from req1_testenv.kubelet import faults
 
 NAME = "req1"
@@ -33,24 +33,15 @@ API_PODS = "app.kubernetes.io/instance=req1,app.kubernetes.io/component=api"
 def live(kube_cluster: KubeCluster, admin: Kubectl, operator_kubeconfig: Path,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One instance for the module: the minimal example applied to a namespace on the process nodes."""
-    if not kube_cluster.process_nodes:
-        pytest.fail("the session cluster has no process nodes: they need root (see docs/testing.md)", pytrace=False)
-    ns = f"live-{int(time.time()) % 100000}"
-    admin.apply({"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": ns, "annotations": {NODE_SELECTOR_ANNOTATION: PROCESS_NODE_SELECTOR}}})
-    wait_for("default ServiceAccount", lambda: admin.get("serviceaccount", "default", ns))
-    op = Operator(operator_kubeconfig, tmp_path_factory.mktemp("live-operator"), [ns]).start()
-    example = Path(__file__).resolve().parents[2] / "manifests" / "examples" / "req1instance-minimal.yaml"
-    admin.run("apply", "-n", ns, "-f", str(example))
-    try:
+    with operated_namespace(kube_cluster, admin, operator_kubeconfig, tmp_path_factory.mktemp("live-operator"),
+                            "live") as (ns, op):
+        example = Path(__file__).resolve().parents[2] / "manifests" / "examples" / "req1instance-minimal.yaml"
+        admin.run("apply", "-n", ns, "-f", str(example))
         wait_phase(admin, NAME, ns, "Ready", timeout=LIVE_WAIT)
         config = admin.get("configmap", f"{NAME}-api", ns) or {}
         email = (config.get("data") or {}).get("ADMIN_EMAIL", "admin@localhost")
         password = secret_value(admin, ns, f"{NAME}-api", "admin-password")
         yield {"ns": ns, "operator": op, "email": email, "password": password}
-    finally:
-        op.stop()
-        admin.run("delete", "namespace", ns, "--wait=false", check=False)
 
 
 def _client(live: dict[str, Any], admin: Kubectl, cluster: KubeCluster) -> AppClient:
