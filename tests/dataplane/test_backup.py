@@ -191,6 +191,9 @@ def test_archiving_backup_and_point_in_time_restore_across_a_promotion(
     backup = wait_for(lambda: (c.status(m1.name).get("backup") or {}).get("phase") in ("completed", "failed")
                       and c.status(m1.name)["backup"], "backup b1 to finish", timeout=120, interval=0.5)  # fmt: skip
     assert backup["phase"] == "completed", backup
+    # Retention runs after the backup is reported completed, and its outcome is added to the same report.
+    backup = wait_for(lambda: (b := c.status(m1.name)["backup"]) and ("retention" in b or "retentionError" in b) and b,
+                      "retention after backup b1", timeout=120, interval=0.5)  # fmt: skip
     assert backup["requestId"] == "b1" and backup["name"] == "b1" and backup["fromReplica"] is True
     assert backup["sizeBytes"] > 1_000_000 and backup["beginWal"] and backup["endWal"] >= backup["beginWal"]
     assert backup["backupId"] and backup["durationSeconds"] > 0 and backup["retention"].startswith("RECOVERY WINDOW")
@@ -400,7 +403,11 @@ def test_retention_deletes_what_the_window_no_longer_needs(
 
         done: dict[str, Any] = wait_for(finished, f"backup {request}", timeout=180, interval=0.5)
         assert done["phase"] == "completed", done
-        return done
+        # retention runs right after and adds its outcome to the same report
+        retained: dict[str, Any] = wait_for(lambda: (b := c.status(m0.name)["backup"]).get("requestId") == request
+                                            and ("retention" in b or "retentionError" in b) and b,
+                                            f"retention after {request}", timeout=180, interval=0.5)  # fmt: skip
+        return retained
 
     def age(backup_id: str, days: int) -> None:
         key = f"{base}/base/{backup_id}/backup.info"
