@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 import yaml
 
-from req1_operator.instance import pgconf
+from req1_operator.instance import following, pgconf
 from req1_operator.instance.lease import LeaseView
 from req1_operator.instance.manager import sync_mode, sync_names
 from req1_operator.instance.report import InstanceStatus, due
@@ -661,7 +661,61 @@ def test_synchronous_preferred_and_required(make_cluster: Callable[..., Cluster]
     assert writable(m0.pg_port)
 
 
+def test_stuck_walreceiver_is_restarted_without_restarting_postgres(make_cluster: Callable[..., Cluster]) -> None:
+    """A walreceiver whose connection is accepted and never answered (a peer that vanished with its node, here the
+    "Service" blackholing) waits forever: libpq's asynchronous connect has no timeout. The manager terminates the
+    walreceiver so a new one connects to what the Service leads to now, without restarting or rewinding the
+    server (the steady-state rebuild, 30 s later, would have restarted it)."""
+    c = make_cluster()
+    m0, m1 = bootstrap_pair(c)
+    started = "SELECT pg_postmaster_start_time()::text"
+    receiver = "SELECT coalesce((SELECT pid FROM pg_stat_wal_receiver), 0)::text"
+    postmaster_started, first_receiver = query(m1.pg_port, started), query(m1.pg_port, receiver)
+    c.rw.block()  # the stream is cut; the walreceiver's next connection is held open, never answered
+    c.wait_status(m1.name, "the stream lost", role="replica", streaming=False)
+    c.rw.blocked = False  # the Service works again, but the held connection stays stuck
+    c.wait_status(m1.name, "streaming again", role="replica", streaming=True, timeout=60)
+    assert query(m1.pg_port, started) == postmaster_started, "the server was restarted, not its walreceiver"
+    assert query(m1.pg_port, receiver) not in ("0", first_receiver)
+    assert "walreceiver (pid" in c.logs()
+    query(m0.pg_port, "INSERT INTO probe VALUES (now())", db="req1", user="req1", password=APP_PW)
+    wait_for(lambda: query(m1.pg_port, "SELECT count(*) FROM probe", db="req1") == "1", "the row on the replica")
+
+
 # ------------------------------------------------------------------------------------------------- pure rules
+
+
+def test_follower_restarts_the_walreceiver_then_rebuilds_sooner_after_a_change_of_primary() -> None:
+    f = following.Follower()
+    assert not f.observe_target("db-0", 0.0)  # the first target is no change
+    assert f.not_streaming(10.0) == "wait"
+    assert f.not_streaming(10.0 + following.KICK_GRACE) == "kick"
+    f.kicked(12.0)
+    assert f.not_streaming(13.0) == "wait"  # at most every KICK_EVERY
+    assert f.not_streaming(12.0 + following.KICK_EVERY) == "kick"
+    assert f.not_streaming(10.0 + following.REBUILD_AFTER + 1) == "rebuild"
+    f.streaming()
+    # A change of primary: the limits count from the change, and the rebuild comes sooner.
+    assert f.not_streaming(99.0) == "wait"  # not streaming since just before the change ...
+    assert f.observe_target("db-1", 100.0)
+    assert f.not_streaming(100.0 + following.KICK_GRACE - 0.1) == "wait"  # ... yet the grace counts from it
+    assert f.not_streaming(100.0 + following.KICK_GRACE) == "kick"
+    assert f.not_streaming(100.0 + following.REBUILD_AFTER_CHANGE + 1) == "rebuild"
+    assert following.REBUILD_AFTER_CHANGE < following.REBUILD_AFTER
+    # A new timeline seen by the replica counts as a change of primary too.
+    g = following.Follower()
+    g.observe_timeline(1, 0.0)
+    g.observe_timeline(2, 50.0)
+    assert g.recent_change(50.0) and g.changed_at == 50.0
+
+
+def test_primary_conninfo_bounds_tcp_waits() -> None:
+    """A standby's connection to a primary that vanished with its node gives up within seconds (no RST comes)."""
+    info = pgconf.TCP_SETTINGS
+    assert info["tcp_user_timeout"] == "5000" and info["keepalives"] == "1"
+    assert int(info["keepalives_idle"]) + int(info["keepalives_interval"]) * int(info["keepalives_count"]) <= 5
+
+
 
 
 def test_lease_expiry_and_holder() -> None:

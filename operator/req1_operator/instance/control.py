@@ -222,6 +222,28 @@ class Postgres:
             self.proc.kill()
         await self.wait_exit(10.0)
 
+    def walreceiver_pid(self) -> int | None:
+        """The postmaster's walreceiver child, found by its process title in /proc (Linux).
+
+        pg_stat_wal_receiver shows no row until a connection is established, which is exactly when a walreceiver
+        stuck connecting to a vanished primary must be found."""
+        parent = self.pid
+        if parent is None:
+            return None
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                if stat.rsplit(")", 1)[-1].split()[1] != str(parent):
+                    continue
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except (OSError, IndexError):
+                continue
+            if ": walreceiver" in title:
+                return int(entry.name)
+        return None
+
     def reload(self) -> None:
         if self.running and self.proc is not None:
             self.proc.send_signal(signal.SIGHUP)

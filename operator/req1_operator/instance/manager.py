@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import time
 from dataclasses import replace
 from typing import Any
@@ -22,6 +24,7 @@ from req1_operator.instance import archiving, pgconf
 from req1_operator.instance.backup import Backups
 from req1_operator.instance.control import Postgres, ToolError
 from req1_operator.instance.fencing import Fence
+from req1_operator.instance.following import Follower
 from req1_operator.instance.kube import ApiError, Kube
 from req1_operator.instance.lease import LeaseLost, PrimaryLease, now
 from req1_operator.instance.report import InstanceStatus, Reporter, Role
@@ -37,7 +40,8 @@ SLOTS_INTERVAL = 5.0
 ROLES_INTERVAL = 30.0
 READY_LAG_BYTES = 16 * 1024 * 1024
 REPLAY_PROGRESS_WINDOW = 5.0
-REBUILD_AFTER = 30.0  # a replica not streaming this long, while the primary is up, is rewound or re-cloned
+HANDOVER_POLL = 0.2  # in a handover (waiting for the old primary's Lease, or for the new primary): look this often
+CHECKPOINT_LIMIT = 30.0  # the CHECKPOINT before a demotion, which keeps the shutdown checkpoint (the write pause) short
 MAX_RESTARTS = 5  # postmaster deaths within RESTART_WINDOW before the container gives up
 RESTART_WINDOW = 120.0
 
@@ -96,7 +100,7 @@ class Manager:
         self.backoff = 1.0
         self.next_slots = 0.0
         self.next_roles = 0.0
-        self.not_streaming_since: float | None = None
+        self.follower = Follower()  # when to restart the walreceiver, when to rewind (following.py)
         self.last_replay: tuple[str, float] = ("", 0.0)
 
     # ------------------------------------------------------------------------------------------ desired state
@@ -106,6 +110,7 @@ class Manager:
         mode = sync_mode(instance)
         if target != self.target or mode != self.mode or not self.target_known:
             log.info("targetPrimary=%s synchronousMode=%s", target, mode)
+            self.follower.observe_target(target, time.monotonic())
             self.target, self.mode, self.target_known = target, mode, True
             self.wake.set()
 
@@ -482,19 +487,36 @@ class Manager:
             await self.promote()
             return
         t = time.monotonic()
+        self.follower.observe_timeline(obs.timeline, t)
         if obs.streaming:
-            self.not_streaming_since = None
+            self.follower.streaming()
             self.message = "replica streaming"
             return
-        self.not_streaming_since = self.not_streaming_since or t
         self.message = f"replica not streaming from {self.s.primary_host}:{self.s.primary_port}"
-        if target is not None and t - self.not_streaming_since > REBUILD_AFTER and await self.primary_is_up():
-            log.warning("not streaming for %.0fs while the primary is up: rewinding", t - self.not_streaming_since)
-            self.not_streaming_since = None
+        action = self.follower.not_streaming(t)
+        if action == "rebuild" and target is not None and await self.primary_is_up():
+            log.warning("not streaming while the primary is up: rewinding")
+            self.follower.rebuilt()
             await self.pg.stop("fast")
             self.expect_running = False
             self.needs_rewind = True
             await self.follow()
+            return
+        if action != "wait" and self.follower.kick_due(t):
+            self.follower.kicked(t)
+            self.restart_walreceiver()
+
+    def restart_walreceiver(self) -> None:
+        """Terminate our walreceiver (stuck, e.g., connecting to a primary that vanished with its node); the startup
+        process starts a new one within wal_retrieve_retry_interval, which connects to what the Service leads to now.
+        pg_terminate_backend() cannot signal an auxiliary process, so the manager, the postmaster's parent and the
+        same OS user, signals it itself."""
+        pid = self.pg.walreceiver_pid()
+        if pid is None:
+            return  # none running: the startup process starts one on its own
+        log.info("walreceiver (pid %s) not streaming: restarting it", pid)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
 
     async def promote(self) -> None:
         try:
@@ -504,23 +526,38 @@ class Manager:
             return
         holder = view.live_holder(now()) if view else None
         if holder not in (None, self.s.pod_name):
+            # A switchover: the old primary releases the Lease the moment its server has stopped. Look again soon
+            # rather than at the next 1 s step; the write pause lasts until this promotion.
             self.message = f"waiting to promote: lease held by {holder}"
+            self.wake_in(HANDOVER_POLL)
             return
         if not await self.take_lease():
+            self.wake_in(HANDOVER_POLL)
             return
         log.info("promoting")
         self.message = "promoting"
-        await self.report()
-        await self.pg.promote()
+        await self.local.promote()
         self.write_conf(standby=False)
         self.pg.reload()
-        self.next_slots = 0.0
+        # The standbys need their slots before they can stream (and, in required mode, before commits return);
+        # the operator moves the -rw Service once the report says primary: both at once, not at the next step.
+        self.next_slots = time.monotonic() + SLOTS_INTERVAL
+        await self.sync_slots()
         self.next_roles = 0.0
         self.message = "promoted"
+        await self.observe()
+        await self.report()
+        self.wake.set()
 
     async def demote(self, why: str) -> None:
         log.info("demoting: %s", why)
         self.message = f"demoting: {why}"
+        # Writes go on during this CHECKPOINT (the successor cannot promote before the Lease is released), and
+        # the shutdown checkpoint after it, during which nothing is writable, has almost nothing left to write.
+        try:
+            await self.local.checkpoint(CHECKPOINT_LIMIT)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            log.warning("checkpoint before the demotion: %s", exc)
         self.fence.disarm()
         self.expect_running = False
         await self.pg.stop("fast")
@@ -563,6 +600,7 @@ class Manager:
         """Former primary (or diverged replica) → replica of the current primary: pg_rewind, else re-clone."""
         if not await self.primary_is_up(for_rewind=True):
             self.message = f"waiting for a primary at {self.s.primary_host}:{self.s.primary_port} to follow"
+            self.wake_in(HANDOVER_POLL)
             return
         self.message = "rewinding"
         await self.report()
@@ -591,7 +629,12 @@ class Manager:
         await self.pg.start()
         self.expect_running = True
         self.obs = None
+        self.follower.reset()
         self.wake.set()
+
+    def wake_in(self, seconds: float) -> None:
+        """Run the next step after ``seconds`` instead of the usual STEP_INTERVAL."""
+        asyncio.get_running_loop().call_later(seconds, self.wake.set)
 
     async def wait_accepting(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -625,3 +668,4 @@ class Manager:
             await self.reporter.report(
                 InstanceStatus(role="starting", system_identifier=self.system_identifier, message="stopped"), force=True
             )
+

@@ -57,6 +57,19 @@ def recovery_settings(s: Settings) -> dict[str, str]:
     return values
 
 
+#: TCP settings of the standby's connection. A primary that vanished with its node sends no RST: without these a
+#: walreceiver's connect (libpq's asynchronous connect ignores ``connect_timeout``) waits for the kernel's SYN
+#: retries (about two minutes), and an established connection for the retransmission limit. ``tcp_user_timeout``
+#: bounds both, unacknowledged data and SYNs, to 5 s; keepalives find a silent peer on an idle connection.
+TCP_SETTINGS = {
+    "keepalives": "1",
+    "keepalives_idle": "2",
+    "keepalives_interval": "1",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "5000",
+}
+
+
 def primary_conninfo(s: Settings) -> str:
     parts = {
         "host": s.primary_host,
@@ -66,6 +79,7 @@ def primary_conninfo(s: Settings) -> str:
         "application_name": s.pod_name,
         "sslmode": "prefer",
         "connect_timeout": "5",
+        **TCP_SETTINGS,
     }
     return " ".join(f"{k}={conninfo_quote(v)}" for k, v in parts.items())
 

@@ -192,6 +192,17 @@ class Local:
             await conn.execute("SELECT pg_drop_replication_slot($1)", name)
         return created, dropped
 
+    async def promote(self, limit: float = 60.0) -> None:
+        """pg_promote(wait => true): returns once the server accepts writes (it polls every 100 ms); no pg_ctl
+        process to spawn on a loaded node."""
+        conn = await self.connect()
+        if not await conn.fetchval("SELECT pg_promote(true, $1::int)", int(limit), timeout=limit + 5):
+            raise RuntimeError(f"pg_promote did not finish within {limit:.0f}s")
+
+    async def checkpoint(self, limit: float) -> None:
+        conn = await self.connect()
+        await conn.execute("CHECKPOINT", timeout=limit)
+
     async def accepts_writes(self) -> bool:
         conn = await self.connect()
         return not await conn.fetchval("SELECT pg_is_in_recovery()")
