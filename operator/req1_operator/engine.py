@@ -16,7 +16,7 @@ from typing import Any
 
 import kopf
 
-from req1_operator import metrics
+from req1_operator import leader, metrics
 from req1_operator.kube.client import KubeClient
 from req1_operator.kube.observe import Key, Observed, from_bodies
 from req1_operator.reconcile import Outcome, reconcile, resource_version
@@ -92,6 +92,7 @@ class Engine:
     async def run(self, key: Key, body: Mapping[str, Any], trigger: str) -> Outcome:
         """One serialised pass for `key`; errors propagate (kopf handlers retry them)."""
         async with self.locks[key]:
+            leader.guard()  # a replica that may have lost the Lease never starts a pass
             started = time.perf_counter()
             ns, name = key
             try:

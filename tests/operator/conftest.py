@@ -28,8 +28,9 @@ def start_operator(operator_kubeconfig: Path, tmp_path: Path) -> Iterator[Callab
     """Start `req1-operator run` for some namespaces; every process started is stopped after the test."""
     started: list[Operator] = []
 
-    def start(*namespaces: str, resync: float = 5.0) -> Operator:
-        op = Operator(operator_kubeconfig, tmp_path / f"op{len(started)}", list(namespaces), resync=resync).start()
+    def start(*namespaces: str, resync: float = 5.0, extra: tuple[str, ...] = ()) -> Operator:
+        workdir = tmp_path / f"op{len(started)}"
+        op = Operator(operator_kubeconfig, workdir, list(namespaces), resync=resync, extra=extra).start()
         started.append(op)
         return op
 

@@ -120,7 +120,7 @@ def chart_objects(*args: str) -> list[dict[str, Any]]:
 def install_rbac_and_crd(kubectl: Kubectl) -> None:
     """The CRD, the ServiceAccount and the ClusterRole(+Binding) exactly as the chart renders them."""
     kubectl.run("create", "namespace", OPERATOR_NAMESPACE, check=False)
-    wanted = {"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"}
+    wanted = {"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
     docs = [d for d in chart_objects() if d["kind"] in wanted]
     kubectl.apply("\n---\n".join(yaml.safe_dump(d) for d in docs))
     kubectl.run("wait", "--for=condition=Established", "crd/req1instances.req1.io", "--timeout=60s")
@@ -129,8 +129,11 @@ def install_rbac_and_crd(kubectl: Kubectl) -> None:
 class Operator:
     """`req1-operator run` as a subprocess with the ServiceAccount kubeconfig."""
 
-    def __init__(self, kubeconfig: Path, workdir: Path, namespaces: list[str], resync: float = 5.0) -> None:
+    def __init__(
+        self, kubeconfig: Path, workdir: Path, namespaces: list[str], resync: float = 5.0, extra: tuple[str, ...] = ()
+    ) -> None:
         self.kubeconfig = kubeconfig
+        self.extra = list(extra)
         self.workdir = workdir
         self.namespaces = namespaces
         self.resync = resync
@@ -150,6 +153,7 @@ class Operator:
             "--metrics-host=127.0.0.1",
             f"--metrics-port={self.metrics_port}",
             f"--resync-interval={self.resync}",
+            *self.extra,
         ]
         self.proc = ManagedProcess(
             f"operator-{self.starts}",

@@ -39,11 +39,32 @@ def test_lint_is_clean() -> None:
 def test_template_renders_the_expected_objects() -> None:
     kinds = sorted(d["kind"] for d in render())
     assert kinds == sorted(
-        ["CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service"]
+        [
+            "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service",
+            "Role", "RoleBinding", "PodDisruptionBudget",
+        ]
     )
     deploy = next(d for d in render() if d["kind"] == "Deployment")
-    assert deploy["spec"]["strategy"] == {"type": "Recreate"}
+    # Two replicas, one Lease: a rolling update starts the new pod as a standby before the old one releases it.
+    assert deploy["spec"]["replicas"] == 2
+    rolling = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    assert deploy["spec"]["strategy"] == rolling
     pod = deploy["spec"]["template"]["spec"]
+    args = pod["containers"][0]["args"]
+    assert "--leader-elect" in args and "--leader-election-namespace=req1-system" in args
+    assert "--leader-election-id=req1-operator" in args
+    pdb = next(d for d in render() if d["kind"] == "PodDisruptionBudget")
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"] == deploy["spec"]["selector"]["matchLabels"]
+    role = next(d for d in render() if d["kind"] == "Role")
+    assert role["metadata"]["namespace"] == "req1-system"
+    assert role["rules"] == [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+                              "verbs": ["get", "create", "update"]}]
+    single = render("--set", "leaderElection.enabled=false")
+    one = next(d for d in single if d["kind"] == "Deployment")
+    assert one["spec"]["replicas"] == 1 and one["spec"]["strategy"] == {"type": "Recreate"}
+    assert not any(d["kind"] in ("PodDisruptionBudget", "Role") for d in single)
+    assert "--leader-elect" not in one["spec"]["template"]["spec"]["containers"][0]["args"]
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 1000
     assert "--all-namespaces" in pod["containers"][0]["args"]
     scoped = next(d for d in render("--set", "watchNamespaces={a,b}") if d["kind"] == "Deployment")
