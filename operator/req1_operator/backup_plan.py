@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from req1_operator.times import parse_time
+from req1_operator.times import stamp_seconds as stamp
+
 #: A member asked for a backup that neither reports it nor is around any more after this long: ask again.
 REQUEST_TIMEOUT = 6 * 3600.0
 #: How long a pass may wait before looking at the schedule again without any event.
@@ -65,19 +68,6 @@ class BackupPlan:
     conditions: list[dict[str, Any]] = field(default_factory=list)
     events: list[tuple[str, str, str]] = field(default_factory=list)  # (Normal|Warning, reason, message)
     recheck_in: float | None = None
-
-
-def stamp(t: float) -> str:
-    return dt.datetime.fromtimestamp(int(t), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse(value: Any) -> float | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def next_run(schedule: str, time_zone: str, after: float) -> float:
@@ -154,7 +144,7 @@ def _finished(plan: BackupPlan, obs: BackupObservation, pending: Mapping[str, An
         return False  # running
     asked = str(pending.get("pod"))
     gone = asked not in {m.name for m in obs.members}
-    started = parse(pending.get("requestedAt")) or obs.now
+    started = parse_time(pending.get("requestedAt")) or obs.now
     if gone or obs.now - started > REQUEST_TIMEOUT:
         why = f"{asked} went away before reporting it" if gone else f"no result after {REQUEST_TIMEOUT / 3600:.0f} h"
         _failed(plan, status, rid, asked, why, obs.now)
@@ -243,7 +233,7 @@ def plan(obs: BackupObservation) -> BackupPlan:
     if pending is not None and _finished(out, obs, pending, status):
         pending = None
 
-    due = parse(prev.get("nextScheduledAt"))
+    due = parse_time(prev.get("nextScheduledAt"))
     if due is None:
         due = next_run(obs.schedule, obs.time_zone, obs.now)
     ask: tuple[str, str] | None = None  # (kind, id)

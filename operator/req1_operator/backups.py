@@ -17,7 +17,7 @@ from req1_operator.kube.client import KubeClient
 from req1_operator.kube.events import emit
 from req1_operator.kube.observe import Observed
 from req1_operator.kube.resources import POD
-from req1_operator.render import backup, names
+from req1_operator.render import backup
 from req1_operator.render.types import RenderInput
 
 REQUEST_ANNOTATION = "req1.io/backup-request"  # read by instance/backup.py
@@ -36,13 +36,7 @@ def _annotations(pod: Mapping[str, Any]) -> Mapping[str, str]:
 
 
 def member_view(name: str, pod: Mapping[str, Any]) -> backup_plan.MemberView:
-    raw = _annotations(pod).get(names.ANNOTATION_INSTANCE_STATUS)
-    try:
-        report = json.loads(raw) if raw else {}
-    except ValueError:
-        report = {}
-    if not isinstance(report, dict):
-        report = {}
+    report = ha.instance_report(pod)
     request_raw = _annotations(pod).get(REQUEST_ANNOTATION)
     try:
         request = json.loads(request_raw).get("id") if request_raw else None

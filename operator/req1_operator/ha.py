@@ -24,6 +24,7 @@ from req1_operator.kube.resources import LEASE, NODE, POD
 from req1_operator.render import names
 from req1_operator.render.postgres import LEGACY_LABEL_SET
 from req1_operator.spec import Req1InstanceSpec
+from req1_operator.times import parse_time
 
 log = logging.getLogger(__name__)
 
@@ -42,23 +43,18 @@ def stamp(t: float) -> str:
     return dt.datetime.fromtimestamp(secs, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:02d}Z"
 
 
-def parse_time(value: Any) -> float | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-def report_of(pod: Mapping[str, Any]) -> failover.Report:
+def instance_report(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """The manager's `req1.io/instance-status` JSON of a pod; empty when absent or malformed."""
     raw = ((pod.get("metadata") or {}).get("annotations") or {}).get(names.ANNOTATION_INSTANCE_STATUS)
     try:
         data = json.loads(raw) if raw else {}
     except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def report_of(pod: Mapping[str, Any]) -> failover.Report:
+    data = instance_report(pod)
     return failover.Report(
         role=str(data.get("role") or "unknown"),
         timeline=int(data.get("timeline") or 0),
