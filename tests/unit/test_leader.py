@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
+from typing import Any
+
 import pytest
 
 from req1_operator import leader
+from req1_operator.kube.client import ApiError
 from req1_operator.leader import CREATE, RENEW, TAKE, WAIT, Seen, decide
 
 
@@ -54,3 +59,56 @@ def test_lease_spec_take_renew() -> None:
 
 def test_micro_time() -> None:
     assert leader.micro_time(0.5) == "1970-01-01T00:00:00.500000Z"
+
+
+class FakeLeases:
+    """An API server's optimistic concurrency for one Lease: create fails when it exists, PUT on a stale
+    resourceVersion fails with 409."""
+
+    def __init__(self) -> None:
+        self.lease: dict[str, Any] | None = None
+        self.rv = 0
+
+    async def get(self, res: Any, ns: str, name: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.lease)
+
+    def _store(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.rv += 1
+        body = copy.deepcopy(body)
+        body["metadata"]["resourceVersion"] = str(self.rv)
+        self.lease = body
+        return body
+
+    async def create(self, res: Any, ns: str, body: dict[str, Any]) -> dict[str, Any]:
+        if self.lease is not None:
+            raise ApiError(409, "AlreadyExists", "exists", "POST", "/leases")
+        return self._store(body)
+
+    async def request(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        assert method == "PUT" and self.lease is not None
+        if body["metadata"].get("resourceVersion") != self.lease["metadata"]["resourceVersion"]:
+            raise ApiError(409, "Conflict", "stale", "PUT", path)
+        return self._store(body)
+
+
+def test_two_candidates_one_leader_and_a_release_hands_over() -> None:
+    api = FakeLeases()
+    a = leader.LeaderElector(lambda: api, "ns", "op", "a")  # type: ignore[arg-type,return-value]
+    b = leader.LeaderElector(lambda: api, "ns", "op", "b")  # type: ignore[arg-type,return-value]
+
+    async def scenario() -> None:
+        assert await a.try_once() is True
+        assert await b.try_once() is False  # held and fresh by b's clock: b waits
+        assert await a.try_once() is True  # renewal
+        assert await b.try_once() is False
+        stale = copy.deepcopy(api.lease)
+        assert stale is not None
+        assert await a.try_once() is True
+        with pytest.raises(ApiError):  # a write based on an old read loses
+            await api.request("PUT", "/x", body=stale)
+        await a.release()
+        assert api.lease is not None and not api.lease["spec"].get("holderIdentity")
+        assert await b.try_once() is True  # released: taken at once
+        assert api.lease["spec"]["holderIdentity"] == "b" and api.lease["spec"]["leaseTransitions"] == 1
+
+    asyncio.run(scenario())
