@@ -124,6 +124,26 @@ for _res in CHILD_KINDS:
         _watch_children(_res)
 
 
+def _disowned_secret(body: kopf.Body, **_: Any) -> bool:
+    """A Secret of an instance (its ownerReference, or req1's name and instance labels) without the managed-by
+    label: the filtered watch above drops it silently when the label goes, so this brings the pass that reports
+    it (`SecretsIntact`, see secret_guard.py). The timer pass would notice too, only later."""
+    meta = body.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    if labels.get(LABEL_MANAGED_BY) == MANAGER:
+        return False
+    owned = any(r.get("kind") == REQ1.kind for r in meta.get("ownerReferences") or [])
+    return owned or (labels.get(LABEL_NAME) == "req1" and bool(labels.get(LABEL_INSTANCE)))
+
+
+@kopf.on.event("v1", "secrets", id="req1_secrets_disowned", when=_disowned_secret)
+async def secret_disowned(body: kopf.Body, **kwargs: Any) -> None:
+    ENGINE.bind(kwargs)
+    key = instance_key(body)
+    if key is not None:
+        ENGINE.schedule(key, "child:Secret")
+
+
 @kopf.index("v1", "pods", id=PODS_INDEX, labels=_PODS)
 def req1_pods(body: kopf.Body, **_: Any) -> dict[tuple[str, str], dict[str, Any]] | None:
     key = instance_key(body)

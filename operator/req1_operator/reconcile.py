@@ -7,6 +7,7 @@ finds every child up to date sends no request at all.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -15,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from req1_operator import backup_plan, backups, ha, migrate
+from req1_operator import backup_plan, backups, ha, migrate, secret_guard
 from req1_operator.kube.apply import HASH_ANNOTATION, Owner, apply_child, with_ownership
 from req1_operator.kube.client import ApiError, KubeClient
 from req1_operator.kube.events import NORMAL, WARNING, emit
@@ -168,6 +169,13 @@ async def _apply_one(
         return
     live = observed.get(*key)
     try:
+        if live is None and obj["kind"] == "Secret":
+            if await _create_secret(client, owner, obj):
+                out.writes += 1
+                out.applied.append(f"Secret/{key[1]}")
+                if on_write:
+                    on_write("Secret")
+            return
         if live is None and obj["kind"] in UNWATCHED_KINDS:
             live = await client.get(resource_of(obj), owner.namespace, key[1])
         if obj["kind"] == "Job" and live is not None and not _same_job(obj, live, owner):
@@ -188,6 +196,20 @@ async def _apply_one(
         out.applied.append(f"{key[0]}/{key[1]}")
         if on_write:
             on_write(key[0])
+
+
+async def _create_secret(client: KubeClient, owner: Owner, obj: dict[str, Any]) -> bool:
+    """Create a generated Secret with POST, never apply: a same-named Secret someone else owns (invisible to the
+    label-filtered watch) is refused with 409 and left untouched instead of being adopted and overwritten."""
+    try:
+        await client.create(resource_of(obj), owner.namespace, with_ownership(owner, obj))
+    except ApiError as e:
+        if e.status != 409:
+            raise
+        log.info("%s/%s: Secret %s exists and is not ours; using it as it is", owner.namespace, owner.name,
+                 obj["metadata"]["name"])
+        return False
+    return True
 
 
 def _hold_for_backup(
@@ -262,6 +284,7 @@ async def reconcile(
     out = Outcome(old_phase=old_status.get("phase"))
     generation = int(meta.get("generation") or 0)
     desired: list[dict[str, Any]] = []
+    guard: secret_guard.SecretsDecision | None = None
     url: str | None = None
     spec: Req1InstanceSpec | None = None
     gate = Gate()
@@ -281,6 +304,12 @@ async def reconcile(
             monitoring_crd_present=monitoring_crd_present,
         )
         desired = _sorted(render_all(inp))
+        guard = secret_guard.decide(
+            [o["metadata"]["name"] for o in desired if o["kind"] == "Secret"],
+            secret_guard.initialized(observed, old_status, meta.get("creationTimestamp")),
+            owner.name,
+        )
+        desired = [o for o in desired if not (o["kind"] == "Secret" and o["metadata"]["name"] in guard.withhold)]
         url = _url(spec, owner.namespace, owner.name)
         gate = migration_gate(desired, observed)
         out.error = gate.error
@@ -321,6 +350,12 @@ async def reconcile(
         status["conditions"] = [*status["conditions"], *bk.conditions]
         out.writes += bk.writes
         out.recheck_in = min((t for t in (out.recheck_in, bk.recheck_in) if t is not None), default=None)
+    if guard is not None:
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        status["conditions"] = [*status["conditions"], secret_guard.condition(guard, old_status, generation, now)]
+        if secret_guard.needs_event(guard, old_status):
+            await emit(client, owner, WARNING, guard.reason, guard.message)
+            out.writes += 1
     if api is not None:
         sel = (api.get("spec") or {}).get("selector", {}).get("matchLabels") or {}
         status["api"]["selector"] = ",".join(f"{k}={v}" for k, v in sorted(sel.items()))
