@@ -170,6 +170,7 @@ class LeaderElector:
         """Give the Lease up on a graceful stop so a standby takes over within one retry period."""
         if not self.still_leader():
             return
+        self.last_renewed = None  # from here on `guard` stops any pass still pending (a debounced child event)
         try:
             client = self._client()
             lease = await client.get(LEASE, self.namespace, self.name)
