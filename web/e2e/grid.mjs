@@ -205,7 +205,13 @@ try {
   const target = row(a, "Pedal sensor plausibility");
   // synthetic HTML5 drag and drop can be dropped by a busy headless browser: up to three tries
   for (let attempt = 1; ; attempt++) {
+    // the grid is virtualised and re-renders on every change: bring the row into view and measure it then
+    await target.scrollIntoViewIfNeeded();
     const box = await target.boundingBox();
+    if (!box) {
+      if (attempt >= 3) throw new Error("the drop target row is not rendered");
+      continue;
+    }
     await row(a, "Scope").dragTo(target, { targetPosition: { x: 200, y: box.height / 2 } });
     try {
       await a.waitForFunction(() => [...document.querySelectorAll(".mgrid-row")].some((r) => r.textContent.includes("Scope") && r.querySelector(".level")?.textContent === "3.1"), null, { timeout: 5000 });
