@@ -41,6 +41,7 @@ ROLES_INTERVAL = 30.0
 READY_LAG_BYTES = 16 * 1024 * 1024
 REPLAY_PROGRESS_WINDOW = 5.0
 HANDOVER_POLL = 0.2  # in a handover (waiting for the old primary's Lease, or for the new primary): look this often
+INSTANCE_READ_INTERVAL = 5.0  # the Req1Instance is also read this often: a watch can go silent without an error
 CHECKPOINT_LIMIT = 30.0  # the CHECKPOINT before a demotion, which keeps the shutdown checkpoint (the write pause) short
 MAX_RESTARTS = 5  # postmaster deaths within RESTART_WINDOW before the container gives up
 RESTART_WINDOW = 120.0
@@ -85,6 +86,8 @@ class Manager:
         self.target: str | None = None
         self.target_known = False
         self.mode = "off"
+        self.instance_rv = 0  # resourceVersion of what _set_instance last applied (an older read is ignored)
+        self.next_instance_read = 0.0
         # local state
         self.obs: Observation | None = None
         self.system_identifier = ""
@@ -105,17 +108,24 @@ class Manager:
 
     # ------------------------------------------------------------------------------------------ desired state
 
-    def _set_instance(self, instance: dict[str, Any] | None) -> None:
+    def _set_instance(self, instance: dict[str, Any] | None, *, read: bool = False) -> None:
+        rv = _resource_version(instance)
+        if rv is not None:
+            if rv < self.instance_rv:
+                return  # a read that raced with a newer watch event
+            self.instance_rv = rv
         target = ((instance or {}).get("status") or {}).get("targetPrimary") or None
         mode = sync_mode(instance)
         if target != self.target or mode != self.mode or not self.target_known:
-            log.info("targetPrimary=%s synchronousMode=%s", target, mode)
+            log.info("targetPrimary=%s synchronousMode=%s%s", target, mode,
+                     " (read; the watch had not delivered it)" if read and self.target_known else "")  # fmt: skip
             self.follower.observe_target(target, time.monotonic())
             self.target, self.mode, self.target_known = target, mode, True
             self.wake.set()
 
     async def refresh_instance(self) -> None:
-        self._set_instance(await self.kube.get_instance(self.s.instance))
+        self.next_instance_read = time.monotonic() + INSTANCE_READ_INTERVAL
+        self._set_instance(await self.kube.get_instance(self.s.instance), read=True)
 
     async def watch_instance(self) -> None:
         """List+watch the Req1Instance forever; every change wakes the main loop."""
@@ -253,6 +263,11 @@ class Manager:
             self.wake.clear()
             if self.stopping:
                 break
+            if time.monotonic() >= self.next_instance_read:
+                # The watch delivers changes at once; this read catches the ones a silently dead watch connection
+                # (seen live after the API server was briefly unreachable: no error, no events) would never deliver.
+                with contextlib.suppress(ApiError):
+                    await self.refresh_instance()
             if time.monotonic() < self.retry_at:
                 await self.report()
                 continue
@@ -669,3 +684,11 @@ class Manager:
                 InstanceStatus(role="starting", system_identifier=self.system_identifier, message="stopped"), force=True
             )
 
+
+def _resource_version(instance: dict[str, Any] | None) -> int | None:
+    """The object's resourceVersion as a number (etcd's revision), or None when absent or not numeric."""
+    value = ((instance or {}).get("metadata") or {}).get("resourceVersion")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
