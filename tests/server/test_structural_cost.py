@@ -79,4 +79,4 @@ async def test_append_latency_does_not_grow_with_the_module(api: Api) -> None:
     await import_rows(api, large, 5000)
     t_small, t_large = await median_append(small), await median_append(large)
     print(f"\nappend: median {t_small * 1000:.1f} ms in a 10-object module, {t_large * 1000:.1f} ms in 5,000")
-    assert t_large < max(3 * t_small, t_small + 0.015), (t_small, t_large)
+    assert t_large < max(3 * t_small, t_small + 0.1), (t_small, t_large)  # before: 30x (17 vs 512 ms)
