@@ -123,6 +123,7 @@ def test_switchover_on_request(ha: dict[str, Any], admin: Kubectl, kube_cluster:
     wait_for(f"{old} back as a streaming replica", lambda: any(
         m["name"] == old and m["role"] == "replica" and m["streaming"]
         for m in status(admin, ns)["postgres"]["members"]), timeout=LIVE_WAIT)
+    admin.patch("req1", NAME, ns, {"spec": {"postgres": {"primary": None}}})  # let later failovers stand
 
 
 def test_primary_node_down_fails_over_and_rejoins(ha: dict[str, Any], admin: Kubectl,
@@ -130,7 +131,17 @@ def test_primary_node_down_fails_over_and_rejoins(ha: dict[str, Any], admin: Kub
     ns = ha["ns"]
     old = primary(admin, ns)
     wait_for("two streaming replicas", lambda: streaming(admin, ns) == 2, timeout=LIVE_WAIT)
+    api_nodes = {p["spec"]["nodeName"] for p in admin.list("pods", ns, "app.kubernetes.io/component=api")}
     node = (admin.get("pod", old, ns) or {})["spec"]["nodeName"]
+    if node in api_nodes:  # the one API pod must survive the node loss: move the primary away first
+        spare = next(m["name"] for m in status(admin, ns)["postgres"]["members"]
+                     if m["role"] == "replica" and m["streaming"]
+                     and (admin.get("pod", m["name"], ns) or {})["spec"]["nodeName"] not in api_nodes)
+        admin.patch("req1", NAME, ns, {"spec": {"postgres": {"primary": spare}}})
+        wait_for(f"{spare} primary", lambda: status(admin, ns).get("primary") == spare, timeout=120)
+        admin.patch("req1", NAME, ns, {"spec": {"postgres": {"primary": None}}})
+        wait_for("two streaming replicas", lambda: streaming(admin, ns) == 2, timeout=LIVE_WAIT)
+        old, node = spare, (admin.get("pod", spare, ns) or {})["spec"]["nodeName"]
     with WriteLoad(ha["app"], "node") as load:
         load.wait_writes(20, after=time.time() - 60)
         t0 = time.time()
