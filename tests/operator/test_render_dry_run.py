@@ -104,7 +104,7 @@ def test_reapplying_the_same_render_changes_nothing(kube_cluster: Any, kube_name
     proc = kubectl(kubeconfig, *apply, input=as_stream(first))
     assert proc.returncode == 0, proc.stderr
     kinds = (
-        "configmaps,services,statefulsets,deployments,jobs,poddisruptionbudgets,ingresses,networkpolicies,"
+        "configmaps,services,statefulsets,deployments,jobs,cronjobs,poddisruptionbudgets,ingresses,networkpolicies,"
         "serviceaccounts,roles,rolebindings"
     )
     before = _versions(kubeconfig, kube_namespace, kinds)

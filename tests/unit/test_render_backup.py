@@ -79,3 +79,34 @@ def test_unknown_time_zone_is_an_invalid_spec() -> None:
     with pytest.raises(ValidationError, match="unknown time zone"):
         parse_spec({"backup": {"enabled": True, "timeZone": "Mars/Olympus"}})
     assert parse_spec({"backup": {"timeZone": "Europe/Berlin"}}).backup.time_zone == "Europe/Berlin"
+
+
+def _by_kind(objs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {o["kind"]: o for o in objs}
+
+
+def test_attachments_copied_by_a_cronjob_next_to_the_backups() -> None:
+    assert backup.render_attachments(make()) == []
+    objs = _by_kind(backup.render_attachments(make({"backup": {"enabled": True, "destination": STORE}})))
+    cron = objs["CronJob"]
+    assert cron["metadata"]["name"] == "demo-attachments-backup" and cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]
+    (c,) = pod["spec"]["containers"]
+    assert c["command"] == ["python", "-m", "req1_server.attachments_sync", "backup"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["REQ1_BACKUP_URL"]["value"] == "s3://dr-backups/req1/ns/demo"  # the instance's own prefix
+    assert env["REQ1_BACKUP_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "dr-keys"
+    assert env["S3_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "demo-seaweedfs-s3"  # the app's bucket
+    assert c["envFrom"] == [{"configMapRef": {"name": "demo-api"}}]
+    assert pod["metadata"]["labels"]["req1.io/db-client"] == "true"  # admitted by the SeaweedFS NetworkPolicy
+    assert "Job" not in objs
+
+
+def test_a_restore_copies_the_attachments_once() -> None:
+    source = {**STORE, "path": "req1/ns/old"}
+    objs = _by_kind(backup.render_attachments(make({"restore": {"source": source}})))
+    job = objs["Job"]
+    (c,) = job["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in c["env"]}
+    assert c["command"][-1] == "restore" and env["REQ1_RESTORE_URL"]["value"] == "s3://dr-backups/req1/ns/old"
+    assert "CronJob" not in objs

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from req1_operator.render import api, config, ingress, monitoring, policies, postgres, redis, seaweedfs, secrets
+from req1_operator.render import (
+    api,
+    backup,
+    config,
+    ingress,
+    monitoring,
+    policies,
+    postgres,
+    redis,
+    seaweedfs,
+    secrets,
+)
 from req1_operator.render.types import RenderInput
 
 __all__ = ["RenderInput", "render_all"]
@@ -26,4 +37,5 @@ def render_all(instance: RenderInput) -> list[dict[str, Any]]:
         *api.render(instance),
         *ingress.render(instance),
         *monitoring.render(instance),
+        *backup.render_attachments(instance),
     ]

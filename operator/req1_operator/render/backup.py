@@ -84,3 +84,81 @@ def env(inp: RenderInput) -> list[dict[str, Any]]:
         if restore.target_time:
             out.append({"name": "REQ1_RESTORE_TARGET_TIME", "value": restore.target_time})
     return out
+
+
+# ---------------------------------------------------------------------------------------------- attachments
+
+#: How often the attachment objects are copied to the backup destination (a copy never deletes anything).
+ATTACHMENTS_SCHEDULE = "*/10 * * * *"
+ATTACHMENTS = "attachments-backup"
+UID = 1000  # the server image's user
+
+
+def _sync_pod(inp: RenderInput, mode: str, env: list[dict[str, Any]]) -> dict[str, Any]:
+    """`python -m req1_server.attachments_sync <mode>` in the server image, with the app's S3 settings."""
+    ext = inp.spec.storage.external
+    app_keys = ext.secret_name if ext is not None else names.seaweedfs_s3_secret(inp.name)
+    container = {
+        "name": f"attachments-{mode}",
+        "image": inp.spec.effective_image,
+        "imagePullPolicy": inp.spec.image_pull_policy,
+        "command": ["python", "-m", "req1_server.attachments_sync", mode],
+        "envFrom": [{"configMapRef": {"name": names.api_config(inp.name)}}],  # S3_ENDPOINT, S3_BUCKET, S3_REGION
+        "env": [pod.secret_env("S3_ACCESS_KEY", app_keys, "accessKey"),
+                pod.secret_env("S3_SECRET_KEY", app_keys, "secretKey"), *env],
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "securityContext": pod.container_security(),
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+    return {
+        "metadata": {"labels": {**names.labels(inp, ATTACHMENTS), names.LABEL_DB_CLIENT: "true"}},
+        "spec": {**pod.base(inp), "restartPolicy": "OnFailure", "securityContext": pod.pod_security(UID),
+                 "containers": [container], "volumes": [pod.tmp_volume()]},
+    }
+
+
+def _side_env(side: str, url: str, endpoint: str, secret: str, region: str) -> list[dict[str, Any]]:
+    return [
+        {"name": f"REQ1_{side}_URL", "value": url},
+        {"name": f"REQ1_{side}_ENDPOINT_URL", "value": endpoint},
+        {"name": f"REQ1_{side}_REGION", "value": region},
+        pod.secret_env(f"REQ1_{side}_ACCESS_KEY", secret, "accessKey"),
+        pod.secret_env(f"REQ1_{side}_SECRET_KEY", secret, "secretKey"),
+    ]
+
+
+def render_attachments(inp: RenderInput) -> list[dict[str, Any]]:
+    """A CronJob copying new attachment objects next to the instance's WAL and base backups; with `spec.restore`,
+    a Job copying the source's attachments into this instance's bucket once."""
+    out: list[dict[str, Any]] = []
+    t = target(inp)
+    if t is not None:
+        env = _side_env("BACKUP", t.instance_url(inp.namespace, inp.name), t.endpoint, t.secret_name, t.region)
+        out.append({
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": names.metadata(inp, f"{inp.name}-{ATTACHMENTS}", ATTACHMENTS),
+            "spec": {
+                "schedule": ATTACHMENTS_SCHEDULE,
+                "concurrencyPolicy": "Forbid",
+                "successfulJobsHistoryLimit": 1,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {"spec": {"backoffLimit": 2, "activeDeadlineSeconds": 3600,
+                                         "template": _sync_pod(inp, "backup", env)}},
+            },
+        })
+    restore = inp.spec.restore
+    if restore is not None:
+        src = restore.source
+        path = src.path.strip("/")
+        url = f"s3://{src.bucket}" + (f"/{path}" if path else "")
+        env = _side_env("RESTORE", url, src.endpoint, src.secret_name, src.region)
+        out.append({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": names.metadata(inp, f"{inp.name}-attachments-restore", ATTACHMENTS),
+            "spec": {"backoffLimit": 6, "activeDeadlineSeconds": 6 * 3600,
+                     "template": _sync_pod(inp, "restore", env)},
+        })
+    return out
+
