@@ -1,4 +1,4 @@
-# Operator model and rendering: the CRD in crds/ is generated from operator/req1_operator/spec.py.
+# Operator model and rendering: the CRD in crds/ is generated from the models in operator/req1_operator/spec/.
 .PHONY: crds
 
 crds: venv ## regenerate crds/req1instances.yaml from the pydantic spec (and the chart copy + install manifest)

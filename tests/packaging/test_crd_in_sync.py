@@ -1,4 +1,4 @@
-"""crds/req1instances.yaml must be exactly what `make crds` generates from spec.py."""
+"""crds/req1instances.yaml must be exactly what `make crds` generates from the spec package."""
 
 from __future__ import annotations
 
