@@ -15,9 +15,10 @@ import kopf
 from req1_operator import metrics
 from req1_operator.engine import CHILD_INDEX_SUFFIX, LEASES_INDEX, OWNERS_INDEX, PODS_INDEX, Engine
 from req1_operator.kube.client import close_client, get_client
-from req1_operator.kube.observe import LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, MANAGER, instance_key, trim
+from req1_operator.kube.observe import LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, instance_key, trim
 from req1_operator.kube.resources import CHILD_KINDS, PVC, REQ1, Resource
 from req1_operator.render.names import ANNOTATION_INSTANCE_STATUS
+from req1_operator.render.names import MANAGED_BY as MANAGER
 from req1_operator.settings import OPTIONS, configure
 from req1_operator.spec import parse_spec
 

@@ -18,7 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from req1_operator.kube.observe import LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGER, Observed
+from req1_operator.kube.observe import LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, Observed
+from req1_operator.render.names import MANAGED_BY as MANAGER
 
 CONDITION = "SecretsIntact"
 REASON_MISSING = "SecretMissing"

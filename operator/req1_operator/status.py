@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from req1_operator.kube.observe import LABEL_COMPONENT, ROLE_LABEL, Observed
+from req1_operator.kube.observe import LABEL_COMPONENT, Observed
+from req1_operator.render.names import LABEL_ROLE as ROLE_LABEL
 
 PENDING, PROVISIONING, READY, DEGRADED, UPGRADING, FAILED = (
     "Pending",

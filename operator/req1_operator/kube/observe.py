@@ -1,7 +1,6 @@
 """Reading children back: what exists now for one instance, from the watch caches or from the API.
 
-The operator observes through kopf indexes fed by its child watches, so a reconcile costs no reads; the
-API path (`read_children`) serves tools and tests that have no watch running.
+The operator observes through kopf indexes fed by its child watches, so a reconcile costs no reads.
 """
 
 from __future__ import annotations
@@ -10,15 +9,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from req1_operator.kube.client import KubeClient
-from req1_operator.kube.resources import CHILD_KINDS, LEASE, POD, Resource
-
-LABEL_NAME = "app.kubernetes.io/name"
-LABEL_INSTANCE = "app.kubernetes.io/instance"
-LABEL_COMPONENT = "app.kubernetes.io/component"
-LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
-MANAGER = "req1-operator"
-ROLE_LABEL = "req1.io/role"
+# Label names are defined once, beside the objects that carry them (render/names.py); re-exported for the I/O layer.
+from req1_operator.render.names import LABEL_COMPONENT as LABEL_COMPONENT
+from req1_operator.render.names import LABEL_INSTANCE as LABEL_INSTANCE
+from req1_operator.render.names import LABEL_MANAGED_BY as LABEL_MANAGED_BY
+from req1_operator.render.names import LABEL_NAME as LABEL_NAME
 
 Key = tuple[str, str]  # (namespace, instance name)
 
@@ -84,28 +79,3 @@ def from_bodies(
         deleting = (p.get("metadata") or {}).get("deletionTimestamp")
         (obs.terminating_pods if deleting else obs.pods).append(dict(p))
     return obs
-
-
-def selector(instance: str) -> str:
-    return f"{LABEL_INSTANCE}={instance},{LABEL_MANAGED_BY}={MANAGER}"
-
-
-async def read_children(
-    client: KubeClient, namespace: str, instance: str, kinds: Iterable[Resource] = CHILD_KINDS
-) -> Observed:
-    """Observe one instance by listing every child kind (one request per kind) and its pods."""
-    bodies: list[dict[str, Any]] = []
-    for res in kinds:
-        try:
-            items = await client.list(res, namespace, selector(instance))
-        except Exception:  # a kind whose CRD is absent (ServiceMonitor) simply has no objects
-            if res.group == "monitoring.coreos.com":
-                continue
-            raise
-        for item in items:
-            item.setdefault("apiVersion", res.api_version)
-            item.setdefault("kind", res.kind)
-            bodies.append(trim(item))
-    pods = await client.list(POD, namespace, f"{LABEL_INSTANCE}={instance},{LABEL_NAME}=req1")
-    lease = await client.get(LEASE, namespace, f"{instance}-postgres-primary")
-    return from_bodies(bodies, [trim(p) for p in pods], lease)

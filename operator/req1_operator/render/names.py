@@ -57,11 +57,6 @@ def selector(inp: RenderInput, component: str) -> dict[str, str]:
     return {LABEL_NAME: APP, LABEL_INSTANCE: inp.name, LABEL_COMPONENT: component}
 
 
-def instance_selector(name: str) -> dict[str, str]:
-    """Selects every child of an instance (for watches and listing)."""
-    return {LABEL_NAME: APP, LABEL_INSTANCE: name, LABEL_MANAGED_BY: MANAGED_BY}
-
-
 def selector_string(sel: dict[str, str]) -> str:
     """`k=v,k=v` form, e.g. for status.api.selector (the /scale labelSelectorPath)."""
     return ",".join(f"{k}={v}" for k, v in sorted(sel.items()))
