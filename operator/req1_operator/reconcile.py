@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from req1_operator import backup_plan, backups, ha, migrate, secret_guard
+from req1_operator import backups, gates, ha, migrate, secret_guard
 from req1_operator.kube.apply import HASH_ANNOTATION, Owner, apply_child, with_ownership
 from req1_operator.kube.client import ApiError, KubeClient
 from req1_operator.kube.events import NORMAL, WARNING, emit
@@ -63,73 +63,6 @@ def owner_of(body: Mapping[str, Any]) -> Owner:
     return Owner(API_VERSION, KIND, meta["name"], meta["uid"], meta["namespace"])
 
 
-def _image(obj: Mapping[str, Any] | None) -> str | None:
-    if not obj:
-        return None
-    tpl = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
-    containers = tpl.get("containers") or []
-    return str(containers[0].get("image")) if containers else None
-
-
-def _job_state(job: Mapping[str, Any] | None) -> str:
-    """'absent', 'running', 'succeeded' or 'failed'."""
-    if job is None:
-        return "absent"
-    st = job.get("status") or {}
-    for c in st.get("conditions") or []:
-        if c.get("status") == "True" and c.get("type") in ("Complete", "SuccessCriteriaMet"):
-            return "succeeded"
-        if c.get("status") == "True" and c.get("type") == "Failed":
-            return "failed"
-    return "succeeded" if int(st.get("succeeded") or 0) >= 1 else "running"
-
-
-@dataclass
-class Gate:
-    """The API Deployment held back until the migrate Job for its image has succeeded."""
-
-    hold: set[tuple[str, str]] = field(default_factory=set)  # (kind, name) not to apply this pass
-    upgrading: str | None = None
-    waiting: str | None = None
-    error: UserError | None = None
-
-
-def migration_gate(desired: list[dict[str, Any]], observed: Observed) -> Gate:
-    """Hold the API Deployment while the migrate Job for the desired image has not succeeded."""
-    gate = Gate()
-    jobs = [
-        o
-        for o in desired
-        if o["kind"] == "Job" and (o["metadata"].get("labels") or {}).get(LABEL_COMPONENT) == "migrate"
-    ]
-    deploys = [
-        o
-        for o in desired
-        if o["kind"] == "Deployment" and (o["metadata"].get("labels") or {}).get(LABEL_COMPONENT) == "api"
-    ]
-    if not jobs or not deploys:
-        return gate
-    job, deploy = jobs[0], deploys[0]
-    live_deploy = observed.get("Deployment", deploy["metadata"]["name"])
-    state = _job_state(observed.get("Job", job["metadata"]["name"]))
-    if state == "succeeded":
-        return gate
-    new_image = _image(deploy)
-    if live_deploy is not None and _image(live_deploy) == new_image:
-        return gate  # already rolled (e.g. the Job was cleaned up afterwards)
-    gate.hold.add(("Deployment", deploy["metadata"]["name"]))
-    jname = job["metadata"]["name"]
-    if state == "failed":
-        gate.error = UserError(
-            "MigrationFailed", f"migrate Job {jname} failed; fix the cause and bump spec.version or spec.image"
-        )
-    elif live_deploy is not None:
-        gate.upgrading = f"running migrate Job {jname} before rolling the API to {new_image}"
-    else:
-        gate.waiting = f"running migrate Job {jname} before starting the API"
-    return gate
-
-
 #: Apply waves: what workloads reference first, then Services and claims, then workloads, then the rest.
 _WAVE_OF = {
     "ServiceAccount": 0,
@@ -159,7 +92,7 @@ async def _apply_one(
     owner: Owner,
     obj: dict[str, Any],
     observed: Observed,
-    gate: Gate,
+    gate: gates.Gate,
     out: Outcome,
     on_write: Callable[[str], None] | None,
 ) -> None:
@@ -210,24 +143,6 @@ async def _create_secret(client: KubeClient, owner: Owner, obj: dict[str, Any]) 
                  obj["metadata"]["name"])
         return False
     return True
-
-
-def _hold_for_backup(
-    instance: str, spec: Req1InstanceSpec, gate: Gate, desired: list[dict[str, Any]], observed: Observed,
-    previous: Mapping[str, Any],
-) -> str | None:
-    """An upgrade with backups on: the migrate Job waits for a base backup taken for this version, and so does the
-    PostgreSQL StatefulSet (a new image would restart the member taking it)."""
-    job = next((o for o in desired if o["kind"] == "Job"
-                and (o["metadata"].get("labels") or {}).get(LABEL_COMPONENT) == "migrate"), None)
-    if job is None or not gate.upgrading or observed.get("Job", job["metadata"]["name"]) is not None:
-        return None
-    name = backup_plan.pre_upgrade_wait(spec.backup.enabled, spec.version, previous.get("backup") or {})
-    if name is not None:
-        gate.hold.add(("Job", job["metadata"]["name"]))
-        gate.hold.add(("StatefulSet", names.postgres(instance)))
-        gate.upgrading = f"taking base backup {name} before the migrations of {spec.version}"
-    return name
 
 
 def _sorted(desired: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -287,7 +202,7 @@ async def reconcile(
     guard: secret_guard.SecretsDecision | None = None
     url: str | None = None
     spec: Req1InstanceSpec | None = None
-    gate = Gate()
+    gate = gates.Gate()
     try:
         spec = parse_spec(dict(body.get("spec") or {}))
     except ValidationError as e:
@@ -311,9 +226,9 @@ async def reconcile(
         )
         desired = [o for o in desired if not (o["kind"] == "Secret" and o["metadata"]["name"] in guard.withhold)]
         url = _url(spec, owner.namespace, owner.name)
-        gate = migration_gate(desired, observed)
+        gate = gates.migration_gate(desired, observed)
         out.error = gate.error
-        pre_upgrade = _hold_for_backup(owner.name, spec, gate, desired, observed, old_status)
+        pre_upgrade = gates.hold_for_backup(owner.name, spec, gate, desired, observed, old_status)
         if migrate.legacy_statefulset(observed, owner.name):
             out.writes += await migrate.retire_legacy(client, owner, observed)
             gate.hold.add(("StatefulSet", names.postgres(owner.name)))

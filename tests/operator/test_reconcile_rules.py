@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from req1_operator.gates import migration_gate
 from req1_operator.kube.observe import from_bodies
-from req1_operator.reconcile import migration_gate, status_patch
+from req1_operator.reconcile import status_patch
 
 
 def _deploy(image: str) -> dict[str, Any]:
