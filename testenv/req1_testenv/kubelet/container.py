@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from req1_testenv.kubelet import images
 from req1_testenv.kubelet.images import ImageStandIn
 from req1_testenv.kubelet.probes import ProbeState, run_probe
 from req1_testenv.kubelet.volumes import Mount
@@ -167,6 +168,8 @@ class Container:
             "mounts": [m.as_json() for m in plan.mounts],
             "accounts": [a.__dict__ for a in self.image.accounts],
             "readable": list(self.image.readable),
+            # what the image ships that lives on this host: the project (venv, web UI) and its Python
+            "image_paths": [str(images.REPO_ROOT), *self.image.readable],
             "etc_files": plan.etc_files,
             "workdir": self.spec.get("workingDir") or self.image.workdir,
             "read_only_root": plan.read_only_root,

@@ -111,6 +111,16 @@ def _ensure_target(path: str, is_file: bool) -> None:
         os.makedirs(path, exist_ok=True)
 
 
+def _restore_image_paths(image_fds: dict[str, int], targets: list[str]) -> None:
+    """An image's files never sit below its volumes, but here they are host paths (e.g. a clone under /tmp) that a
+    mount (the container's own /tmp, an emptyDir) can hide: bind them back, read-only, where the image has them."""
+    for path, fd in image_fds.items():
+        if any(path == t or path.startswith(t.rstrip("/") + "/") for t in targets):
+            _ensure_target(path, False)
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            _mount("none", path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+
+
 def main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     root = spec["root"]
@@ -125,6 +135,7 @@ def main(spec_path: str) -> None:
     for src in ["/dev", "/sys", *[m["source"] for m in spec["mounts"] if m["kind"] == "bind"]]:
         if src not in fds:
             fds[src] = os.open(src, os.O_PATH)
+    image_fds = {p: os.open(p, os.O_PATH) for p in spec.get("image_paths", []) if os.path.isdir(p)}
     os.chroot(root["merged"])
     os.chdir("/")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
@@ -150,7 +161,8 @@ def main(spec_path: str) -> None:
         _mount(f"/proc/self/fd/{fds[m['source']]}", target, None, MS_BIND | MS_REC)
         if m.get("read_only"):
             _mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
-    for fd in fds.values():
+    _restore_image_paths(image_fds, ["/tmp", "/run", *[m["target"] for m in spec["mounts"]]])
+    for fd in [*fds.values(), *image_fds.values()]:
         os.close(fd)
 
     if spec["read_only_root"]:
