@@ -54,6 +54,9 @@ def test_archiving_backup_and_point_in_time_restore(live: str, admin: Kubectl, k
     shared = condition(instance_status(admin, SOURCE, ns), "BackupDestination")
     assert shared["status"] == "False" and shared["reason"] == "SharedFailureDomain"
 
+    # the backup is to be taken on the replica: Ready does not wait for it to stream, so this test does
+    wait_for("the replica streaming", lambda: str((instance_status(admin, SOURCE, ns).get("postgres") or {})
+                                                .get("replication", "")).startswith("1/1"), timeout=LIVE_WAIT)
     app = login(admin, kube_cluster, ns, SOURCE, SOURCE)
     before = app.ok("POST", "/api/v1/workspaces", {"name": "Before the backup"}, expect=201)
     admin.patch("req1", SOURCE, ns, {"spec": {"backup": {"request": "first"}}})
