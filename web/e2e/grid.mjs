@@ -205,9 +205,12 @@ try {
   const target = row(a, "Pedal sensor plausibility");
   // synthetic HTML5 drag and drop can be dropped by a busy headless browser: up to three tries
   for (let attempt = 1; ; attempt++) {
-    // the grid is virtualised and re-renders on every change: bring the row into view and measure it then
-    await target.scrollIntoViewIfNeeded();
-    const box = await target.boundingBox();
+    // the grid is virtualised and re-renders on every change: a row caught mid-render has no box yet
+    let box = await target.boundingBox();
+    if (!box) {
+      await target.scrollIntoViewIfNeeded();
+      box = await target.boundingBox();
+    }
     if (!box) {
       if (attempt >= 3) throw new Error("the drop target row is not rendered");
       continue;
