@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import logging
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -28,6 +25,7 @@ from req1_operator.instance import objectstore
 from req1_operator.instance.control import Postgres, ToolError
 from req1_operator.instance.kube import ApiError, Kube
 from req1_operator.instance.settings import Settings
+from req1_operator.instance.statefile import StateFile, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +33,6 @@ REQUEST_ANNOTATION = "req1.io/backup-request"
 RESULT_FILE = "backup.json"
 POLL_INTERVAL = 5.0
 BACKUP_LIMIT = 6 * 3600.0
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_request(raw: str | None) -> str | None:
@@ -81,29 +75,20 @@ class Backups:
         self.wake = wake
         self.task: asyncio.Task[None] | None = None
         self.next_poll = 0.0
+        self.file = StateFile(settings.state_dir, RESULT_FILE)
         self.result: dict[str, Any] | None = self._load()
 
-    @property
-    def path(self) -> Path:
-        return self.s.state_dir / RESULT_FILE
-
     def _load(self) -> dict[str, Any] | None:
-        try:
-            doc = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return None
-        if isinstance(doc, dict) and doc.get("phase") == "running":
+        doc = self.file.load()
+        if doc is not None and doc.get("phase") == "running":
             doc.update(phase="failed", error="interrupted: the instance manager restarted during the backup")
             self._save(doc)
-        return doc if isinstance(doc, dict) else None
+        return doc
 
     def _save(self, doc: dict[str, Any]) -> None:
         self.result = doc
         try:
-            self.s.state_dir.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(doc))
-            os.replace(tmp, self.path)
+            self.file.save(doc)
         except OSError as exc:
             log.warning("could not persist the backup result: %s", exc)
         self.wake.set()

@@ -14,18 +14,15 @@ Then ``completed`` records what was restored: backup, target, timeline, the LSN 
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
-import os
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 from req1_operator.instance import objectstore
 from req1_operator.instance.control import Postgres
 from req1_operator.instance.settings import Settings
+from req1_operator.instance.statefile import StateFile, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -34,33 +31,16 @@ RESTORE_LIMIT = 12 * 3600.0
 BACKUP_ID_LINE = re.compile(r"Restoring from backup_id: (\S+)")
 
 
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class Restore:
     def __init__(self, settings: Settings, pg: Postgres) -> None:
         self.s = settings
         self.pg = pg
-        self.result: dict[str, Any] | None = self._load()
-
-    @property
-    def path(self) -> Path:
-        return self.s.state_dir / RESULT_FILE
-
-    def _load(self) -> dict[str, Any] | None:
-        try:
-            doc = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return None
-        return doc if isinstance(doc, dict) else None
+        self.file = StateFile(settings.state_dir, RESULT_FILE)
+        self.result: dict[str, Any] | None = self.file.load()
 
     def _save(self, doc: dict[str, Any]) -> None:
         self.result = doc
-        self.s.state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc))
-        os.replace(tmp, self.path)
+        self.file.save(doc)
 
     @property
     def phase(self) -> str:
