@@ -97,16 +97,18 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def chart_objects(*args: str) -> list[dict[str, Any]]:
+def chart_objects(
+    *args: str, release: str = "req1-operator", namespace: str = OPERATOR_NAMESPACE
+) -> list[dict[str, Any]]:
     """`helm template` of the chart (with CRDs), as objects."""
     out = subprocess.run(
         [
             str(HELM),
             "template",
-            "req1-operator",
+            release,
             str(CHART),
             "--namespace",
-            OPERATOR_NAMESPACE,
+            namespace,
             "--include-crds",
             *args,
         ],

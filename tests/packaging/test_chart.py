@@ -103,6 +103,25 @@ def test_cluster_role_is_least_privilege() -> None:
     assert not any(r in ("namespaces", "clusterroles", "customresourcedefinitions") for _, r in by_resource)
 
 
+def test_watch_namespaces_grants_roles_in_those_namespaces_only() -> None:
+    cluster = next(d for d in render() if d["kind"] == "ClusterRole")
+    scoped = render("--set", "watchNamespaces={team-a,team-b}")
+    assert not any(d["kind"] in ("ClusterRole", "ClusterRoleBinding") for d in scoped)
+    granted = [d for d in scoped if "leader" not in d["metadata"]["name"]]
+    roles = {d["metadata"]["namespace"]: d for d in granted if d["kind"] == "Role"}
+    bindings = {d["metadata"]["namespace"]: d for d in granted if d["kind"] == "RoleBinding"}
+    assert set(roles) == set(bindings) == {"team-a", "team-b"}
+    # The same verbs as cluster-wide mode, less the one cluster-scoped read (Nodes).
+    namespaced = [r for r in cluster["rules"] if r["resources"] != ["nodes"]]
+    assert len(namespaced) == len(cluster["rules"]) - 1
+    for ns, role in roles.items():
+        assert role["rules"] == namespaced, ns
+        binding = bindings[ns]
+        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                      "name": role["metadata"]["name"]}
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "req1-operator", "namespace": "req1-system"}]
+
+
 def test_chart_crds_match_the_generated_ones() -> None:
     for src in sorted((ROOT / "crds").glob("*.yaml")):
         copy = CHART / "crds" / src.name
