@@ -1,0 +1,68 @@
+"""What the manager says about its server: role, readiness (a replica that stopped streaming is not Ready), the
+probes' answers and the status report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from req1_operator.instance.holding import LeaseHolding
+from req1_operator.instance.report import InstanceStatus, Role
+
+READY_LAG_BYTES = 16 * 1024 * 1024
+REPLAY_PROGRESS_WINDOW = 5.0
+
+
+class Health(LeaseHolding):
+    def role(self) -> Role:
+        if self.failed:
+            return "failed"
+        if self.fenced:
+            return "fenced"
+        if self.pg.running and self.obs is not None:
+            return "replica" if self.obs.in_recovery else "primary"
+        return "starting"
+
+    def ready(self) -> tuple[bool, str]:
+        obs = self.obs
+        if not self.pg.running or obs is None:
+            return False, self.message
+        if not obs.in_recovery:
+            if not self.holding:
+                return False, "primary without the lease"
+            return True, "primary"
+        if not obs.streaming:
+            return False, "replica not streaming"
+        if obs.lag_bytes < READY_LAG_BYTES:
+            return True, "replica streaming"
+        if time.monotonic() - self.last_replay[1] < REPLAY_PROGRESS_WINDOW:
+            return True, f"replica catching up ({obs.lag_bytes} bytes behind, replaying)"
+        return False, f"replica {obs.lag_bytes} bytes behind and not replaying"
+
+    def healthz(self) -> tuple[bool, str]:
+        if self.failed:
+            return False, self.message
+        return True, self.role()
+
+    def readyz(self) -> tuple[bool, str]:
+        return self.ready()
+
+    def status(self) -> InstanceStatus:
+        obs = self.obs
+        ready, _ = self.ready()
+        role = self.role()
+        message = self.fence_reason if role == "fenced" and self.fence_reason else self.message
+        base = InstanceStatus(
+            role=role, ready=ready, system_identifier=self.system_identifier, message=message,
+            backup=self.backups.result, restore=self.restore.report(),
+            archiving=self.archiving if role == "primary" else None,
+        )  # fmt: skip
+        if obs is None or not self.pg.running:
+            return base
+        return replace(
+            base, timeline=obs.timeline, lsn=obs.lsn, replay_lsn=obs.replay_lsn, streaming=obs.streaming,
+            lag_bytes=obs.lag_bytes, system_identifier=obs.system_identifier,
+        )  # fmt: skip
+
+    async def report(self) -> None:
+        await self.reporter.report(self.status())
