@@ -104,6 +104,12 @@ def _printer_columns() -> list[dict[str, Any]]:
             "jsonPath": ".status.backup.lastBackup.endTime",
             "description": "End of the last completed base backup",
         },
+        {
+            "name": "Drill",
+            "type": "string",
+            "jsonPath": ".status.backup.lastDrill.result",
+            "description": "Result of the last restore drill (Passed or Failed)",
+        },
         {"name": "URL", "type": "string", "jsonPath": ".status.url", "description": "Where req1 is served"},
         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     ]

@@ -47,6 +47,29 @@ def _known_time_zone(value: str) -> str:
     return value
 
 
+class DrillSpec(Model):
+    """Restore drills: the latest base backup restored into a scratch pod and checked (docs/backups.md)."""
+
+    enabled: bool = Field(
+        default=True, description="Run restore drills while backups are enabled (on by default: daily)."
+    )
+    schedule: str = Field(
+        default="0 5 * * *",
+        description=(
+            "Cron schedule of drills, read in `backup.timeZone` (default daily at 05:00, two hours after the "
+            "default backup). A CronJob `<name>-restore-drill` runs them."
+        ),
+        pattern=CRON_PATTERN,
+        max_length=128,
+    )
+    attachment_sample: int = Field(
+        default=20,
+        ge=0,
+        le=1000,
+        description="How many attachments (chosen at random) are read back from the backup and checked by SHA-256.",
+    )
+
+
 class BackupSpec(Model):
     """Scheduled base backups and continuous WAL archiving (used by the backup feature)."""
 
@@ -85,6 +108,7 @@ class BackupSpec(Model):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
         max_length=48,
     )
+    drill: DrillSpec = _sub(DrillSpec, "Restore drills of the latest backup.")
 
 
 class RestoreSpec(Model):

@@ -133,6 +133,20 @@ class BackupRequestStatus(Model):
     requested_at: str = Field(description="When (RFC 3339).")
 
 
+class DrillRecord(Model):
+    """The last restore drill: the latest backup restored into a scratch pod and checked."""
+
+    model_config = ConfigDict(frozen=False)
+
+    result: Literal["Passed", "Failed"] = Field(description="Passed or Failed.")
+    reason: str = Field(default="", description="What was checked, or why it failed.", max_length=4096)
+    backup_id: str = Field(default="", description="The base backup restored.")
+    started_at: str = Field(default="", description="When the drill started (RFC 3339).")
+    finished_at: str = Field(default="", description="When it finished (RFC 3339).")
+    duration_seconds: float = Field(default=0, description="Wall time of the drill.")
+    job: str = Field(default="", description="The Job that ran it.")
+
+
 class BackupStatus(Model):
     """Backups as observed: where they go, the last one, the next one, continuous archiving."""
 
@@ -152,6 +166,14 @@ class BackupStatus(Model):
     archiving: str | None = Field(default=None, description="Continuous WAL archiving: ok, failing or waiting.")
     last_archived_wal: str | None = Field(default=None, description="Last WAL segment archived.")
     last_archived_at: str | None = Field(default=None, description="When it was archived (RFC 3339).")
+    first_recoverable_point: str | None = Field(
+        default=None, description="The earliest moment a restore can reach: begin of the oldest retained backup."
+    )
+    last_recoverable_point: str | None = Field(
+        default=None, description="The latest: the last archived WAL's time, or the last backup's end if later."
+    )
+    retained_backups: int | None = Field(default=None, description="Base backups kept in the destination.")
+    last_drill: DrillRecord | None = Field(default=None, description="The last restore drill.")
 
 
 class RestoreStatus(Model):
