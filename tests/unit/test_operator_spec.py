@@ -1,4 +1,4 @@
-"""Req1InstanceSpec: defaults, camelCase wire names, and the cross-field rules mirrored from the CRD's CEL."""
+"""Req1InstanceSpec: defaults, camelCase wire names, and the CRD's CEL rules as parse_spec evaluates them."""
 
 from __future__ import annotations
 
@@ -75,7 +75,10 @@ def test_model_round_trips_through_its_wire_form() -> None:
         ({"postgres": {"synchronousMode": "sometimes"}}, "Input should be 'off', 'preferred' or 'required'"),
         ({"postgres": {"primary": "Not_A_Pod"}}, "String should match pattern"),
         ({"postgres": {"parameters": {"wal_level": "minimal"}}}, "cannot set settings the operator manages"),
-        ({"api": {"extraEnv": [{"name": "DATABASE_URL", "value": "x"}]}}, "cannot set variables the operator"),
+        (  # the API server's own message (the rule's messageExpression), as the CRD test sees it
+            {"api": {"extraEnv": [{"name": "DATABASE_URL", "value": "x"}]}},
+            "api.extraEnv cannot set DATABASE_URL: the operator manages it",
+        ),
         ({"api": {"extraEnv": [{"name": "FOO"}]}}, "exactly one of value or secretKeyRef"),
         (
             {
@@ -173,3 +176,118 @@ def test_pull_secret_names_are_checked() -> None:
     assert parse_spec({"imagePullSecrets": ["regcred"]}).image_pull_secrets == ["regcred"]
     with pytest.raises(ValidationError):
         parse_spec({"imagePullSecrets": ["Not Valid"]})
+
+
+# ------------------------------------------------------------------------------------------------ CEL, written once
+
+
+def _rules_in(schema: dict[str, Any], path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Every (schema path, rule) of the CRD's spec schema; `[]` stands for a list item."""
+    out = [(path, r) for r in schema.get("x-kubernetes-validations", ())]
+    for name, sub in (schema.get("properties") or {}).items():
+        out += _rules_in(sub, (*path, name))
+    if isinstance(schema.get("items"), dict):
+        out += _rules_in(schema["items"], (*path, "[]"))
+    return out
+
+
+#: A valid spec with every optional block present, so each rule of the CRD has a value to run on.
+FULL = {
+    "api": {
+        "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 4},
+        "extraEnv": [{"name": "FOO", "value": "1"}, {"name": "BAR", "secretKeyRef": {"name": "s", "key": "k"}}],
+    },
+    "ingress": {"enabled": True, "host": "a.example.com", "tls": {"enabled": True, "secretName": "cert"}},
+    "postgres": {"replicas": 1, "synchronousMode": "required", "parameters": {"work_mem": "32MB"}},
+    "storage": {"seaweedfs": {"masters": 3, "volumeServers": 3, "replication": "002"}},
+    "restore": {"source": {"endpoint": "https://s3.example.com", "bucket": "bkp", "secretName": "s"},
+                "targetTime": "2026-01-02T03:04:05Z"},
+}  # fmt: skip
+
+
+def test_every_rule_of_the_crd_runs_in_parse_spec() -> None:
+    """Each local rule compiles, uses only functions spec/cel.py provides, and holds on a valid spec; the
+    transition rules (oldSelf) are exactly the ones skipped."""
+    from req1_operator.crd import build_crd
+    from req1_operator.spec import cel
+
+    schema = build_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    found = _rules_in(schema)
+    wire = parse_spec(FULL).model_dump(by_alias=True, exclude_none=True, mode="json")
+    checked = 0
+    skipped = set()
+    for path, rule in found:
+        if not cel.local(rule):
+            assert "oldSelf" in rule["rule"], rule
+            skipped.add(".".join(path))
+            continue
+        value: Any = wire
+        for step in path:
+            value = value[0] if step == "[]" else value[step]
+        assert cel.holds(rule, cel.celpy.json_to_cel(value)), (path, rule["rule"])
+        checked += 1
+    assert checked == 18, found  # every cross-field rule of the models, none lost on the way
+    assert skipped == {
+        "", "postgres.version", "postgres.storage", "redis.persistence", "redis.storage",
+        "storage.seaweedfs.storage", "storage.seaweedfs.masterStorage", "storage.seaweedfs.filerStorage",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [  # rules that had no pydantic twin: now checked by the operator too, with the CRD's message
+        (
+            {"ingress": {"enabled": True, "host": "a.example.com", "tls": {"secretName": "cert"}}},
+            "ingress.tls.issuer and ingress.tls.secretName need ingress.tls.enabled: true",
+        ),
+        ({"postgres": {"storage": {"size": "0"}}}, "storage size must be greater than zero"),
+        ({"redis": {"storage": {"size": "0.0Gi"}}}, "storage size must be greater than zero"),
+        (
+            {"restore": {"source": FULL["restore"]["source"], "targetTime": "2026-01-02T03:04:05Z", "backupId": "x"}},
+            "restore.targetTime and restore.backupId are mutually exclusive",
+        ),
+        (
+            {"restore": {"source": FULL["restore"]["source"], "targetTime": "yesterday at noon"}},
+            "restore.targetTime must be an RFC 3339 timestamp with a zone",
+        ),
+    ],
+)
+def test_crd_only_rules_are_enforced_locally(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_spec(raw)
+    assert message in str(err.value)
+
+
+def test_rule_failures_name_the_field_and_all_are_reported() -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_spec({"api": {"extraEnv": [{"name": "OK", "value": "1"}, {"name": "REDIS_URL"}]},
+                    "storage": {"seaweedfs": {"masters": 2}}})  # fmt: skip
+    got = {(e["loc"], e["msg"]) for e in err.value.errors()}
+    assert got == {
+        (("api", "extraEnv", 1), "set exactly one of value or secretKeyRef"),
+        (("api", "extraEnv", 1), "api.extraEnv cannot set REDIS_URL: the operator manages it"),
+        (("storage", "seaweedfs"), "storage.seaweedfs.masters must be odd (1, 3 or 5) for a Raft quorum"),
+    }
+
+
+def test_a_restore_spec_passes_locally_because_transition_rules_are_the_api_servers() -> None:
+    assert parse_spec({"restore": FULL["restore"]}).restore is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("500m", "0.5"), ("1Gi", "1073741824"), ("2", "2"), ("1e3", "1000"), ("1.5k", "1500"), ("0", "0"), ("+.5", "0.5")],
+)
+def test_quantities_compare_by_value(text: str, value: str) -> None:
+    from decimal import Decimal
+
+    from req1_operator.spec.cel import parse_quantity
+
+    assert parse_quantity(text) == Decimal(value)
+
+
+def test_not_a_quantity_is_refused() -> None:
+    from req1_operator.spec.cel import parse_quantity
+
+    with pytest.raises(ValueError, match="not a quantity"):
+        parse_quantity("lots")

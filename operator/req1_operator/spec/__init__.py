@@ -1,16 +1,20 @@
 """The Req1Instance resource as pydantic models: the single source of the CRD schema and of the operator's view.
 
-Field names are snake_case in Python and camelCase on the wire (aliases). Cross-field rules live here as CEL
-(`x-kubernetes-validations`) so the API server rejects bad resources at apply time; the most important ones are
-mirrored as pydantic validators so the operator never acts on a spec the apiserver would have refused.
+Field names are snake_case in Python and camelCase on the wire (aliases). Cross-field rules are written once, as
+CEL (`x-kubernetes-validations`) on the models: the API server enforces them from the generated CRD at apply time,
+and `parse_spec` evaluates the same rules (spec/cel.py), so the operator never acts on a spec the API server would
+have refused and reports it with the API server's message.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from req1_operator.spec import cel
 from req1_operator.spec.backup import (
     BackupSpec,
     MonitoringSpec,
@@ -58,7 +62,7 @@ from req1_operator.spec.base import (
     SecretKeyRef,
     VolumeStorage,
     _cel,
-    _rules,
+    _model_rules,
     _sub,
 )
 from req1_operator.spec.components import (
@@ -99,14 +103,12 @@ from req1_operator.spec.storage import (
 class Req1InstanceSpec(Model):
     """Desired state of one req1 installation."""
 
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel(
-                "!has(self.restore) || (has(oldSelf.restore) && self.restore == oldSelf.restore)",
-                "spec.restore can only be set when the instance is created and cannot be changed afterwards",
-                reason="FieldValueForbidden",
-            ),
-        )
+    model_config = _model_rules(
+        _cel(
+            "!has(self.restore) || (has(oldSelf.restore) && self.restore == oldSelf.restore)",
+            "spec.restore can only be set when the instance is created and cannot be changed afterwards",
+            reason="FieldValueForbidden",
+        ),
     )
 
     version: str = Field(
@@ -153,9 +155,32 @@ class Req1InstanceSpec(Model):
         return pg.image or f"{DEFAULT_POSTGRES_IMAGE_REPOSITORY}:{self.version}-pg{pg.version}"
 
 
+@functools.cache
+def _crd_schema() -> dict[str, Any]:
+    # The structural schema the CRD carries for `spec`, rules included; crd.py builds on this package, hence the
+    # import on first use.
+    from req1_operator.crd import model_schema
+
+    return model_schema(Req1InstanceSpec)
+
+
 def parse_spec(raw: dict[str, Any] | None) -> Req1InstanceSpec:
-    """Validate a resource's `spec` (camelCase) into the model."""
-    return Req1InstanceSpec.model_validate(raw or {})
+    """Validate a resource's `spec` (camelCase) into the model: field types and patterns by pydantic, then the
+    CRD's CEL rules on the defaulted wire form, as the API server sees it. Either failure is a ValidationError."""
+    spec = Req1InstanceSpec.model_validate(raw or {})
+    wire = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    broken = list(cel.violations(_crd_schema(), wire))
+    if broken:
+        raise ValidationError.from_exception_data(
+            Req1InstanceSpec.__name__,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("cel_rule", "{message}", {"message": v.message}), loc=v.loc, input=raw
+                )
+                for v in broken
+            ],
+        )
+    return spec
 
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
 from req1_operator.spec.base import (
     CRON_PATTERN,
@@ -15,6 +15,7 @@ from req1_operator.spec.base import (
     URL_PATTERN,
     Model,
     _cel,
+    _model_rules,
     _rules,
     _sub,
 )
@@ -114,13 +115,11 @@ class BackupSpec(Model):
 class RestoreSpec(Model):
     """Create the instance from a backup (read only at creation)."""
 
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel(
-                "!(has(self.targetTime) && has(self.backupId))",
-                "restore.targetTime and restore.backupId are mutually exclusive",
-            ),
-        )
+    model_config = _model_rules(
+        _cel(
+            "!(has(self.targetTime) && has(self.backupId))",
+            "restore.targetTime and restore.backupId are mutually exclusive",
+        ),
     )
 
     source: ObjectStoreRef = Field(description="Backup location to restore from.")

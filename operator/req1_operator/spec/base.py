@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 GROUP = "req1.io"
@@ -91,7 +91,13 @@ def _cel(rule: str, message: str, **extra: Any) -> dict[str, Any]:
 
 
 def _rules(*rules: dict[str, Any]) -> dict[str, Any]:
+    """A field's CEL rules (its `json_schema_extra`)."""
     return {"x-kubernetes-validations": list(rules)}
+
+
+def _model_rules(*rules: dict[str, Any]) -> ConfigDict:
+    """A model's CEL rules: they land in the CRD and `parse_spec` evaluates them (spec/cel.py)."""
+    return ConfigDict(json_schema_extra=_rules(*rules))
 
 
 def _quantity_schema(description: str) -> dict[str, Any]:
@@ -161,41 +167,8 @@ class Resources(Model):
     limits: ResourceList = _sub(ResourceList, "Maximum resources the container may use.")
 
 
-class VolumeStorage(Model):
-    """A PersistentVolumeClaim's size and class (fixed at creation: StatefulSet claim templates are immutable)."""
-
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel(
-                "self == oldSelf",
-                "storage size and storageClassName cannot be changed after creation (StatefulSet volume claim "
-                "templates are immutable); expand the PersistentVolumeClaims directly instead",
-                reason="FieldValueForbidden",
-            ),
-        )
-    )
-
-    size: str = Field(
-        default="1Gi",
-        description="Volume size, e.g. `10Gi`.",
-        pattern=QUANTITY_PATTERN,
-        max_length=32,
-        json_schema_extra=_rules(
-            _cel(
-                "isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))",
-                "storage size must be greater than zero",
-            ),
-        ),
-    )
-    storage_class_name: str | None = Field(
-        default=None,
-        description="StorageClass of the claim; the cluster default when omitted.",
-        pattern=DNS_SUBDOMAIN_PATTERN,
-        max_length=253,
-    )
-
-
 def _size(default_size: str) -> Any:
+    """A volume size field; each storage class below has its own default."""
     return Field(
         default=default_size,
         description=f"Volume size, e.g. `{default_size}`.",
@@ -207,6 +180,27 @@ def _size(default_size: str) -> Any:
                 "storage size must be greater than zero",
             ),
         ),
+    )
+
+
+class VolumeStorage(Model):
+    """A PersistentVolumeClaim's size and class (fixed at creation: StatefulSet claim templates are immutable)."""
+
+    model_config = _model_rules(
+        _cel(
+            "self == oldSelf",
+            "storage size and storageClassName cannot be changed after creation (StatefulSet volume claim "
+            "templates are immutable); expand the PersistentVolumeClaims directly instead",
+            reason="FieldValueForbidden",
+        ),
+    )
+
+    size: str = _size("1Gi")
+    storage_class_name: str | None = Field(
+        default=None,
+        description="StorageClass of the claim; the cluster default when omitted.",
+        pattern=DNS_SUBDOMAIN_PATTERN,
+        max_length=253,
     )
 
 
@@ -235,10 +229,6 @@ class SeaweedFSMetaStorage(VolumeStorage):
     size: str = _size("1Gi")
 
 
-def _storage(model: type[VolumeStorage], description: str) -> Any:
-    return Field(default_factory=model, description=description, json_schema_extra={"default": _default_of(model)})
-
-
 class SecretKeyRef(Model):
     """A key in a Secret of the instance's namespace."""
 
@@ -249,28 +239,17 @@ class SecretKeyRef(Model):
 class EnvVar(Model):
     """An extra environment variable for the API containers: a literal value or a Secret key."""
 
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel(
-                "has(self.value) != has(self.secretKeyRef)",
-                "set exactly one of value or secretKeyRef",
-            ),
-            _cel(
-                "!(self.name in " + repr(list(MANAGED_ENV)) + ")",
-                "api.extraEnv cannot set variables the operator manages: " + ", ".join(MANAGED_ENV),
-                messageExpression="'api.extraEnv cannot set ' + self.name + ': the operator manages it'",
-            ),
-        )
+    model_config = _model_rules(
+        _cel("has(self.value) != has(self.secretKeyRef)", "set exactly one of value or secretKeyRef"),
+        _cel(
+            "!(self.name in " + repr(list(MANAGED_ENV)) + ")",
+            "api.extraEnv cannot set variables the operator manages: " + ", ".join(MANAGED_ENV),
+            messageExpression="'api.extraEnv cannot set ' + self.name + ': the operator manages it'",
+        ),
     )
 
     name: str = Field(description="Variable name.", pattern=ENV_NAME_PATTERN, max_length=128)
     value: str | None = Field(default=None, description="Literal value.", max_length=4096)
     secret_key_ref: SecretKeyRef | None = Field(default=None, description="Take the value from a Secret key.")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> EnvVar:
-        if (self.value is None) == (self.secret_key_ref is None):
-            raise ValueError("set exactly one of value or secretKeyRef")
-        return self
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field
 
 from req1_operator.spec.base import (
     DEFAULT_POSTGRES_IMAGE_REPOSITORY,
@@ -13,7 +13,6 @@ from req1_operator.spec.base import (
     DNS_LABEL_PATTERN,
     DNS_SUBDOMAIN_PATTERN,
     IMAGE_PATTERN,
-    MANAGED_ENV,
     MANAGED_PG_PARAMETERS,
     EnvVar,
     Model,
@@ -23,8 +22,8 @@ from req1_operator.spec.base import (
     ResourceList,
     Resources,
     _cel,
+    _model_rules,
     _rules,
-    _storage,
     _sub,
 )
 
@@ -34,12 +33,10 @@ from req1_operator.spec.base import (
 class Autoscaling(Model):
     """HorizontalPodAutoscaler for the API; when enabled the operator stops setting Deployment replicas."""
 
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel(
-                "self.minReplicas <= self.maxReplicas",
-                "api.autoscaling.minReplicas must be less than or equal to maxReplicas",
-            )
+    model_config = _model_rules(
+        _cel(
+            "self.minReplicas <= self.maxReplicas",
+            "api.autoscaling.minReplicas must be less than or equal to maxReplicas",
         )
     )
 
@@ -54,11 +51,6 @@ class Autoscaling(Model):
         description="Average CPU utilization (of requests) the HPA aims for.",
     )
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Autoscaling:
-        if self.min_replicas > self.max_replicas:
-            raise ValueError("api.autoscaling.minReplicas must be less than or equal to maxReplicas")
-        return self
 
 
 def _default_api_resources() -> Resources:
@@ -97,12 +89,6 @@ class ApiSpec(Model):
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
     )
 
-    @model_validator(mode="after")
-    def _no_managed_env(self) -> ApiSpec:
-        bad = sorted({e.name for e in self.extra_env} & set(MANAGED_ENV))
-        if bad:
-            raise ValueError(f"api.extraEnv cannot set variables the operator manages: {', '.join(bad)}")
-        return self
 
 
 # ---------------------------------------------------------------------------------------------- ingress
@@ -118,17 +104,15 @@ class Issuer(Model):
 class IngressTLS(Model):
     """HTTPS on the ingress: a certificate from a cert-manager issuer, or an existing TLS Secret."""
 
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel(
-                "!self.enabled || (has(self.issuer) != has(self.secretName))",
-                "ingress.tls.enabled requires exactly one of issuer (cert-manager) or secretName (existing Secret)",
-            ),
-            _cel(
-                "self.enabled || (!has(self.issuer) && !has(self.secretName))",
-                "ingress.tls.issuer and ingress.tls.secretName need ingress.tls.enabled: true",
-            ),
-        )
+    model_config = _model_rules(
+        _cel(
+            "!self.enabled || (has(self.issuer) != has(self.secretName))",
+            "ingress.tls.enabled requires exactly one of issuer (cert-manager) or secretName (existing Secret)",
+        ),
+        _cel(
+            "self.enabled || (!has(self.issuer) && !has(self.secretName))",
+            "ingress.tls.issuer and ingress.tls.secretName need ingress.tls.enabled: true",
+        ),
     )
 
     enabled: bool = Field(default=False, description="Serve HTTPS.")
@@ -137,13 +121,6 @@ class IngressTLS(Model):
         default=None, description="An existing kubernetes.io/tls Secret.", pattern=DNS_SUBDOMAIN_PATTERN, max_length=253
     )
 
-    @model_validator(mode="after")
-    def _one_source(self) -> IngressTLS:
-        if self.enabled and (self.issuer is None) == (self.secret_name is None):
-            raise ValueError(
-                "ingress.tls.enabled requires exactly one of issuer (cert-manager) or secretName (existing Secret)"
-            )
-        return self
 
 
 class RateLimit(Model):
@@ -156,10 +133,8 @@ class RateLimit(Model):
 class IngressSpec(Model):
     """External HTTP(S) access through an Ingress (ingress-nginx annotations)."""
 
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel("!self.enabled || has(self.host)", "ingress.host is required when ingress.enabled is true"),
-        )
+    model_config = _model_rules(
+        _cel("!self.enabled || has(self.host)", "ingress.host is required when ingress.enabled is true"),
     )
 
     enabled: bool = Field(default=False, description="Create Ingress objects for the API.")
@@ -189,11 +164,6 @@ class IngressSpec(Model):
         max_length=64,
     )
 
-    @model_validator(mode="after")
-    def _host(self) -> IngressSpec:
-        if self.enabled and not self.host:
-            raise ValueError("ingress.host is required when ingress.enabled is true")
-        return self
 
 
 # ---------------------------------------------------------------------------------------------- postgres
@@ -216,17 +186,15 @@ def _sync_mode(value: Any) -> Any:
 class PostgresSpec(Model):
     """PostgreSQL: one StatefulSet whose pods run the instance manager; the operator picks the primary."""
 
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel(
-                "self.synchronousMode != 'required' || self.replicas >= 1",
-                "postgres.synchronousMode required needs postgres.replicas >= 1 (a standby to confirm commits)",
-            ),
-            _cel(
-                "!has(self.parameters) || self.parameters.all(k, !(k in " + repr(list(MANAGED_PG_PARAMETERS)) + "))",
-                "postgres.parameters cannot set settings the operator manages: " + ", ".join(MANAGED_PG_PARAMETERS),
-            ),
-        )
+    model_config = _model_rules(
+        _cel(
+            "self.synchronousMode != 'required' || self.replicas >= 1",
+            "postgres.synchronousMode required needs postgres.replicas >= 1 (a standby to confirm commits)",
+        ),
+        _cel(
+            "!has(self.parameters) || self.parameters.all(k, !(k in " + repr(list(MANAGED_PG_PARAMETERS)) + "))",
+            "postgres.parameters cannot set settings the operator manages: " + ", ".join(MANAGED_PG_PARAMETERS),
+        ),
     )
 
     version: PostgresMajor = Field(
@@ -262,7 +230,7 @@ class PostgresSpec(Model):
         pattern=DNS_LABEL_PATTERN,
         max_length=63,
     )
-    storage: PostgresStorage = _storage(PostgresStorage, "Data volume of each PostgreSQL pod.")
+    storage: PostgresStorage = _sub(PostgresStorage, "Data volume of each PostgreSQL pod.")
     resources: Resources = Field(
         default_factory=_default_pg_resources,
         description="PostgreSQL container resources.",
@@ -275,16 +243,6 @@ class PostgresSpec(Model):
     )
     max_connections: int = Field(default=200, ge=20, le=10000, description="max_connections.")
 
-    @model_validator(mode="after")
-    def _rules(self) -> PostgresSpec:
-        if self.synchronous_mode == "required" and self.replicas < 1:
-            raise ValueError(
-                "postgres.synchronousMode required needs postgres.replicas >= 1 (a standby to confirm commits)"
-            )
-        bad = sorted(set(self.parameters) & set(MANAGED_PG_PARAMETERS))
-        if bad:
-            raise ValueError(f"postgres.parameters cannot set settings the operator manages: {', '.join(bad)}")
-        return self
 
 
 
@@ -306,7 +264,7 @@ class RedisSpec(Model):
             )
         ),
     )
-    storage: RedisStorage = _storage(RedisStorage, "Volume used when persistence is on.")
+    storage: RedisStorage = _sub(RedisStorage, "Volume used when persistence is on.")
     resources: Resources = Field(
         default_factory=lambda: Resources(
             requests=ResourceList(cpu="50m", memory="64Mi"), limits=ResourceList(memory="256Mi")

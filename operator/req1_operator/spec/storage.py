@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field
 
 from req1_operator.spec.base import (
     DNS_SUBDOMAIN_PATTERN,
@@ -15,8 +15,7 @@ from req1_operator.spec.base import (
     SeaweedFSMetaStorage,
     SeaweedFSVolumeStorage,
     _cel,
-    _rules,
-    _storage,
+    _model_rules,
     _sub,
 )
 
@@ -26,15 +25,13 @@ from req1_operator.spec.base import (
 class SeaweedFSSpec(Model):
     """In-cluster SeaweedFS: masters, volume servers and a filer with the S3 gateway."""
 
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel("self.masters % 2 == 1", "storage.seaweedfs.masters must be odd (1, 3 or 5) for a Raft quorum"),
-            _cel(
-                "self.volumeServers >= int(self.replication.substring(2, 3)) + 1",
-                "storage.seaweedfs.replication needs more volume servers: replication '00N' keeps N extra copies, "
-                "so volumeServers must be at least N+1",
-            ),
-        )
+    model_config = _model_rules(
+        _cel("self.masters % 2 == 1", "storage.seaweedfs.masters must be odd (1, 3 or 5) for a Raft quorum"),
+        _cel(
+            "self.volumeServers >= int(self.replication.substring(2, 3)) + 1",
+            "storage.seaweedfs.replication needs more volume servers: replication '00N' keeps N extra copies, "
+            "so volumeServers must be at least N+1",
+        ),
     )
 
     image: str = Field(
@@ -45,18 +42,11 @@ class SeaweedFSSpec(Model):
     replication: Literal["000", "001", "002"] = Field(
         default="000", description="Default replication: `00N` = N extra copies on other volume servers."
     )
-    storage: SeaweedFSVolumeStorage = _storage(SeaweedFSVolumeStorage, "Volume of each volume server.")
-    master_storage: SeaweedFSMetaStorage = _storage(SeaweedFSMetaStorage, "Volume of each master (metadata).")
-    filer_storage: SeaweedFSMetaStorage = _storage(SeaweedFSMetaStorage, "Volume of the filer (its metadata store).")
+    storage: SeaweedFSVolumeStorage = _sub(SeaweedFSVolumeStorage, "Volume of each volume server.")
+    master_storage: SeaweedFSMetaStorage = _sub(SeaweedFSMetaStorage, "Volume of each master (metadata).")
+    filer_storage: SeaweedFSMetaStorage = _sub(SeaweedFSMetaStorage, "Volume of the filer (its metadata store).")
     resources: Resources = _sub(Resources, "Resources of each SeaweedFS container.")
 
-    @model_validator(mode="after")
-    def _rules(self) -> SeaweedFSSpec:
-        if self.masters % 2 != 1:
-            raise ValueError("storage.seaweedfs.masters must be odd (1, 3 or 5) for a Raft quorum")
-        if self.volume_servers < int(self.replication[2]) + 1:
-            raise ValueError("storage.seaweedfs.replication needs more volume servers")
-        return self
 
 
 class ExternalS3(Model):
@@ -75,14 +65,12 @@ class ExternalS3(Model):
 class StorageSpec(Model):
     """Attachment storage: in-cluster SeaweedFS (default) or an external S3 service."""
 
-    model_config = ConfigDict(
-        json_schema_extra=_rules(
-            _cel(
-                "!(has(self.external) && has(self.seaweedfs))",
-                "storage.external and storage.seaweedfs are mutually exclusive: remove seaweedfs sizing when using "
-                "external S3",
-            ),
-        )
+    model_config = _model_rules(
+        _cel(
+            "!(has(self.external) && has(self.seaweedfs))",
+            "storage.external and storage.seaweedfs are mutually exclusive: remove seaweedfs sizing when using "
+            "external S3",
+        ),
     )
 
     bucket: str = Field(
@@ -95,11 +83,6 @@ class StorageSpec(Model):
     )
     external: ExternalS3 | None = Field(default=None, description="Use an external S3 service instead of SeaweedFS.")
 
-    @model_validator(mode="after")
-    def _exclusive(self) -> StorageSpec:
-        if self.external is not None and self.seaweedfs is not None:
-            raise ValueError("storage.external and storage.seaweedfs are mutually exclusive")
-        return self
 
     @property
     def effective_seaweedfs(self) -> SeaweedFSSpec | None:
