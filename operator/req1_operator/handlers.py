@@ -103,6 +103,14 @@ async def delete_instance(body: kopf.Body, namespace: str | None, name: str, log
 # ------------------------------------------------------------------------------------------------ children
 
 
+def _schedule_owner(body: kopf.Body, kwargs: dict[str, Any], reason: str) -> None:
+    """What every child watch does with an event: a (debounced) pass for the instance that owns the object."""
+    ENGINE.bind(kwargs)
+    key = instance_key(body)
+    if key is not None:
+        ENGINE.schedule(key, reason)
+
+
 def _watch_children(res: Resource) -> None:
     """An index and an event handler on one child kind, both on the same (label-filtered) watch."""
 
@@ -111,10 +119,7 @@ def _watch_children(res: Resource) -> None:
         return {key: trim(body)} if key else None
 
     async def event_fn(body: kopf.Body, **kwargs: Any) -> None:
-        ENGINE.bind(kwargs)
-        key = instance_key(body)
-        if key is not None:
-            ENGINE.schedule(key, f"child:{res.kind}")
+        _schedule_owner(body, kwargs, f"child:{res.kind}")
 
     kopf.index(res.api_version, res.plural, id=f"{res.plural}{CHILD_INDEX_SUFFIX}", labels=_MANAGED)(index_fn)
     kopf.on.event(res.api_version, res.plural, id=f"{res.plural}_watch", labels=_MANAGED)(event_fn)
@@ -139,10 +144,7 @@ def _disowned_secret(body: kopf.Body, **_: Any) -> bool:
 
 @kopf.on.event("v1", "secrets", id="req1_secrets_disowned", when=_disowned_secret)
 async def secret_disowned(body: kopf.Body, **kwargs: Any) -> None:
-    ENGINE.bind(kwargs)
-    key = instance_key(body)
-    if key is not None:
-        ENGINE.schedule(key, "child:Secret")
+    _schedule_owner(body, kwargs, "child:Secret")
 
 
 @kopf.index("v1", "pods", id=PODS_INDEX, labels=_PODS)
@@ -193,7 +195,4 @@ async def lease_event(body: kopf.Body, namespace: str | None, name: str, type: s
 
 @kopf.on.event("v1", "pods", id="req1_pods_watch", labels=_PODS)
 async def pod_event(body: kopf.Body, **kwargs: Any) -> None:
-    ENGINE.bind(kwargs)
-    key = instance_key(body)
-    if key is not None:
-        ENGINE.schedule(key, "child:Pod")
+    _schedule_owner(body, kwargs, "child:Pod")

@@ -28,6 +28,11 @@ def masters(inp: RenderInput, sw: SeaweedFSSpec) -> str:
     return ",".join(f"{svc}-{i}.{_fqdn(inp, svc)}:{MASTER_PORT}" for i in range(sw.masters))
 
 
+def _args(command: str, ip: str, port: int, *rest: str) -> list[str]:
+    """`weed <command>` advertising `ip`, listening on every address at `port`, then the role's own flags."""
+    return [command, f"-ip={ip}", "-ip.bind=0.0.0.0", f"-port={port}", *rest]
+
+
 def _sel(inp: RenderInput, role: str) -> dict[str, str]:
     return {**names.selector(inp, names.SEAWEEDFS), LABEL_SW_ROLE: role}
 
@@ -139,16 +144,10 @@ def _service(inp: RenderInput, name: str, role: str, ports: list[tuple[str, int]
 
 def render_master(inp: RenderInput, sw: SeaweedFSSpec) -> list[dict[str, Any]]:
     name = names.seaweedfs_master(inp.name)
-    args = [
-        "master",
-        f"-ip=$(POD_NAME).{_fqdn(inp, name)}",
-        "-ip.bind=0.0.0.0",
-        f"-port={MASTER_PORT}",
-        "-mdir=/data",
-        f"-peers={masters(inp, sw)}",
-        f"-defaultReplication={sw.replication}",
-        "-volumeSizeLimitMB=1024",
-    ]
+    args = _args(
+        "master", f"$(POD_NAME).{_fqdn(inp, name)}", MASTER_PORT,
+        "-mdir=/data", f"-peers={masters(inp, sw)}", f"-defaultReplication={sw.replication}", "-volumeSizeLimitMB=1024",
+    )  # fmt: skip
     ports = [("http", MASTER_PORT), ("grpc", MASTER_PORT + GRPC_OFFSET)]
     return [
         _service(inp, name, "master", ports, headless=True),
@@ -160,17 +159,10 @@ def render_master(inp: RenderInput, sw: SeaweedFSSpec) -> list[dict[str, Any]]:
 
 def render_volume(inp: RenderInput, sw: SeaweedFSSpec) -> list[dict[str, Any]]:
     name = names.seaweedfs_volume(inp.name)
-    args = [
-        "volume",
-        "-ip=$(POD_IP)",
-        "-ip.bind=0.0.0.0",
-        f"-port={VOLUME_PORT}",
-        "-dir=/data",
-        "-max=0",
-        f"-mserver={masters(inp, sw)}",
-        "-dataCenter=dc1",
-        "-rack=rack1",
-    ]
+    args = _args(
+        "volume", "$(POD_IP)", VOLUME_PORT,
+        "-dir=/data", "-max=0", f"-mserver={masters(inp, sw)}", "-dataCenter=dc1", "-rack=rack1",
+    )  # fmt: skip
     ports = [("http", VOLUME_PORT), ("grpc", VOLUME_PORT + GRPC_OFFSET)]
     return [
         _service(inp, name, "volume", ports, headless=True),
@@ -180,17 +172,11 @@ def render_volume(inp: RenderInput, sw: SeaweedFSSpec) -> list[dict[str, Any]]:
 
 def render_filer(inp: RenderInput, sw: SeaweedFSSpec) -> list[dict[str, Any]]:
     name = names.seaweedfs_filer(inp.name)
-    args = [
-        "filer",
-        "-ip=$(POD_IP)",
-        "-ip.bind=0.0.0.0",
-        f"-port={FILER_PORT}",
-        f"-master={masters(inp, sw)}",
-        "-defaultStoreDir=/data",
-        "-s3",
-        f"-s3.port={config.S3_PORT}",
+    args = _args(
+        "filer", "$(POD_IP)", FILER_PORT,
+        f"-master={masters(inp, sw)}", "-defaultStoreDir=/data", "-s3", f"-s3.port={config.S3_PORT}",
         "-s3.config=/etc/seaweedfs/s3.json",
-    ]
+    )  # fmt: skip
     ports = [("s3", config.S3_PORT), ("http", FILER_PORT), ("grpc", FILER_PORT + GRPC_OFFSET)]
     return [
         _service(inp, name, "filer", ports, headless=False),
