@@ -125,6 +125,10 @@ COMPONENTS: dict[str, Schema] = {
                       sha256=STR, created_at=TIME, download_url=STR),
     "AppUser": obj(["id", "email", "display_name", "role", "active"], id=UUID, email=STR, display_name=STR,
                    role=ROLE, active=BOOL, **_TIMES),
+    "AuditLogEntry": obj(["id", "user_id", "action", "entity_type", "entity_id", "details", "ip_address",
+                          "created_at"], id=INT, user_id=nullable(UUID), action=STR, entity_type=STR,
+                         entity_id=nullable(UUID), details=nullable(JSON_OBJ), ip_address=nullable(STR),
+                         created_at=TIME),
     "Login": obj(["token", "user", "refresh_token", "expires_at"], token=STR, user=ref("AppUser"),
                  refresh_token=nullable(STR), expires_at=ANY),
 }

@@ -21,6 +21,7 @@ import asyncpg
 import orjson
 from aiohttp import web
 
+from req1_server import actor
 from req1_server.errors import DB_UNAVAILABLE, conflict
 
 log = logging.getLogger("req1.db")
@@ -168,9 +169,12 @@ class Database:
 
     # ---- connections ---------------------------------------------------------------------
 
-    def acquire(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        """A primary connection."""
-        return self.primary.acquire()
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        """A primary connection, carrying the caller of a mutating request for the audit triggers (actor.py)."""
+        async with self.primary.acquire() as conn:
+            await actor.bind(conn)
+            yield conn
 
     @contextlib.asynccontextmanager
     async def acquire_read(self, request: web.Request | None = None) -> AsyncIterator[asyncpg.Connection]:
@@ -223,7 +227,7 @@ class Database:
         """Run ``fn`` in a primary transaction; retry serialization failures and deadlocks, then 409."""
         for attempt in range(RETRIES + 1):
             try:
-                async with self.primary.acquire() as conn, conn.transaction():
+                async with self.acquire() as conn, conn.transaction():
                     return await fn(conn)
             except (asyncpg.SerializationError, asyncpg.DeadlockDetectedError):
                 if attempt == RETRIES:

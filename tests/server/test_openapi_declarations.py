@@ -61,7 +61,9 @@ def reachable_source(handler: Callable[..., Any], depth: int = 3) -> str:
 
 def declared_query(spec: RouteSpec) -> set[str]:
     model = spec.meta.query_model
-    return set(model.model_fields) if model is not None else set()
+    if model is None:
+        return set()
+    return {info.alias or name for name, info in model.model_fields.items()}  # as sent: `from`, not `since`
 
 
 def problems(spec: RouteSpec) -> list[str]:

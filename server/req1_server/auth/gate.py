@@ -13,6 +13,7 @@ import uuid
 
 from aiohttp import web
 
+from req1_server import actor
 from req1_server.auth import links, tokens
 from req1_server.auth.sessions import REVOKED, Sessions
 from req1_server.auth.usercache import UserCache
@@ -54,9 +55,12 @@ class AuthGate:
         ip = client_ip(request, self.settings.trust_proxy)
         if api and spec.path in AUTH_SCOPE_PATHS:
             await self.limiter.hit("auth", ip, self.settings.rate_limit_auth_per_minute)
+        mutating = request.method not in actor.SAFE_METHODS
         if not spec.auth:
             if api:
                 await self.limiter.hit("api", "ip:" + ip, self.settings.rate_limit_per_minute)
+            if mutating:
+                actor.act_as(None, ip)
             return None
         try:
             user_id, sid = await self.identify(request, spec)
@@ -80,6 +84,8 @@ class AuthGate:
             raise unauthorized(INVALID_TOKEN)
         if not row["active"]:
             raise unauthorized(DISABLED)
+        if mutating:
+            actor.act_as(user_id, ip)
         return current_user(row, sid)
 
     async def identify(self, request: web.Request, spec: RouteSpec) -> tuple[uuid.UUID, str | None]:

@@ -95,7 +95,6 @@ UNSUPPORTED = {
     "dashboards": "/api/v1/dashboards",
     "project templates": "/api/v1/project-templates",
     "e-signatures": "/api/v1/e-signatures",
-    "audit log": "/api/v1/audit-log",
 }
 
 

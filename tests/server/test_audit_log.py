@@ -1,0 +1,161 @@
+"""The audit log (§7) on the real PostgreSQL: who may read it, what every mutation records (actor, time, entity,
+before and after, in the change's own transaction), and the hash chain that exposes altered, deleted and
+truncated entries."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import asyncpg
+import pytest
+from conftest import ADMIN_PASSWORD
+from domain_api import Api
+
+NEW_PASSWORD = "another-password-456"
+
+
+@pytest.fixture
+async def api(client: Any, admin_token: str) -> Api:
+    return Api(client, admin_token)
+
+
+async def entries(api: Api, query: str = "") -> list[dict[str, Any]]:
+    return list((await api.get("/audit-log" + query))["items"])
+
+
+async def verify(api: Api) -> dict[str, Any]:
+    return dict(await api.get("/audit-log/verify"))
+
+
+async def test_only_admins_read_the_audit_log(api: Api, make_user: Any) -> None:
+    for role in ("viewer", "reviewer", "editor"):
+        _, token = await make_user(role)
+        for path in ("/audit-log", "/audit-log/verify"):
+            await api.error("GET", path, status=403, token=token, message="insufficient role: requires admin")
+    await api.call("GET", "/audit-log", expect=401, token="not-a-token")
+    body = await api.get("/audit-log")
+    assert body["limit"] == 50 and body["offset"] == 0 and body["total"] == len(body["items"]) > 0
+    await api.call("POST", "/audit-log", {}, expect=405)
+    await api.error("GET", "/audit-log?from=yesterday", status=400,
+                    message="query parameter 'from' must be an ISO-8601 time")
+    await api.error("GET", "/audit-log?entity_id=nope", status=400)
+
+
+async def test_every_mutation_records_actor_entity_before_and_after(api: Api, make_user: Any) -> None:
+    editor, editor_token = await make_user("editor")
+    admin_id = (await api.get("/auth/me"))["id"]
+    ws = await api.post("/workspaces", {"name": "Audited"})
+    await api.patch(f"/workspaces/{ws['id']}", {"name": "Renamed", "description": "d"})
+    project = await api.post(f"/workspaces/{ws['id']}/projects", {"name": "P"})
+    module = await api.post("/modules", {"name": "M", "project_id": project["id"]}, token=editor_token)
+    view = await api.post(f"/modules/{module['id']}/views", {"name": "V"}, token=editor_token)
+    await api.get(f"/modules/{module['id']}/views")  # reads write nothing
+    await api.delete(f"/workspaces/{ws['id']}")
+
+    log = await entries(api, f"?entity_id={ws['id']}")
+    assert [(e["action"], e["user_id"]) for e in log] == [("delete", admin_id), ("update", admin_id),
+                                                         ("create", admin_id)]
+    deleted, updated, created = log
+    assert created["entity_type"] == "workspace" and created["details"]["after"]["name"] == "Audited"
+    assert updated["details"] == {"fields": ["description", "name"], "before": {"description": None,
+                                  "name": "Audited"}, "after": {"description": "d", "name": "Renamed"}}
+    assert deleted["details"]["before"]["name"] == "Renamed"
+    assert created["ip_address"] == "127.0.0.1" and created["created_at"] <= updated["created_at"]
+    made = await entries(api, f"?entity_type=module&action=create&user_id={editor['id']}")
+    assert [e["entity_id"] for e in made] == [module["id"]]
+    # the workspace's cascade removed the project, module and view: each removal is recorded, by the admin
+    for entity, row in (("project", project), ("module", module), ("view", view)):
+        gone = await entries(api, f"?entity_type={entity}&entity_id={row['id']}&action=delete")
+        assert [e["user_id"] for e in gone] == [admin_id]
+    assert (await verify(api))["valid"] is True
+
+
+async def test_users_and_passwords_never_leak_into_the_log(api: Api, make_user: Any, login: Any) -> None:
+    user, token = await make_user("viewer")
+    await api.patch(f"/users/{user['id']}", {"role": "reviewer"})
+    await api.call("POST", "/auth/change-password", {"old_password": "user-password-123",
+                                                     "new_password": NEW_PASSWORD}, expect=204, token=token)
+    log = await entries(api, f"?entity_type=app_user&entity_id={user['id']}")
+    assert [e["action"] for e in log] == ["change_password", "update", "create"]
+    changed, promoted, created = log
+    assert changed["user_id"] == user["id"] and changed["details"] == {
+        "fields": ["password_hash"], "before": None, "after": None}
+    assert promoted["details"]["role_from"] == "viewer" and promoted["details"]["role_to"] == "reviewer"
+    assert "password_hash" not in created["details"]["after"] and created["details"]["after"]["email"]
+    text = str(await entries(api, "?limit=1000"))
+    assert "argon2" not in text and NEW_PASSWORD not in text and ADMIN_PASSWORD not in text
+
+
+async def test_a_rolled_back_change_leaves_no_entry(api: Api, pg_dsn: str) -> None:
+    before = await verify(api)
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        with pytest.raises(asyncpg.UniqueViolationError):
+            async with conn.transaction():
+                await conn.execute("INSERT INTO link_type (id, name) VALUES (gen_random_uuid(), 'x')")
+                await conn.execute("INSERT INTO link_type (id, name) "
+                                   "VALUES ('00000000-0000-0000-0000-000000000010', 'dup')")
+    finally:
+        await conn.close()
+    after = await verify(api)
+    assert after["valid"] is True and after["entries"] == before["entries"] and after["head"] == before["head"]
+
+
+async def test_entries_cannot_be_changed_through_sql(api: Api, pg_dsn: str) -> None:
+    await api.post("/workspaces", {"name": "W"})
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        for sql in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
+                    "UPDATE audit_chain_head SET last_id = 0", "DELETE FROM audit_chain_head"):
+            with pytest.raises(asyncpg.CheckViolationError):
+                await conn.execute(sql)
+    finally:
+        await conn.close()
+    assert (await verify(api))["valid"] is True
+
+
+async def random_mutation(api: Api, rng: random.Random, workspaces: list[str]) -> None:
+    """One random API write (each adds one audit entry): create, change or delete a workspace."""
+    choice = rng.random()
+    if choice < 0.4 or len(workspaces) < 3:
+        workspaces.append((await api.post("/workspaces", {"name": f"w{rng.random()}"}))["id"])
+    elif choice < 0.8:
+        await api.patch(f"/workspaces/{rng.choice(workspaces)}", {"description": f"d{rng.random()}"})
+    else:
+        await api.delete(f"/workspaces/{workspaces.pop(rng.randrange(len(workspaces)))}")
+
+
+async def tamper(pg_dsn: str, sql: str) -> None:
+    """Change the log as the database's superuser could: with its triggers off."""
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def test_chain_holds_after_1000_concurrent_mutations_and_exposes_tampering(api: Api, pg_dsn: str) -> None:
+    rng = random.Random(13)
+    start = (await verify(api))["entries"]
+    lanes: list[list[str]] = [[] for _ in range(10)]  # each lane's own workspaces
+    for _ in range(100):  # 1,000 writes, ten at a time from concurrent requests contending for the chain
+        await asyncio.gather(*(random_mutation(api, random.Random(rng.random()), lane) for lane in lanes))
+    result = await verify(api)
+    assert result["valid"] is True and result["first_invalid"] is None
+    last = result["head"]["id"]
+    assert result["entries"] == start + 1000 == last
+
+    await tamper(pg_dsn, f"DELETE FROM audit_log WHERE id = {last}")
+    assert (await verify(api))["first_invalid"] == {"id": last, "problem": "the last entries are missing"}
+    await tamper(pg_dsn, "UPDATE audit_log SET details = '{\"after\": {\"name\": \"forged\"}}' WHERE id = 500")
+    assert (await verify(api))["first_invalid"] == {"id": 500, "problem": "content does not match its hash"}
+    # re-hashing the forged entry only moves the break to the entry after it
+    await tamper(pg_dsn, "UPDATE audit_log SET hash = req1_audit_hash(prev_hash, audit_log) WHERE id = 500")
+    assert (await verify(api))["first_invalid"] == {"id": 501, "problem": "does not link to the entry before it"}
+    await tamper(pg_dsn, "DELETE FROM audit_log WHERE id BETWEEN 300 AND 301")
+    broken = await verify(api)
+    assert broken == {"valid": False, "entries": last - 3, "head": result["head"],
+                      "first_invalid": {"id": 302, "problem": "missing entries before this one"}}
