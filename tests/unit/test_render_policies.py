@@ -1,59 +1,158 @@
-"""NetworkPolicies: PostgreSQL and Redis only from the API (and the operator's own jobs)."""
+"""NetworkPolicies: default-deny in and out for every pod of the instance, and exactly the flows the stack needs.
+
+`allowed` evaluates the rendered policies the way the Kubernetes NetworkPolicy semantics define them: a pod
+selected by no policy of a direction is open in that direction; once selected, a connection passes when some
+selecting policy's rule admits the peer and the port (both ends must allow it). Peers are pods of this
+namespace or, with `ip`, an address outside the cluster.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from req1_operator.render import RenderInput, api, names, policies, postgres, redis
+import pytest
+
+from req1_operator.render import RenderInput, api, names, policies, postgres, redis, render_all
 from req1_operator.spec import parse_spec
+
+Pod = dict[str, str]
+EXTERNAL = "ip:203.0.113.7"  # some address outside the cluster
 
 
 def make(spec: dict[str, Any] | None = None) -> RenderInput:
     return RenderInput(name="demo", namespace="ns", uid="u", spec=parse_spec(spec or {}))
 
 
-def admits(policy: dict[str, Any], pod_labels: dict[str, str], port: int) -> bool:
-    """Same-namespace evaluation of a NetworkPolicy's ingress rules for a pod with these labels."""
-    for rule in policy["spec"]["ingress"]:
-        ports = [p["port"] for p in rule.get("ports", [])]
-        if ports and port not in ports:
-            continue
-        for peer in rule["from"]:
-            want = peer["podSelector"].get("matchLabels", {})
-            if want.items() <= pod_labels.items():
-                return True
-    return False
+def selects(selector: dict[str, Any], pod: Pod | str) -> bool:
+    return isinstance(pod, dict) and selector.get("matchLabels", {}).items() <= pod.items()
 
 
-def pod_labels(obj: dict[str, Any]) -> dict[str, str]:
-    return dict(obj["spec"]["template"]["metadata"]["labels"])
+def _peer_ok(peers: list[dict[str, Any]] | None, other: Pod | str) -> bool:
+    if peers is None:  # no `from`/`to`: every peer
+        return True
+    return any("podSelector" in p and "namespaceSelector" not in p and selects(p["podSelector"], other) for p in peers)
 
 
-def test_postgres_admits_api_migrate_and_its_peers_only() -> None:
+def _port_ok(ports: list[dict[str, Any]] | None, port: int, protocol: str) -> bool:
+    return ports is None or any(p["port"] == port and p.get("protocol", "TCP") == protocol for p in ports)
+
+
+def _direction(pols: list[dict[str, Any]], pod: Pod | str, other: Pod | str, port: int, protocol: str,
+               kind: str) -> bool:
+    selecting = [
+        p for p in pols if selects(p["spec"]["podSelector"], pod) and kind.capitalize() in p["spec"]["policyTypes"]
+    ]
+    if not selecting or isinstance(pod, str):
+        return True
+    peer_key = "from" if kind == "ingress" else "to"
+    return any(
+        _peer_ok(rule.get(peer_key), other) and _port_ok(rule.get("ports"), port, protocol)
+        for p in selecting
+        for rule in p["spec"].get(kind, [])
+    )
+
+
+def allowed(pols: list[dict[str, Any]], src: Pod | str, dst: Pod | str, port: int, protocol: str = "TCP") -> bool:
+    out_ok = _direction(pols, src, dst, port, protocol, "egress")
+    return out_ok and _direction(pols, dst, src, port, protocol, "ingress")
+
+
+def labels(obj: dict[str, Any]) -> Pod:
+    spec = obj["spec"]
+    template = spec.get("template") or spec["jobTemplate"]["spec"]["template"]
+    return dict(template["metadata"]["labels"])
+
+
+def pods(inp: RenderInput) -> dict[str, Pod]:
+    """The pod labels of every workload rendered (by object name), with short names for the main ones."""
+    out = {
+        "api": labels(api.render_deployment(inp)),
+        "migrate": labels(api.render_migrate_job(inp)),
+        "postgres": labels(postgres.render_statefulset(inp)),
+        "redis": labels(redis.render_statefulset(inp)),
+    }
+    for obj in render_all(inp):
+        if "template" in obj.get("spec", {}) or "jobTemplate" in obj.get("spec", {}):
+            out[obj["metadata"]["name"]] = labels(obj)
+    if inp.spec.storage.effective_seaweedfs is not None:
+        out["filer"] = out[names.seaweedfs_filer(inp.name)]
+        out["volume"] = out[names.seaweedfs_volume(inp.name)]
+    return out
+
+
+NEEDED = [
+    ("api", "postgres", 5432), ("migrate", "postgres", 5432), ("postgres", "postgres", 5432),
+    ("api", "redis", 6379), ("api", "filer", 8333), ("postgres", "filer", 8333), ("filer", "volume", 8080),
+    ("volume", "filer", 18888),
+]
+FORBIDDEN = [
+    ("redis", "postgres", 5432), ("postgres", "redis", 6379), ("migrate", "redis", 6379), ("api", "postgres", 22),
+    ("redis", "filer", 8333), ("api", "volume", 8080), ("redis", EXTERNAL, 443), ("api", EXTERNAL, 443),
+]
+
+
+def test_every_flow_the_stack_needs_is_open_and_nothing_else() -> None:
     inp = make()
-    pol = policies.render_postgres(inp)
-    assert pol["spec"]["podSelector"]["matchLabels"] == names.selector(inp, names.POSTGRES)
-    assert pol["spec"]["policyTypes"] == ["Ingress"]
-    assert admits(pol, pod_labels(api.render_deployment(inp)), 5432)
-    assert admits(pol, pod_labels(api.render_migrate_job(inp)), 5432)
-    assert admits(pol, pod_labels(postgres.render_statefulset(inp)), 5432)
-    assert not admits(pol, pod_labels(redis.render_statefulset(inp)), 5432)
-    assert not admits(pol, pod_labels(api.render_deployment(inp)), 22)
-    other_instance = {**pod_labels(api.render_deployment(inp)), names.LABEL_INSTANCE: "other"}
-    assert not admits(pol, other_instance, 5432)
-    operator_peer = pol["spec"]["ingress"][0]["from"][2]
-    assert operator_peer["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "req1-operator"}
+    pols, p = policies.render(inp), pods(inp)
+    for src, dst, port in NEEDED:
+        assert allowed(pols, p[src], p[dst], port), (src, dst, port)
+    for src, dst, port in FORBIDDEN:
+        assert not allowed(pols, p[src], p.get(dst, dst), port), (src, dst, port)
+    for name in p:
+        assert allowed(pols, p[name], EXTERNAL, 53, "UDP"), name  # DNS from every pod
+    assert allowed(pols, p["postgres"], EXTERNAL, 6443)  # the instance manager's Lease and reports
+    assert allowed(pols, EXTERNAL, p["api"], 8080)  # the ingress controller, Prometheus
 
 
-def test_redis_admits_the_api_only() -> None:
-    inp = make()
-    pol = policies.render_redis(inp)
-    assert admits(pol, pod_labels(api.render_deployment(inp)), 6379)
-    assert not admits(pol, pod_labels(postgres.render_statefulset(inp)), 6379)
-    assert not admits(pol, pod_labels(api.render_migrate_job(inp)), 6379)
+def test_every_pod_of_the_instance_is_selected_by_default_deny_both_ways() -> None:
+    inp = make({"backup": {"enabled": True, "schedule": "0 3 * * *"}})
+    deny = policies.render_default_deny(inp)
+    assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]  # both directions, nothing opened
+    for obj in render_all(inp):
+        spec = obj.get("spec") or {}
+        if "template" in spec or "jobTemplate" in spec:
+            assert selects(deny["spec"]["podSelector"], labels(obj)), obj["metadata"]["name"]
+    other = {**pods(inp)["api"], names.LABEL_INSTANCE: "other"}
+    assert not allowed(policies.render(inp), other, pods(inp)["postgres"], 5432)
+
+
+def test_backup_jobs_reach_postgres_and_s3() -> None:
+    inp = make({"backup": {"enabled": True, "schedule": "0 3 * * *"}})
+    pols, p = policies.render(inp), pods(inp)
+    jobs = [n for n in p if n.startswith("demo-attachments")]
+    assert jobs
+    for job in jobs:
+        assert allowed(pols, p[job], p["postgres"], 5432) and allowed(pols, p[job], p["filer"], 8333), job
+        assert not allowed(pols, p[job], p["redis"], 6379), job
+
+
+def test_no_peer_from_another_namespace_is_trusted() -> None:
+    for pol in policies.render(make()):
+        for rule in pol["spec"].get("ingress", []):
+            assert all("namespaceSelector" not in peer for peer in rule.get("from", [])), pol["metadata"]["name"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "port"),
+    [
+        ({"storage": {"external": {"endpoint": "https://s3.example.com", "bucket": "att", "secretName": "s3"}}}, 443),
+        ({"backup": {"enabled": True, "destination": {"endpoint": "http://minio.backup:9000", "bucket": "backups",
+                                                      "secretName": "b"}}}, 9000),
+    ],
+)
+def test_external_s3_is_reached_on_its_port_only(spec: dict[str, Any], port: int) -> None:
+    inp = make(spec)
+    pols, p = policies.render(inp), pods(inp)
+    assert allowed(pols, p["postgres"], EXTERNAL, port) and allowed(pols, p["api"], EXTERNAL, port)
+    assert not allowed(pols, p["api"], EXTERNAL, port + 1)
 
 
 def test_seaweedfs_policy_only_when_in_cluster() -> None:
-    assert len(policies.render(make())) == 3
+    assert "demo-seaweedfs" in [p["metadata"]["name"] for p in policies.render(make())]
     ext = {"storage": {"external": {"endpoint": "https://s3.example.com", "bucket": "att", "secretName": "s3"}}}
-    assert [p["metadata"]["name"] for p in policies.render(make(ext))] == ["demo-postgres", "demo-redis"]
+    rendered = [p["metadata"]["name"] for p in policies.render(make(ext))]
+    assert "demo-seaweedfs" not in rendered
+    assert rendered == [
+        "demo-default-deny", "demo-egress", "demo-db-clients", "demo-api", "demo-postgres", "demo-redis"
+    ]

@@ -1,54 +1,137 @@
-"""NetworkPolicies: PostgreSQL, Redis and SeaweedFS accept traffic only from the pods that need them.
+"""NetworkPolicies: every pod of an instance starts from default-deny, in and out; each flow it needs is allowed
+explicitly.
 
-PostgreSQL: pods labelled `req1.io/db-client=true` of this instance (API, migrate Job, later backup Jobs), the
-other PostgreSQL pods (replication), and the operator's pods in any namespace. Redis: the API only. SeaweedFS:
-the API and PostgreSQL (WAL archiving) on the S3 port, its own pods on every port. Egress is not restricted.
+Ingress. API: its port from anywhere (the ingress controller, Prometheus). PostgreSQL: pods labelled
+`req1.io/db-client=true` of this instance (API, migrate Job, backup Jobs) and the other PostgreSQL pods
+(replication) — no label from another namespace is trusted, since anyone who can create a pod can set it (the
+operator itself never connects to PostgreSQL). Redis: the API only. SeaweedFS: the API, PostgreSQL (WAL
+archiving) and the db-clients on the S3 port; its own pods on every port.
+
+Egress. Every pod: DNS, and the S3 services the instance uses (its SeaweedFS, an external attachment store, the
+backup destination, a restore source). db-clients: PostgreSQL. API: Redis. PostgreSQL: its peers, and the
+Kubernetes API server (the instance manager's Lease and reports), whose address no selector can name, so by port.
+SeaweedFS: its own pods.
+
+Kubelet probes come from the node and are not subject to these policies.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from req1_operator.render import config, names
 from req1_operator.render.types import RenderInput
 
-OPERATOR_POD_LABELS = {names.LABEL_NAME: "req1-operator"}
+#: Where a pod reaches the Kubernetes API server: the Service's port and the usual endpoint ports behind it.
+API_SERVER_PORTS = (443, 6443)
+DNS_PORT = 53
+DEFAULT_DENY = "default-deny"
+EGRESS = "egress"
+DB_CLIENTS = "db-clients"
 
 
 def _peer(inp: RenderInput, **labels: str) -> dict[str, Any]:
     return {"podSelector": {"matchLabels": {names.LABEL_NAME: names.APP, names.LABEL_INSTANCE: inp.name, **labels}}}
 
 
+def _component(inp: RenderInput, component: str) -> dict[str, Any]:
+    return _peer(inp, **{names.LABEL_COMPONENT: component})
+
+
 def _tcp(*ports: int) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": p} for p in ports]
 
 
-def _policy(inp: RenderInput, component: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+def _instance_pods(inp: RenderInput) -> dict[str, Any]:
+    return {"matchLabels": {names.LABEL_NAME: names.APP, names.LABEL_INSTANCE: inp.name}}
+
+
+def _policy(
+    inp: RenderInput,
+    name: str,
+    pods: dict[str, Any],
+    ingress: list[dict[str, Any]] | None = None,
+    egress: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A policy that only allows: the types it lists are the directions its rules open (never a deny by itself,
+    except the default-deny below, which lists both and opens nothing). Empty rule lists are left out, as the
+    API server stores them, so that applying the same render again changes nothing."""
+    types = (["Ingress"] if ingress is not None else []) + (["Egress"] if egress is not None else [])
+    spec: dict[str, Any] = {"podSelector": pods, "policyTypes": types}
+    if ingress:
+        spec["ingress"] = ingress
+    if egress:
+        spec["egress"] = egress
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": names.metadata(inp, names.network_policy(inp.name, component), component),
-        "spec": {
-            "podSelector": {"matchLabels": names.selector(inp, component)},
-            "policyTypes": ["Ingress"],
-            "ingress": rules,
-        },
+        "metadata": names.metadata(inp, names.network_policy(inp.name, name), name),
+        "spec": spec,
     }
+
+
+def _endpoint_port(url: str) -> int:
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def s3_egress(inp: RenderInput) -> list[dict[str, Any]]:
+    """Egress rules to every S3 service the instance uses: its SeaweedFS by selector, external ones by port."""
+    spec = inp.spec
+    rules: list[dict[str, Any]] = []
+    if spec.storage.effective_seaweedfs is not None:
+        rules.append({"to": [_component(inp, names.SEAWEEDFS)], "ports": _tcp(config.S3_PORT)})
+    external = [spec.storage.external.endpoint] if spec.storage.external is not None else []
+    if spec.backup.enabled and spec.backup.destination is not None:
+        external.append(spec.backup.destination.endpoint)
+    if spec.restore is not None:
+        external.append(spec.restore.source.endpoint)
+    ports = sorted({_endpoint_port(url) for url in external})
+    if ports:  # outside the cluster: no selector names it, so any address on its port
+        rules.append({"ports": _tcp(*ports)})
+    return rules
+
+
+def render_default_deny(inp: RenderInput) -> dict[str, Any]:
+    return _policy(inp, DEFAULT_DENY, _instance_pods(inp), ingress=[], egress=[])
+
+
+def render_common_egress(inp: RenderInput) -> dict[str, Any]:
+    dns = {"ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}]}
+    return _policy(inp, EGRESS, _instance_pods(inp), egress=[dns, *s3_egress(inp)])
+
+
+def render_db_clients(inp: RenderInput) -> dict[str, Any]:
+    pods = _peer(inp, **{names.LABEL_DB_CLIENT: "true"})["podSelector"]
+    to_postgres = {"to": [_component(inp, names.POSTGRES)], "ports": _tcp(config.PG_PORT)}
+    return _policy(inp, DB_CLIENTS, pods, egress=[to_postgres])
+
+
+def render_api(inp: RenderInput) -> dict[str, Any]:
+    return _policy(
+        inp,
+        names.API,
+        {"matchLabels": names.selector(inp, names.API)},
+        ingress=[{"ports": _tcp(config.API_PORT)}],
+        egress=[{"to": [_component(inp, names.REDIS)], "ports": _tcp(config.REDIS_PORT)}],
+    )
 
 
 def render_postgres(inp: RenderInput) -> dict[str, Any]:
     return _policy(
         inp,
         names.POSTGRES,
-        [
+        {"matchLabels": names.selector(inp, names.POSTGRES)},
+        ingress=[
             {
-                "from": [
-                    _peer(inp, **{names.LABEL_DB_CLIENT: "true"}),
-                    _peer(inp, **{names.LABEL_COMPONENT: names.POSTGRES}),
-                    {"namespaceSelector": {}, "podSelector": {"matchLabels": dict(OPERATOR_POD_LABELS)}},
-                ],
+                "from": [_peer(inp, **{names.LABEL_DB_CLIENT: "true"}), _component(inp, names.POSTGRES)],
                 "ports": _tcp(config.PG_PORT),
             }
+        ],
+        egress=[
+            {"to": [_component(inp, names.POSTGRES)], "ports": _tcp(config.PG_PORT)},
+            {"ports": _tcp(*API_SERVER_PORTS)},
         ],
     )
 
@@ -57,30 +140,41 @@ def render_redis(inp: RenderInput) -> dict[str, Any]:
     return _policy(
         inp,
         names.REDIS,
-        [{"from": [_peer(inp, **{names.LABEL_COMPONENT: names.API})], "ports": _tcp(config.REDIS_PORT)}],
+        {"matchLabels": names.selector(inp, names.REDIS)},
+        ingress=[{"from": [_component(inp, names.API)], "ports": _tcp(config.REDIS_PORT)}],
     )
 
 
 def render_seaweedfs(inp: RenderInput) -> dict[str, Any]:
+    own = _component(inp, names.SEAWEEDFS)
     return _policy(
         inp,
         names.SEAWEEDFS,
-        [
+        {"matchLabels": names.selector(inp, names.SEAWEEDFS)},
+        ingress=[
             {
                 "from": [
-                    _peer(inp, **{names.LABEL_COMPONENT: names.API}),
-                    _peer(inp, **{names.LABEL_COMPONENT: names.POSTGRES}),
+                    _component(inp, names.API),
+                    _component(inp, names.POSTGRES),
                     _peer(inp, **{names.LABEL_DB_CLIENT: "true"}),
                 ],
                 "ports": _tcp(config.S3_PORT),
             },
-            {"from": [_peer(inp, **{names.LABEL_COMPONENT: names.SEAWEEDFS})]},
+            {"from": [own]},
         ],
+        egress=[{"to": [own]}],
     )
 
 
 def render(inp: RenderInput) -> list[dict[str, Any]]:
-    out = [render_postgres(inp), render_redis(inp)]
+    out = [
+        render_default_deny(inp),
+        render_common_egress(inp),
+        render_db_clients(inp),
+        render_api(inp),
+        render_postgres(inp),
+        render_redis(inp),
+    ]
     if inp.spec.storage.effective_seaweedfs is not None:
         out.append(render_seaweedfs(inp))
     return out
