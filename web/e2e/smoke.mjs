@@ -274,6 +274,20 @@ try {
   await page.locator("table.users tr", { hasText: "rita@example.com" }).waitFor();
   await shot("12-users");
 
+  step("audit log for admins: what this run changed, filtered, and the hash chain verified");
+  await page.locator("header.topbar").getByRole("link", { name: "Audit" }).click();
+  await page.getByRole("heading", { name: "Audit log" }).waitFor();
+  await page.locator("table.audit tbody tr").first().waitFor();
+  await page.getByLabel("Action").fill("create");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForURL(/\/admin\/audit\?action=create$/);
+  await page.locator("table.audit tbody tr", { hasText: "attachment" }).first().waitFor();
+  const actions = await page.locator("table.audit tbody tr td:nth-child(4)").allTextContents();
+  if (!actions.length || actions.some((a) => a !== "create")) throw new Error(`audit filter shows ${actions.join(", ")}`);
+  await page.getByRole("button", { name: "Verify chain" }).click();
+  await page.locator(".audit-verdict.ok", { hasText: "Chain intact" }).waitFor();
+  await shot("13-audit");
+
   if (problems.length) throw new Error(`browser problems:\n${problems.join("\n")}`);
   console.log("e2e: ok");
 } catch (err) {

@@ -13,6 +13,7 @@ import { renderLogin } from "./views/login";
 import { renderModule } from "./views/module";
 import { renderSearch } from "./views/search";
 import { renderTraceability } from "./views/traceability";
+import { renderAudit } from "./views/audit";
 import { renderAccount, renderUsers } from "./views/users";
 import { renderValidation } from "./views/validation";
 import "./styles.css";
@@ -69,6 +70,7 @@ function shell(route: Route): HTMLElement {
           link({ name: "account" }, h("span", { title: session.user.email }, session.user.display_name || session.user.email)),
           h("span", { class: "badge" }, session.user.role),
           session.user.role === "admin" ? link({ name: "users" }, "Users") : null,
+          session.user.role === "admin" ? link({ name: "audit", filters: {} }, "Audit") : null,
           logout,
         )
       : null,
@@ -120,6 +122,9 @@ async function show(route: Route): Promise<void> {
         break;
       case "users":
         await renderUsers(ctx, main);
+        break;
+      case "audit":
+        await renderAudit(ctx, main, route.filters);
         break;
       case "account":
         renderAccount(ctx, main);

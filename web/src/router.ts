@@ -1,6 +1,8 @@
 // Client-side routes. The server answers every non-API path with index.html
 // (contract §6.3), so these paths survive reloads and can be bookmarked.
 
+import type { AuditFilters } from "./api/types";
+
 export type Route =
   | { name: "login"; next?: string }
   | { name: "workspaces" }
@@ -12,9 +14,22 @@ export type Route =
   | { name: "traceability"; ws: string; p: string; m: string; target?: string; type?: string }
   | { name: "validate"; ws: string; p: string; m: string }
   | { name: "users" }
+  | { name: "audit"; filters: AuditFilters }
   | { name: "account" }
   | { name: "search"; q: string }
   | { name: "notfound"; path: string };
+
+const AUDIT_FILTERS = ["entity_type", "action", "user_id", "entity_id", "from", "to"] as const;
+
+/** The audit screen's filters from its query string (unknown parameters ignored). */
+function auditFilters(q: URLSearchParams): AuditFilters {
+  const out: AuditFilters = {};
+  for (const key of AUDIT_FILTERS) {
+    const v = q.get(key);
+    if (v) out[key] = v;
+  }
+  return out;
+}
 
 const UUIDISH = "([0-9A-Za-z-]{1,64})";
 const PATTERNS: [RegExp, (m: RegExpMatchArray, q: URLSearchParams) => Route][] = [
@@ -45,6 +60,7 @@ const PATTERNS: [RegExp, (m: RegExpMatchArray, q: URLSearchParams) => Route][] =
   ],
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/validate$`), (m) => ({ name: "validate", ws: m[1], p: m[2], m: m[3] })],
   [/^\/admin\/users$/, () => ({ name: "users" })],
+  [/^\/admin\/audit$/, (_m, q) => ({ name: "audit", filters: auditFilters(q) })],
   [/^\/account$/, () => ({ name: "account" })],
   [/^\/search$/, (_m, q) => ({ name: "search", q: q.get("q") ?? "" })],
 ];
@@ -89,6 +105,10 @@ export function hrefOf(route: Route): string {
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/validate`;
     case "users":
       return "/admin/users";
+    case "audit": {
+      const qs = new URLSearchParams(Object.entries(route.filters).filter(([, v]) => v) as [string, string][]).toString();
+      return `/admin/audit${qs ? `?${qs}` : ""}`;
+    }
     case "account":
       return "/account";
     case "search":

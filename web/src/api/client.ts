@@ -4,6 +4,9 @@
 import { sessionFromLogin, type SessionStore } from "./session";
 import type {
   AppUser,
+  AuditFilters,
+  AuditLogEntry,
+  AuditVerification,
   AttributeDefinition,
   AttrValue,
   Baseline,
@@ -269,6 +272,17 @@ export class ApiClient {
     } finally {
       this.store.clear();
     }
+  }
+
+  /** Audit entries, newest first (admins). */
+  listAuditLog(filters: AuditFilters, offset = 0, limit = 50): Promise<Page<AuditLogEntry>> {
+    const query: Query = { offset, limit };
+    for (const [k, v] of Object.entries(filters)) if (v) query[k] = v;
+    return this.request("GET", "/audit-log", { query });
+  }
+
+  verifyAuditLog(): Promise<AuditVerification> {
+    return this.request("GET", "/audit-log/verify");
   }
 
   listUsers(): Promise<Page<AppUser>> {

@@ -320,3 +320,32 @@ export interface ModuleViewInput {
   filter_config?: unknown;
   sort_config?: unknown;
 }
+
+/** One audit log entry (the server writes them in the same transaction as the change). */
+export interface AuditLogEntry {
+  id: number;
+  user_id: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: string | null;
+  details: Record<string, unknown> | null;
+  ip_address: string | null;
+  created_at: string;
+}
+
+/** The audit log's hash chain recomputed by the server. */
+export interface AuditVerification {
+  valid: boolean;
+  entries: number;
+  head: { id: number; hash: string };
+  first_invalid: { id: number; problem: string } | null;
+}
+
+export interface AuditFilters {
+  entity_type?: string;
+  action?: string;
+  user_id?: string;
+  entity_id?: string;
+  from?: string;
+  to?: string;
+}
