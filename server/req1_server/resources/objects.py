@@ -56,7 +56,6 @@ def _attributes(value: Any, name: str) -> dict[str, Any]:
 
 
 Attributes = Annotated[dict[str, Any] | None, checked(_attributes)]
-ObjectType = Annotated[uuid.UUID | None, must_be("object type '{value}' not found")]
 QClassification = Annotated[str | None, query_check(classification_of)]
 Search = Annotated[str | None, BeforeValidator(lambda v: v.strip() or None if isinstance(v, str) else v)]
 
@@ -84,7 +83,7 @@ class Content(BodyModel):
     classification: Classification = None
     references: OptList = None
     references_: OptList = Field(None, description="older name of `references`")
-    object_type_id: ObjectType = Field(None, description="object types are not supported: must be null")
+    object_type_id: OptId = Field(None, description="the object's type (§1): its module's; PATCH null clears it")
     lifecycle_state: OptText = None
 
     @property
@@ -108,13 +107,14 @@ class ObjectPatch(Content):
 
     check_order = ("expected_version", "parent_id", "position", "reviewed", "heading", "body", "lifecycle_state",
                    "classification", "attributes", "object_type_id")
-    NULLABLE: ClassVar[frozenset[str]] = frozenset({"parent_id", "heading", "body", "lifecycle_state"})
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"parent_id", "heading", "body", "lifecycle_state",
+                                                    "object_type_id"})
     REVIEWER_FIELDS: ClassVar[frozenset[str]] = frozenset({"reviewed", "expected_version"})
     field_roles = {name: "editor" for name in Content.model_fields}  # a reviewer only reviews
 
     def edit(self) -> Edit:
         """The PATCH as the store takes it: present fields by column, null clearing only nullable ones."""
-        skip = {"references", "references_", "object_type_id", *self.REVIEWER_FIELDS}
+        skip = {"references", "references_", *self.REVIEWER_FIELDS}
         updates = changes(self, self.NULLABLE, skip=skip)
         if self.refs is not None:
             updates["references_"] = self.refs

@@ -13,7 +13,7 @@ from req1_server.db import database
 from req1_server.errors import not_found, not_implemented
 from req1_server.http import json_response, page_envelope
 from req1_server.routing import Role, Routes
-from req1_server.typed import ById, IdParam, InModule, Paged, QBool, QueryModel
+from req1_server.typed import ById, InModule, Paged, QBool
 
 routes = Routes(tag="stubs")
 IGNORED_BODY = Body(obj(), required=False)  # accepted for the UI's sake and never read
@@ -21,14 +21,6 @@ IGNORED_BODY = Body(obj(), required=False)  # accepted for the UI's sake and nev
 
 class NotificationQuery(Paged):
     unread_only: QBool = False
-
-
-class ModuleParam(QueryModel):
-    module_id: IdParam
-
-
-class ObjectTypeQuery(Paged, ModuleParam):
-    """``module_id`` is checked before the paging parameters."""
 
 
 @routes.get("/api/v1/notifications", query=NotificationQuery, response=obj(
@@ -55,12 +47,6 @@ async def read_notification(request: web.Request, path: ById) -> web.Response:
 async def read_all(request: web.Request) -> web.Response:
     """Nothing to mark."""
     return json_response({"updated": 0})
-
-
-@routes.get("/api/v1/object-types", query=ObjectTypeQuery)
-async def object_types(request: web.Request, query: ObjectTypeQuery) -> web.Response:
-    """No object types: an empty page; ``module_id`` is still required."""
-    return json_response(page_envelope([], 0, query.page))
 
 
 async def ensure_module(request: web.Request, module_id: object) -> None:

@@ -19,10 +19,11 @@ from req1_server.db import Database
 from req1_server.domain.attributes import AttrDef, AttributeError_, check_required, validate_attributes
 from req1_server.domain.fingerprint import content_fingerprint
 from req1_server.domain.ids import new_id
+from req1_server.domain.object_types import TypeRule
 from req1_server.domain.outline import MoveError
 from req1_server.domain.sanitize import html_to_text, sanitize_html
 from req1_server.errors import bad_request, conflict, not_found
-from req1_server.store import objects
+from req1_server.store import object_types, objects
 from req1_server.store.definitions import definitions_from, visible
 from req1_server.store.history import flag_suspects, snapshot, write_history
 from req1_server.store.objects import OBJECT_COLUMNS, check_version, prefixed
@@ -31,18 +32,22 @@ from req1_server.store.rows import LIVE_OBJECT
 
 SOURCE_OBJECT = "SELECT id, module_id, heading, body, attributes, is_placeholder FROM object WHERE id = $1"
 REQUIRED_ATTRIBUTES = "SELECT required_attributes FROM module WHERE id = $1"
+SET_TYPE = "UPDATE object SET object_type_id = $2 WHERE id = $1"
+TYPE_COLUMNS = ", ".join(f"t.{c} AS type_{c}" for c in (
+    "id", "module_id", "name", "default_classification", "required_attributes", "attribute_schema"))
 SET_CONTENT = """
 UPDATE object SET heading = $2, body = $3, body_text = $4, attributes = $5, classification = $6,
        content_fingerprint = $7,
        reviewed_fingerprint = CASE $8 WHEN 'set' THEN $7 WHEN 'clear' THEN NULL ELSE reviewed_fingerprint END,
        reviewed_at = CASE $8 WHEN 'set' THEN now() WHEN 'clear' THEN NULL ELSE reviewed_at END,
        reviewed_by = CASE $8 WHEN 'set' THEN $9 WHEN 'clear' THEN NULL ELSE reviewed_by END,
-       references_ = $10, lifecycle_state = $11, current_version = current_version + 1, updated_at = now()
+       references_ = $10, lifecycle_state = $11, object_type_id = $12, current_version = current_version + 1,
+       updated_at = now()
 """
 UPDATE_CONTENT = f"{SET_CONTENT}WHERE id = $1"
-# $3: whether the attribute definitions are wanted
+# $3: whether the attribute definitions are wanted; $4: whether the edit names a type, $5: that type
 EDIT_READ = f"""
-SELECT {prefixed("o")}, m.required_attributes AS module_required_attributes,
+SELECT {prefixed("o")}, {TYPE_COLUMNS}, m.required_attributes AS module_required_attributes,
        m.definitions_version AS module_definitions_version,
        CASE WHEN $3 THEN (
          SELECT json_agg(json_build_object('name', d.name, 'data_type', d.data_type, 'enum_values', d.enum_values,
@@ -50,20 +55,21 @@ SELECT {prefixed("o")}, m.required_attributes AS module_required_attributes,
                          ORDER BY (d.module_id IS NULL) DESC)
          FROM attribute_definition d WHERE d.module_id = $2 OR d.module_id IS NULL) END AS module_definitions
 FROM object o JOIN module m ON m.id = o.module_id
+LEFT JOIN object_type t ON t.id = CASE WHEN $4 THEN $5::uuid ELSE o.object_type_id END
 WHERE o.id = $1 AND o.module_id = $2 AND o.deleted_at IS NULL
 """
 EDIT_READ_LOCKED = EDIT_READ + "FOR UPDATE OF o"
-# $12: flag suspects; $13: the version read; $14: the module's definitions version the attributes were
-# validated against (NULL: attributes unchanged), $15: the module. The guard holds the module row FOR SHARE
+# $13: flag suspects; $14: the version read; $15: the module's definitions version the attributes were
+# validated against (NULL: attributes unchanged), $16: the module. The guard holds the module row FOR SHARE
 # (a definition change holds it updated) and rechecks the version once a concurrent change has committed.
 EDIT_WRITE = f"""
-WITH guard AS (SELECT 1 FROM module WHERE id = $15 AND definitions_version = $14 FOR SHARE),
+WITH guard AS (SELECT 1 FROM module WHERE id = $16 AND definitions_version = $15 FOR SHARE),
 updated AS ({SET_CONTENT.strip()}
-  WHERE id = $1 AND current_version = $13 AND deleted_at IS NULL
-    AND ($14::bigint IS NULL OR EXISTS (SELECT 1 FROM guard)) RETURNING {OBJECT_COLUMNS}),
+  WHERE id = $1 AND current_version = $14 AND deleted_at IS NULL
+    AND ($15::bigint IS NULL OR EXISTS (SELECT 1 FROM guard)) RETURNING {OBJECT_COLUMNS}),
 suspect AS (
   UPDATE link l SET suspect = true, updated_at = now()
-  WHERE $12 AND NOT l.suspect AND EXISTS (SELECT 1 FROM updated)
+  WHERE $13 AND NOT l.suspect AND EXISTS (SELECT 1 FROM updated)
     AND ((l.source_object_id = $1 AND l.source_fingerprint IS DISTINCT FROM $7)
       OR (l.target_object_id = $1 AND l.target_fingerprint IS DISTINCT FROM $7))),
 history AS ({snapshot("updated", "$9", "'update'").strip()})
@@ -88,6 +94,13 @@ def required_present(attributes: dict[str, Any] | None, required: list[str]) -> 
         check_required(attributes or {}, required)
     except AttributeError_ as exc:
         raise bad_request(str(exc)) from None
+
+
+def type_satisfied(rule: TypeRule | None, module_id: uuid.UUID, attributes: dict[str, Any] | None) -> None:
+    """400 unless the object's type (if any) is of its module and finds its required attributes (§1)."""
+    problem = rule.problem(module_id, attributes) if rule is not None else None
+    if problem is not None:
+        raise bad_request(problem)
 
 
 async def live_parent(conn: asyncpg.Connection, module_id: uuid.UUID, parent_id: uuid.UUID) -> None:
@@ -116,6 +129,7 @@ class Draft:
     source_object_id: uuid.UUID | None = None
     source_module_id: uuid.UUID | None = None
     is_placeholder: bool = False
+    object_type_id: uuid.UUID | None = None
 
 
 async def from_source(conn: asyncpg.Connection, draft: Draft) -> tuple[Draft, Any]:
@@ -145,6 +159,9 @@ async def create(db: Database, module_id: uuid.UUID, draft: Draft, user_id: uuid
         if draft.is_placeholder:
             draft, source_attributes = await from_source(conn, draft)
             copy = draft.attributes is None
+        rule = None
+        if draft.object_type_id is not None:
+            rule = TypeRule.of(await object_types.for_object(conn, draft.object_type_id, module_id))
         definitions = await visible(conn, module_id)
         attributes: dict[str, Any] | None
         if copy:
@@ -154,15 +171,20 @@ async def create(db: Database, module_id: uuid.UUID, draft: Draft, user_id: uuid
             attributes = checked_attributes(draft.attributes or {}, definitions, module["required_attributes"], True)
             if draft.attributes is None and not attributes:
                 attributes = None  # absent and no defaults: null, as the original (and its fingerprint)
+        type_satisfied(rule, module_id, attributes)
+        classification = draft.classification or (rule.default_classification if rule is not None
+                                                   else module["default_classification"])  # body > type > module
         clean = sanitize_html(draft.body)
         obj = NewObject(
             id=new_id(), parent_id=draft.parent_id, heading=draft.heading, body=clean, body_text=html_to_text(clean),
-            attributes=attributes, classification=draft.classification or module["default_classification"],
+            attributes=attributes, classification=classification,
             fingerprint=content_fingerprint(draft.heading, clean, attributes), references=draft.references,
             lifecycle_state=draft.lifecycle_state, source_object_id=draft.source_object_id,
             source_module_id=draft.source_module_id, is_placeholder=draft.is_placeholder,
         )
         await create_objects(conn, module_id, [obj], user_id, draft.position)
+        if rule is not None:
+            await conn.execute(SET_TYPE, obj.id, rule.id)
         return await objects.reread(conn, obj.id)
 
     return await db.transaction(run)
@@ -205,7 +227,7 @@ async def edit(db: Database, module_id: uuid.UUID, object_id: uuid.UUID, change:
 class Content:
     """The object's content after the edit, and what the edit does to its review state."""
 
-    values: tuple[Any, ...]  # $2…$11 of SET_CONTENT
+    values: tuple[Any, ...]  # $2…$12 of SET_CONTENT
     fingerprint: str
     changed: bool
 
@@ -214,7 +236,8 @@ class Editor:
     def __init__(self, module_id: uuid.UUID, object_id: uuid.UUID, change: Edit, user_id: uuid.UUID) -> None:
         self.module_id, self.object_id, self.change, self.user_id = module_id, object_id, change, user_id
 
-    def content(self, row: asyncpg.Record, definitions: dict[str, AttrDef] | None, required: list[str]) -> Content:
+    def content(self, row: asyncpg.Record, definitions: dict[str, AttrDef] | None, required: list[str],
+                rule: TypeRule | None) -> Content:
         updates = self.change.updates
         heading = updates["heading"] if "heading" in updates else row["heading"]
         text = sanitize_html(updates["body"]) if "body" in updates else row["body"]
@@ -224,22 +247,26 @@ class Editor:
             attributes = checked_attributes(updates["attributes"], definitions, None)
         if "attributes" in updates or "classification" in updates:
             required_present(attributes, required)
+        if "attributes" in updates or "object_type_id" in updates:
+            type_satisfied(rule, self.module_id, attributes)
         fingerprint = content_fingerprint(heading, text, attributes)
         changed = fingerprint != row["content_fingerprint"]
         review = "clear" if changed or self.change.reviewed is False else "set" if self.change.reviewed else "keep"
         lifecycle = updates["lifecycle_state"] if "lifecycle_state" in updates else row["lifecycle_state"]
         values = (heading, text, html_to_text(text), attributes, classification, fingerprint, review, self.user_id,
-                  updates.get("references_", row["references_"]), lifecycle)
+                  updates.get("references_", row["references_"]), lifecycle, rule.id if rule is not None else None)
         return Content(values, fingerprint, changed)
 
     async def content_only(self, conn: asyncpg.Connection, lock: bool) -> asyncpg.Record | None:
         """None when a concurrent writer changed the object between the read and the write."""
         wants_definitions = "attributes" in self.change.updates
         read = EDIT_READ_LOCKED if lock else EDIT_READ
-        row = check_version(await conn.fetchrow(read, self.object_id, self.module_id, wants_definitions),
+        names_type = "object_type_id" in self.change.updates
+        row = check_version(await conn.fetchrow(read, self.object_id, self.module_id, wants_definitions, names_type,
+                                                self.change.updates.get("object_type_id")),
                             self.object_id, self.change.expected_version)
         definitions = definitions_from(row["module_definitions"] or []) if wants_definitions else None
-        content = self.content(row, definitions, row["module_required_attributes"])
+        content = self.content(row, definitions, row["module_required_attributes"], self.type_rule(row))
         validated_against = row["module_definitions_version"] if wants_definitions else None
         written = await conn.fetchrow(EDIT_WRITE, self.object_id, *content.values, content.changed,
                                       row["current_version"], validated_against, self.module_id)
@@ -247,6 +274,14 @@ class Editor:
             # a link created while this statement waited for the row is invisible to its snapshot: flag again
             await flag_suspects(conn, [(self.object_id, content.fingerprint)])
         return written
+
+    def type_rule(self, row: asyncpg.Record) -> TypeRule | None:
+        """The type the object will have, joined by EDIT_READ (400 when the edit names an unknown one)."""
+        rule = TypeRule.of(row, "type_")
+        named = self.change.updates.get("object_type_id")
+        if named is not None and rule is None:
+            raise bad_request(f"object type '{named}' not found")
+        return rule
 
     async def content_locked(self, conn: asyncpg.Connection) -> asyncpg.Record:
         for _ in range(OPTIMISTIC_ATTEMPTS):  # the row is locked; only a definition change can intervene
@@ -262,7 +297,9 @@ class Editor:
         definitions = await visible(conn, self.module_id) if "attributes" in updates else None
         checks_required = "attributes" in updates or "classification" in updates
         required = await conn.fetchval(REQUIRED_ATTRIBUTES, self.module_id) if checks_required else []
-        content = self.content(row, definitions, required)
+        type_id = updates["object_type_id"] if "object_type_id" in updates else row["object_type_id"]
+        rule = TypeRule.of(await object_types.for_object(conn, type_id, self.module_id)) if type_id else None
+        content = self.content(row, definitions, required, rule)
         await conn.execute(UPDATE_CONTENT, self.object_id, *content.values)
         await self.place(conn, row)
         if content.changed:
