@@ -1,28 +1,35 @@
 """PostgreSQL HA, the operator's side: observe the members, decide the primary, label the pods, report.
 
-Called once per reconcile pass. Observation comes from the watch caches (pods with their managers' reports, the
-primary Lease); the only reads are the Node of a terminating primary. Writes: the `req1.io/role` label of pods
-whose report changed, and Events. The decision itself is `failover.decide`, a pure function.
+Called once per reconcile pass. Observation comes from the watch caches (ha_observe.py: pods with their managers'
+reports, the primary Lease, the StatefulSet's revisions); the only reads are the Node of a terminating primary.
+Writes: the `req1.io/role` label of pods whose report changed, the one pod a rolling change restarts next, and
+Events. The decisions are pure functions: `failover.decide`, and `rolling.decide` around it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from req1_operator import failover
+from req1_operator import failover, rolling
+from req1_operator.ha_observe import instance_report as instance_report  # backups.py reads reports through ha
+from req1_operator.ha_observe import (
+    lag,
+    lease_view,
+    member_pods,
+    members_of,
+    roll_pods,
+    statefulset_revision,
+)
 from req1_operator.kube.apply import Owner
 from req1_operator.kube.client import ApiError, KubeClient
 from req1_operator.kube.events import NORMAL, WARNING, emit
 from req1_operator.kube.observe import Observed
-from req1_operator.kube.resources import LEASE, NODE, POD
+from req1_operator.kube.resources import LEASE, POD
 from req1_operator.render import names
-from req1_operator.render.postgres import LEGACY_LABEL_SET
 from req1_operator.spec import Req1InstanceSpec
 from req1_operator.times import parse_time
 
@@ -41,75 +48,6 @@ def stamp(t: float) -> str:
     cs = round(t * 100)
     secs, frac = divmod(cs, 100)
     return dt.datetime.fromtimestamp(secs, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:02d}Z"
-
-
-def instance_report(pod: Mapping[str, Any]) -> dict[str, Any]:
-    """The manager's `req1.io/instance-status` JSON of a pod; empty when absent or malformed."""
-    raw = ((pod.get("metadata") or {}).get("annotations") or {}).get(names.ANNOTATION_INSTANCE_STATUS)
-    try:
-        data = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def report_of(pod: Mapping[str, Any]) -> failover.Report:
-    data = instance_report(pod)
-    return failover.Report(
-        role=str(data.get("role") or "unknown"),
-        timeline=int(data.get("timeline") or 0),
-        lsn=failover.lsn_value(str(data.get("lsn") or "")),
-        ready=bool(data.get("ready")),
-        streaming=bool(data.get("streaming")),
-        system_identifier=str(data.get("systemIdentifier") or ""),
-        message=str(data.get("message") or ""),
-    )
-
-
-def _pod_ready(pod: Mapping[str, Any]) -> bool:
-    for c in (pod.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready":
-            return bool(c.get("status") == "True")
-    return False
-
-
-def member_pods(observed: Observed, instance: str) -> dict[str, dict[str, Any]]:
-    """The StatefulSet's pods (terminating ones too), by name; pods of the legacy layout are not members."""
-    pattern = re.compile(rf"^{re.escape(names.postgres(instance))}-(\d+)$")
-    out: dict[str, dict[str, Any]] = {}
-    for pod in [*observed.pods, *observed.terminating_pods]:
-        meta = pod.get("metadata") or {}
-        labels = meta.get("labels") or {}
-        if labels.get(names.LABEL_COMPONENT) != names.POSTGRES or LEGACY_LABEL_SET in labels:
-            continue
-        if pattern.match(str(meta.get("name"))):
-            out[str(meta["name"])] = pod
-    return out
-
-
-def lease_view(observed: Observed) -> failover.LeaseView | None:
-    lease = observed.lease
-    if lease is None:
-        return None
-    spec = lease.get("spec") or {}
-    holder = spec.get("holderIdentity") or None
-    renew = parse_time(spec.get("renewTime"))
-    duration = float(spec.get("leaseDurationSeconds") or 0)
-    return failover.LeaseView(holder, renew + duration if renew is not None and holder else None, renew)
-
-
-def stopped_at(pod: Mapping[str, Any]) -> float | None:
-    """When the PostgreSQL container last terminated, if the kubelet now holds it off (waiting) or reports it
-    terminated: proof that no process of that incarnation runs."""
-    for c in (pod.get("status") or {}).get("containerStatuses") or []:
-        if c.get("name") != "postgres":
-            continue
-        state = c.get("state") or {}
-        if "running" in state:
-            return None
-        term = state.get("terminated") or (c.get("lastState") or {}).get("terminated") or {}
-        return parse_time(term.get("finishedAt"))
-    return None
 
 
 async def release_lease(client: KubeClient, observed: Observed) -> bool:
@@ -134,21 +72,6 @@ async def release_lease(client: KubeClient, observed: Observed) -> bool:
     return True
 
 
-async def _node_ready(client: KubeClient, pod: Mapping[str, Any]) -> bool | None:
-    node = (pod.get("spec") or {}).get("nodeName")
-    if not node:
-        return None
-    try:
-        body = await client.get(NODE, None, str(node))
-    except ApiError as e:
-        log.warning("cannot read node %s: %s", node, e)
-        return None
-    for c in ((body or {}).get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready":
-            return bool(c.get("status") == "True")
-    return None if body else False
-
-
 def _member_status(m: failover.Member) -> dict[str, Any]:
     return {
         "name": m.name,
@@ -164,14 +87,6 @@ def _member_status(m: failover.Member) -> dict[str, Any]:
 
 def _lsn_text(v: int) -> str:
     return f"{v >> 32:X}/{v & 0xFFFFFFFF:X}"
-
-
-def _lag(pod: Mapping[str, Any]) -> int:
-    raw = ((pod.get("metadata") or {}).get("annotations") or {}).get(names.ANNOTATION_INSTANCE_STATUS)
-    try:
-        return int((json.loads(raw) if raw else {}).get("lagBytes") or 0)
-    except (ValueError, AttributeError):
-        return 0
 
 
 def desired_role(m: failover.Member, target: str | None) -> str | None:
@@ -198,38 +113,26 @@ async def reconcile_postgres(
     prev_pg: Mapping[str, Any] = previous.get("postgres") or {}
     prev_last: dict[str, Any] = dict(previous.get("lastFailover") or {})
     target = previous.get("targetPrimary")
-    members: list[failover.Member] = []
-    for name, pod in sorted(pods.items()):
-        terminating = bool((pod.get("metadata") or {}).get("deletionTimestamp"))
-        node_ready = await _node_ready(client, pod) if terminating and name == target else None
-        members.append(
-            failover.Member(
-                name=name,
-                ordinal=int(name.rsplit("-", 1)[1]),
-                report=report_of(pod),
-                pod_ready=_pod_ready(pod),
-                terminating=terminating,
-                node_ready=node_ready,
-                stopped_at=stopped_at(pod),
-            )
-        )
+    members = await members_of(client, pods, target)
     promoting = (
         parse_time(prev_last.get("decidedAt"))
         if prev_last.get("to") == target and not prev_last.get("writesResumedAt")
         else None
     )
-    decision = failover.decide(
-        failover.Observation(
-            members=members,
-            target=target,
-            requested=spec.postgres.primary,
-            lease=lease_view(observed),
-            failing_since=parse_time(prev_pg.get("failingSince")),
-            promoting_since=promoting,
-            now=now,
-            first_pod=names.postgres_pod(owner.name, 0),
-        )
+    roll = _roll_observation(observed, owner.name, members, target, spec.postgres.primary)
+    seen = failover.Observation(
+        members=members,
+        target=target,
+        requested=spec.postgres.primary,
+        lease=lease_view(observed),
+        failing_since=parse_time(prev_pg.get("failingSince")),
+        promoting_since=promoting,
+        now=now,
+        first_pod=names.postgres_pod(owner.name, 0),
     )
+    decision, step = rolling.decide(seen, roll)
+    if step.action == rolling.DELETE:
+        out.writes += await _roll_delete(client, owner, step)
     if decision.release_lease and not await release_lease(client, observed):
         # Someone wrote the Lease since it was read: decide again on the next event (the watch brings it).
         decision = failover.Decision(failover.WAIT, target, "the primary Lease changed", decision.failing_since,
@@ -309,7 +212,7 @@ def _postgres_status(
     rows = []
     for m in members:
         row = _member_status(m)
-        row["lagBytes"] = _lag(pods[m.name])
+        row["lagBytes"] = lag(pods[m.name])
         rows.append(row)
     replicas = [m for m in members if m.name != target]
     streaming = sum(1 for m in replicas if m.report.streaming)
@@ -379,3 +282,32 @@ async def _announce_members(
                 await emit(client, owner, NORMAL, "SynchronousReplicationOn", f"{m.name}: {msg}")
             writes += 1
     return writes
+
+
+def _roll_observation(
+    observed: Observed, instance: str, members: list[failover.Member], target: str | None, requested: str | None
+) -> rolling.RollObservation:
+    revision, settled, size = statefulset_revision(observed, instance)
+    return rolling.RollObservation(
+        pods=roll_pods(observed, instance, members),
+        update_revision=revision,
+        settled=settled,
+        size=size,
+        target=target,
+        primary_healthy=False,
+        requested=requested,
+    )
+
+
+async def _roll_delete(client: KubeClient, owner: Owner, step: rolling.Step) -> int:
+    """Delete the pod the roll names (its uid a precondition); the StatefulSet recreates it on the new revision."""
+    body = {"preconditions": {"uid": step.uid}} if step.uid else {}
+    try:
+        await client.request("DELETE", POD.path(owner.namespace, str(step.pod)), body=body)
+    except ApiError as e:
+        if e.not_found or e.conflict:
+            return 0  # already gone, or another pod of that name: the next pass looks again
+        raise
+    log.info("%s/%s: rolling update: deleting %s (%s)", owner.namespace, owner.name, step.pod, step.reason)
+    await emit(client, owner, NORMAL, "RollingUpdate", f"deleting pod {step.pod}: {step.reason}")
+    return 2

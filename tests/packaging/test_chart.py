@@ -96,7 +96,8 @@ def test_cluster_role_is_least_privilege() -> None:
         (g, r): set(rule["verbs"]) for rule in role["rules"] for g in rule["apiGroups"] for r in rule["resources"]
     }
     # patch: the PostgreSQL role label; it also holds what it grants the instance managers (docs/postgres-ha.md).
-    assert by_resource[("", "pods")] == {"get", "list", "watch", "patch"}
+    # delete: a PostgreSQL change rolls replica-first, pod by pod (OnDelete StatefulSet, rolling.py).
+    assert by_resource[("", "pods")] == {"get", "list", "watch", "patch", "delete"}
     assert by_resource[("coordination.k8s.io", "leases")] == {"get", "list", "watch", "create", "update"}
     assert by_resource[("", "nodes")] == {"get"}  # is a failing primary's node NotReady
     assert "create" not in by_resource[("", "persistentvolumeclaims")]

@@ -131,6 +131,19 @@ def test_config_change_rolls_the_pods() -> None:
     assert checksum({}) == checksum({"postgres": {"replicas": 2}})  # scaling never rolls the primary
 
 
+def test_scaling_changes_only_the_size_and_the_operator_rolls_the_pods() -> None:
+    """The controller restarts no pod by itself (OnDelete: the operator rolls replicas first, rolling.py), and a
+    change of postgres.replicas leaves the template, hence every pod's revision and the primary, alone."""
+    small = postgres.render_statefulset(make({"postgres": {"replicas": 1}}))
+    large = postgres.render_statefulset(make({"postgres": {"replicas": 3}}))
+    assert small["spec"]["updateStrategy"] == {"type": "OnDelete"}
+    assert (small["spec"]["replicas"], large["spec"]["replicas"]) == (2, 4)
+    assert small["spec"]["template"] == large["spec"]["template"]
+    assert {k: v for k, v in small["spec"].items() if k != "replicas"} == {
+        k: v for k, v in large["spec"].items() if k != "replicas"
+    }
+
+
 def test_deletion_policy_delete_removes_claims_with_the_statefulset() -> None:
     sts = postgres.render_statefulset(make({"deletionPolicy": "Delete", "postgres": {"storage": {"size": "5Gi"}}}))
     assert sts["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Delete"

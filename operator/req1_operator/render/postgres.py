@@ -110,7 +110,9 @@ def render_statefulset(inp: RenderInput) -> dict[str, Any]:
     """The PostgreSQL StatefulSet: pods -0..n alike; no role anywhere in the template.
 
     Parallel pod management: a replica must be able to start (and clone) while another ordinal is down, which
-    OrderedReady would forbid after a failover away from -0.
+    OrderedReady would forbid after a failover away from -0. `OnDelete` updates: the controller would roll by
+    ordinal and restart the primary wherever it is; the operator deletes the pods itself, replicas first, then
+    switches over and restarts the old primary (rolling.py).
     """
     n = inp.name
     pg = inp.spec.postgres
@@ -133,7 +135,7 @@ def render_statefulset(inp: RenderInput) -> dict[str, Any]:
             "replicas": members(inp),
             "serviceName": names.postgres_headless(n),
             "podManagementPolicy": "Parallel",
-            "updateStrategy": {"type": "RollingUpdate"},
+            "updateStrategy": {"type": "OnDelete"},
             "persistentVolumeClaimRetentionPolicy": pod.pvc_retention(inp.spec.deletion_policy),
             "selector": {"matchLabels": names.selector(inp, names.POSTGRES)},
             "template": {
