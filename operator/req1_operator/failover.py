@@ -30,6 +30,7 @@ class Report:
     streaming: bool = False
     system_identifier: str = ""
     message: str = ""
+    synchronous: str = ""  # a primary's commits: off|sync|async|waiting
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from req1_operator import failover, rolling
+from req1_operator import failover, rolling, sync_status
 from req1_operator.ha_observe import instance_report as instance_report  # backups.py reads reports through ha
 from req1_operator.ha_observe import (
     lag,
@@ -41,6 +41,7 @@ class HaOutcome:
     status: dict[str, Any] = field(default_factory=dict)  # targetPrimary, primary, postgres, lastFailover
     recheck_in: float | None = None
     writes: int = 0
+    conditions: list[dict[str, Any]] = field(default_factory=list)  # SynchronousReplication
 
 
 def stamp(t: float) -> str:
@@ -186,6 +187,13 @@ async def reconcile_postgres(
 
     out.writes += await _label(client, owner, pods, members, new_target)
     out.writes += await _announce_members(client, owner, prev_pg.get("members") or [], members)
+    sync = sync_status.evaluate(spec.postgres.synchronous_mode, primary, [m for m in members if m.name != new_target])
+    if (event := sync_status.event(previous, sync)) is not None:
+        await emit(client, owner, *event)
+        out.writes += 1
+    if sync is not None:
+        when = dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.conditions.append(sync_status.condition(previous, sync, when))
     out.status = {
         "targetPrimary": new_target,
         "primary": new_target if primary is not None and primary.report.role == "primary" else None,
@@ -219,7 +227,7 @@ def _postgres_status(
     mode = spec.postgres.synchronous_mode
     primary = next((m for m in members if m.name == target), None)
     sync = "async" if mode == "off" else f"sync {mode}"
-    if primary is not None and "synchronous replication off" in primary.report.message:
+    if primary is not None and primary.report.synchronous == "async":
         sync = f"async (sync {mode}: no streaming standby)"
     return {
         "timeline": primary.report.timeline if primary is not None and primary.report.timeline else None,
@@ -257,7 +265,7 @@ async def _label(
 async def _announce_members(
     client: KubeClient, owner: Owner, previous: list[Mapping[str, Any]], members: list[failover.Member]
 ) -> int:
-    """Events for what the managers report: fencing, promotion, and the `preferred` mode's fallback."""
+    """Events for what the managers report: fencing and promotion (synchronous replication: sync_status.py)."""
     before = {str(r.get("name")): r for r in previous}
     writes = 0
     for m in members:
@@ -273,14 +281,6 @@ async def _announce_members(
                 await emit(client, owner, NORMAL, "Promoted", f"{m.name} runs as primary on timeline "
                            f"{m.report.timeline}")
                 writes += 1
-        was_async = "synchronous replication off" in str(old.get("message") or "")
-        is_async = "synchronous replication off" in msg
-        if m.report.role == "primary" and is_async != was_async:
-            if is_async:
-                await emit(client, owner, WARNING, "SynchronousReplicationOff", f"{m.name}: {msg}")
-            else:
-                await emit(client, owner, NORMAL, "SynchronousReplicationOn", f"{m.name}: {msg}")
-            writes += 1
     return writes
 
 

@@ -42,6 +42,7 @@ def report_of(pod: Mapping[str, Any]) -> failover.Report:
         streaming=bool(data.get("streaming")),
         system_identifier=str(data.get("systemIdentifier") or ""),
         message=str(data.get("message") or ""),
+        synchronous=str(data.get("synchronous") or ""),
     )
 
 

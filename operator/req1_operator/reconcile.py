@@ -257,6 +257,7 @@ async def reconcile(
     if spec is not None and desired:
         pg = await ha.reconcile_postgres(client, owner, spec, observed, old_status, time.time())
         status.update(pg.status)
+        status["conditions"] = [*status["conditions"], *pg.conditions]
         out.writes += pg.writes
         out.recheck_in = pg.recheck_in
         bk = await backups.reconcile_backups(client, owner, inp, observed, old_status, status.get("targetPrimary"),

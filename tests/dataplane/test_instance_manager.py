@@ -634,17 +634,28 @@ def test_synchronous_preferred_and_required(make_cluster: Callable[..., Cluster]
     sync = "SHOW synchronous_standby_names"
     wait_for(lambda: query(m0.pg_port, sync) == "ANY 1 (*)", "preferred: synchronous while a standby streams")
     assert "synchronous (preferred)" in c.status(m0.name)["message"]
+    wait_for(lambda: c.status(m0.name).get("synchronous") == "sync", "the primary reports synchronous commits")
 
     # preferred: the standby goes away, commits fall back to local and do not wait.
     c.stop(m1.name)
     wait_for(lambda: query(m0.pg_port, sync) == "", "preferred: asynchronous without a standby", timeout=20)
     wait_for(lambda: "synchronous replication off" in c.status(m0.name)["message"], "the fallback reported")
+    wait_for(lambda: c.status(m0.name).get("synchronous") == "async", "asynchronous commits reported")
     began = time.monotonic()
     assert writable(m0.pg_port) and time.monotonic() - began < 2
+
+    # ... and back to synchronous once a standby streams again.
+    c.start(1)
+    c.wait_status(m1.name, "standby back", role="replica", streaming=True)
+    wait_for(lambda: query(m0.pg_port, sync) == "ANY 1 (*)", "preferred: synchronous again", timeout=20)
+    wait_for(lambda: c.status(m0.name).get("synchronous") == "sync", "the return reported")
+    c.stop(m1.name)
+    wait_for(lambda: c.status(m0.name).get("synchronous") == "async", "fallen back again", timeout=20)
 
     # required: the same situation, and a commit is not acknowledged (it waits until cancelled).
     c.set_spec({"postgres": {"synchronousMode": "required"}})
     wait_for(lambda: query(m0.pg_port, sync) == "ANY 1 (*)", "required: synchronous with no standby", timeout=20)
+    wait_for(lambda: c.status(m0.name).get("synchronous") == "waiting", "required: commits reported waiting")
     waiting = subprocess.Popen(
         [pg_bin("psql"), "-X", "-h", "127.0.0.1", "-p", str(m0.pg_port), "-U", "postgres", "-d", "postgres",
          "-c", "INSERT INTO probe VALUES (now())"],

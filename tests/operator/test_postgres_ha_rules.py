@@ -28,11 +28,13 @@ def status(admin: Kubectl, ns: str) -> dict[str, Any]:
 
 
 def report(admin: Kubectl, ns: str, pod: str, role: str, *, ready: bool = True, streaming: bool = False,
-           timeline: int = 1, lsn: str = "0/5000000", message: str = "") -> None:
+           timeline: int = 1, lsn: str = "0/5000000", message: str = "", synchronous: str | None = None) -> None:
     """What the pod's instance manager would write."""
     body = {"role": role, "timeline": timeline, "lsn": lsn, "replayLsn": lsn, "streaming": streaming,
             "lagBytes": 0, "ready": ready, "systemIdentifier": "7714906048801273602", "message": message or role,
             "updatedAt": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}  # fmt: skip
+    if synchronous is not None:
+        body["synchronous"] = synchronous
     admin.patch("pod", pod, ns, {"metadata": {"annotations": {"req1.io/instance-status": json.dumps(body)}}})
 
 

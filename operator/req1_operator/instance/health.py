@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from req1_operator.instance.holding import LeaseHolding
 from req1_operator.instance.report import InstanceStatus, Role
+from req1_operator.instance.syncrep import sync_state
 
 READY_LAG_BYTES = 16 * 1024 * 1024
 REPLAY_PROGRESS_WINDOW = 5.0
@@ -62,6 +63,7 @@ class Health(LeaseHolding):
         return replace(
             base, timeline=obs.timeline, lsn=obs.lsn, replay_lsn=obs.replay_lsn, streaming=obs.streaming,
             lag_bytes=obs.lag_bytes, system_identifier=obs.system_identifier,
+            synchronous=sync_state(self.mode, obs.sync_names, obs.streaming_standbys) if role == "primary" else None,
         )  # fmt: skip
 
     async def report(self) -> None:

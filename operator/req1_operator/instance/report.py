@@ -36,6 +36,7 @@ class InstanceStatus:
     ready: bool = False
     system_identifier: str = ""
     message: str = ""
+    synchronous: str | None = None  # a primary's commits: off|sync|async|waiting (syncrep.sync_state)
     # Backups (docs/backups.md): present only when configured or when something happened.
     archiving: dict[str, Any] | None = field(default=None, hash=False)
     backup: dict[str, Any] | None = field(default=None, hash=False)
@@ -43,7 +44,7 @@ class InstanceStatus:
 
     def significant(self) -> tuple[Any, ...]:
         return (self.role, self.ready, self.timeline, self.streaming, self.system_identifier, self.message,
-                archiving.significant(self.archiving), json.dumps(self.backup, sort_keys=True),
+                self.synchronous, archiving.significant(self.archiving), json.dumps(self.backup, sort_keys=True),
                 json.dumps(self.restore, sort_keys=True))  # fmt: skip
 
     def to_json(self, updated_at: dt.datetime) -> str:
@@ -60,6 +61,8 @@ class InstanceStatus:
             "message": d["message"],
             "updatedAt": updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
+        if d["synchronous"] is not None:
+            doc["synchronous"] = d["synchronous"]
         for key in ("archiving", "backup", "restore"):
             if d[key] is not None:
                 doc[key] = d[key]
