@@ -69,12 +69,17 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "isGreaterThan": _greater,
 }
 
-_ENV = celpy.Environment()
+
+@functools.cache
+def _environment() -> celpy.Environment:
+    # Building the CEL grammar takes a quarter of a second: on first use, not when the spec package is imported.
+    return celpy.Environment()
 
 
 @functools.cache
 def _program(expression: str) -> celpy.Runner:
-    return _ENV.program(_ENV.compile(expression), functions=FUNCTIONS)
+    env = _environment()
+    return env.program(env.compile(expression), functions=FUNCTIONS)
 
 
 def local(rule: dict[str, Any]) -> bool:
