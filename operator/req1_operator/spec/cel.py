@@ -32,21 +32,21 @@ _BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 
 
-class Quantity(Decimal):
+class QuantityValue(Decimal):
     """A resource quantity's value (the Kubernetes CEL `quantity` type, as far as the rules need it)."""
 
 
-def parse_quantity(text: str) -> Quantity:
+def parse_quantity(text: str) -> QuantityValue:
     """`500m` -> 0.5, `1Gi` -> 1073741824, `1e3` -> 1000; ValueError for anything else."""
     found = _NUMBER.match(text) if re.match(QUANTITY_PATTERN, text) else None
     if found is None:
         raise ValueError(f"{text!r} is not a quantity")
     number, suffix = Decimal(found.group(1)), found.group(2)
     if suffix in _BINARY:
-        return Quantity(number * 1024 ** _BINARY[suffix])
+        return QuantityValue(number * 1024 ** _BINARY[suffix])
     if suffix in _DECIMAL:
-        return Quantity(number.scaleb(_DECIMAL[suffix]))
-    return Quantity(number.scaleb(int(suffix[1:])))  # decimal exponent: e3, E-2
+        return QuantityValue(number.scaleb(_DECIMAL[suffix]))
+    return QuantityValue(number.scaleb(int(suffix[1:])))  # decimal exponent: e3, E-2
 
 
 def _substring(text: str, start: int, end: int | None = None) -> celtypes.StringType:
@@ -57,7 +57,7 @@ def _is_quantity(text: str) -> celtypes.BoolType:
     return celtypes.BoolType(bool(re.match(QUANTITY_PATTERN, str(text))))
 
 
-def _greater(left: Quantity, right: Quantity) -> celtypes.BoolType:
+def _greater(left: QuantityValue, right: QuantityValue) -> celtypes.BoolType:
     return celtypes.BoolType(left > right)
 
 
