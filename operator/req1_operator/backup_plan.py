@@ -185,6 +185,27 @@ def _archiving(plan: BackupPlan, obs: BackupObservation, status: dict[str, Any],
         plan.events.append(("Warning", "ArchivingFailing", message))
 
 
+def recoverable_points(obs: BackupObservation, prev: Mapping[str, Any], status: dict[str, Any]) -> None:
+    """First: the begin of the oldest backup retention kept (the managers list the catalog after each backup);
+    last: the newest of the last archived segment's time and the last backup's end."""
+    last = status.get("lastBackup") or {}
+    first = prev.get("firstRecoverablePoint")
+    retained = prev.get("retainedBackups")
+    for m in obs.members:
+        rep = m.report.get("backup") or {}
+        catalog = rep.get("catalog") or {}
+        if catalog and last and rep.get("backupId") == last.get("backupId"):
+            t = parse_time(catalog.get("oldestBeginTime"))
+            first = stamp(t) if t is not None else first
+            retained = int(catalog.get("count") or 0) or retained
+    if first is None and parse_time(last.get("beginTime")) is not None:
+        first = stamp(parse_time(last.get("beginTime")) or 0)  # before any catalog: the one backup known
+    latest = [t for t in (parse_time(status.get("lastArchivedAt")), parse_time(last.get("endTime"))) if t]
+    status["firstRecoverablePoint"] = first
+    status["lastRecoverablePoint"] = stamp(max(latest)) if latest else prev.get("lastRecoverablePoint")
+    status["retainedBackups"] = retained
+
+
 def _restore(plan: BackupPlan, obs: BackupObservation) -> None:
     previous = obs.previous.get("restore") or None
     rep = next((m.report.get("restore") for m in obs.members if m.report.get("restore")), None)
@@ -266,6 +287,7 @@ def plan(obs: BackupObservation) -> BackupPlan:
     status["nextScheduledAt"] = stamp(due)
 
     _archiving(out, obs, status, now)
+    recoverable_points(obs, prev, status)
     if obs.shared_failure_domain:
         message = ("backups go to this instance's own SeaweedFS: losing the instance's volumes loses its backups "
                    "too; set spec.backup.destination to an S3 service outside the cluster")

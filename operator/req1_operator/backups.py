@@ -1,7 +1,8 @@
 """Backups, the operator's I/O: read the members' reports, ask one for a base backup, announce what happened.
 
-The decisions are `backup_plan.plan` (pure). The one write besides Events is the `req1.io/backup-request`
-annotation on the member chosen to take a backup; the pod watch brings the result back in its manager's report.
+The decisions are `backup_plan.plan` and `drill_plan.plan` (pure). The one write besides Events is the
+`req1.io/backup-request` annotation on the member chosen to take a backup; the pod watch brings the result back in its
+manager's report. Drills need no write: Kubernetes runs their CronJob, and their pods report on themselves.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from req1_operator import backup_plan, ha
+from req1_operator import backup_plan, drill_plan, ha
 from req1_operator.kube.apply import Owner
 from req1_operator.kube.client import KubeClient
 from req1_operator.kube.events import emit
@@ -85,7 +86,19 @@ async def reconcile_backups(
     for type_, reason, message in decision.events:
         await emit(client, owner, type_, reason, message)
         out.writes += 1
+    drills = drill_plan.plan(
+        enabled=target is not None and inp.spec.backup.drill.enabled,
+        schedule=inp.spec.backup.drill.schedule,
+        runs=drill_plan.observe_runs(observed.of_kind("Job"), observed.pods),
+        previous=previous,
+        now=now,
+    )
+    if decision.backup is not None and drills.last_drill is not None:
+        decision.backup["lastDrill"] = drills.last_drill
+    for type_, reason, message in drills.events:
+        await emit(client, owner, type_, reason, message)
+        out.writes += 1
     out.status = {"backup": decision.backup, "restore": decision.restore}
-    out.conditions = decision.conditions
+    out.conditions = [*decision.conditions, *drills.conditions]
     out.recheck_in = decision.recheck_in
     return out

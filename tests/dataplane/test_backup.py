@@ -9,166 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_instance_manager import (  # the same members, Cluster and CRD contract as the HA tests
-    APP_PW,
-    INSTANCE,
-    Cluster,
-    Member,
-    bootstrap_pair,
-    crd,
-    query,
-    wait_for,
+from backup_support import (  # fixtures (s3, namespaces, clusters) are in conftest.py
+    BUCKET,
+    COLUMNS,
+    PREFIX,
+    archive_now,
+    backup_env,
+    keys,
+    labels,
+    mark_time,
+    restore_into,
+    wait_archiving,
+    write_batch,
 )
+from test_instance_manager import APP_PW, INSTANCE, Cluster, bootstrap_pair, query, wait_for
 
-from req1_testenv.scratch import remove_tree, scratch_dir
 from req1_testenv.seaweedfs import SeaweedS3
 
 pytestmark = pytest.mark.dataplane
-__all__ = ["crd"]  # the module-scoped CRD fixture, used through make_backup_cluster
-
-COLUMNS = "id bigserial PRIMARY KEY, label text, at timestamptz DEFAULT clock_timestamp()"
-BUCKET = "backups"
-PREFIX = "req1"
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[SeaweedS3]:
-    workdir = scratch_dir("backup-s3")
-    server = SeaweedS3(workdir / "s3", bucket=BUCKET, name="seaweedfs-backups").start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        remove_tree(workdir)
-
-
-def backup_env(s3: SeaweedS3, **extra: str) -> dict[str, str]:
-    return {
-        "REQ1_BACKUP_DESTINATION": f"s3://{BUCKET}/{PREFIX}",
-        "REQ1_BACKUP_ENDPOINT_URL": s3.endpoint,
-        "REQ1_BACKUP_RETENTION_DAYS": "7",
-        "AWS_ACCESS_KEY_ID": s3.access_key,
-        "AWS_SECRET_ACCESS_KEY": s3.secret_key,
-        "AWS_DEFAULT_REGION": s3.region,
-        **extra,
-    }
-
-
-def keys(s3: SeaweedS3, prefix: str) -> list[str]:
-    out: list[str] = []
-    for page in s3.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
-        out += [o["Key"] for o in page.get("Contents", [])]
-    return out
-
-
-@pytest.fixture
-def namespaces(kube_api: Any) -> Iterator[Callable[[], str]]:
-    """Extra namespaces (one per restored instance), deleted afterwards."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(kube_api)
-    made: list[str] = []
-
-    def make() -> str:
-        name = f"restore-{uuid.uuid4().hex[:8]}"
-        core.create_namespace({"metadata": {"name": name, "labels": {"req1.dev/test": "1"}}})
-        wait_for(lambda: core.read_namespaced_service_account("default", name), f"namespace {name}", timeout=30)
-        made.append(name)
-        return name
-
-    try:
-        yield make
-    finally:
-        for name in made:
-            core.delete_namespace(name)
-
-
-@pytest.fixture
-def clusters(crd: None, kube_cluster: Any) -> Iterator[Callable[..., Cluster]]:
-    made: list[Cluster] = []
-    workdir = scratch_dir("backup")
-
-    def make(namespace: str, replicas: int = 2) -> Cluster:
-        sub = workdir / namespace
-        sub.mkdir()
-        cluster = Cluster(kube_cluster, namespace, sub, {}, replicas)
-        made.append(cluster)
-        return cluster
-
-    try:
-        yield make
-    finally:
-        for cluster in made:
-            cluster.close()
-            print(cluster.logs())  # shown by pytest for a failed test only
-        remove_tree(workdir)
-
-
-def wait_archiving(c: Cluster, pod: str, what: str, timeout: float = 60, **expect: Any) -> dict[str, Any]:
-    def probe() -> dict[str, Any] | None:
-        arch = c.status(pod).get("archiving") or {}
-        return arch if all(arch.get(k) == v for k, v in expect.items()) else None
-
-    result: dict[str, Any] = wait_for(probe, f"{pod} archiving {what} {expect}", timeout=timeout, interval=0.5)
-    return result
-
-
-def archive_now(c: Cluster, m: Member) -> str:
-    """Close the current segment and wait until it (and every one before it) is in the archive."""
-    segment = query(m.pg_port, "SELECT pg_walfile_name(pg_current_wal_lsn())")
-    query(m.pg_port, "SELECT pg_switch_wal()")
-
-    def done() -> bool:
-        arch = c.status(m.name).get("archiving") or {}
-        return arch.get("ok") is True and arch.get("lastArchivedWal", "") >= segment and arch["pendingSegments"] == 0
-
-    wait_for(done, f"segment {segment} archived", timeout=90, interval=0.5)
-    return segment
-
-
-def write_batch(port: int, label: str, n: int = 20) -> None:
-    query(port, f"INSERT INTO events (label) SELECT '{label}' FROM generate_series(1, {n})", db="req1", user="req1",
-          password=APP_PW)  # fmt: skip
-
-
-def mark_time() -> str:
-    """A target time to the second with at least a second of quiet on both sides (commits before, none after)."""
-    target = int(time.time()) + 2
-    time.sleep(max(0.0, target + 1.2 - time.time()))
-    return dt.datetime.fromtimestamp(target, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def labels(port: int) -> dict[str, int]:
-    rows = query(port, "SELECT label || '=' || count(*) FROM events GROUP BY label ORDER BY label", db="req1")
-    return {k: int(v) for k, v in (line.split("=") for line in rows.splitlines() if line)}
-
-
-def restore_into(clusters: Callable[..., Cluster], namespace: str, s3: SeaweedS3, source_ns: str,
-                 interrupt: bool = False, **restore: str) -> tuple[Cluster, Member, dict[str, Any]]:  # fmt: skip
-    """A new instance bootstrapped from ``source_ns``'s backups. ``interrupt``: its manager is stopped (SIGTERM)
-    while the restore is under way and started again; the restore must still complete."""
-    c = clusters(namespace, replicas=1)
-    env = backup_env(s3, REQ1_RESTORE_SOURCE=f"s3://{BUCKET}/{PREFIX}/{source_ns}/{INSTANCE}", **restore)
-    m = c.start(0, env=env)
-    if interrupt:
-        wait_for(lambda: (c.status(m.name).get("restore") or {}).get("phase") in ("downloading", "recovering"),
-                 "the restore to begin", timeout=60, interval=0.1)  # fmt: skip
-        c.stop(m.name)
-        assert (c.status(m.name).get("restore") or {}).get("phase") != "completed"
-        c.set_target(m.name)  # the operator names the pod; the Lease taken by the first attempt now exists
-        c.start(0, env=env)
-    st = c.wait_status(m.name, "restored and promoted", timeout=180, role="primary", ready=True)
-    c.set_target(m.name)
-    assert st["restore"]["phase"] == "completed", st
-    return c, m, st["restore"]
-
 
 def test_archiving_backup_and_point_in_time_restore_across_a_promotion(
     clusters: Callable[..., Cluster], namespaces: Callable[[], str], s3: SeaweedS3

@@ -4,6 +4,7 @@ takes a backup, results, lost requests, archiving health, the failure-domain war
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -200,3 +201,119 @@ def test_failed_upgrade_backup_is_asked_again_under_a_new_name() -> None:
     assert out.backup is not None and out.backup["lastFailure"]["request"] == name
     assert out.request == ("db-1", f"{name}-{int(T0 + 10)}")
     assert "lastPreUpgrade" not in out.backup
+
+
+# ---------------------------------------------------------------------------------------------- recoverable points
+
+
+def test_recoverable_points_from_the_catalog_the_archive_and_the_last_backup() -> None:
+    last = {"backupId": "20261203T030000", "beginTime": "2026-12-03T03:00:00.5+00:00",
+            "endTime": "2026-12-03T03:00:09.9+00:00"}  # fmt: skip
+    archived = {"role": "primary", "archiving": {"ok": True, "lastArchivedWal": "000000010000000000000009",
+                                                 "lastArchivedAt": "2026-12-03T04:10:00Z"}}  # fmt: skip
+    catalog = {"count": 3, "oldestBackupId": "20261201T030000", "oldestBeginTime": "2026-12-01T03:00:01.2+00:00"}
+    replica = replace(REPLICA, report={"backup": {"backupId": last["backupId"], "catalog": catalog}})
+    prev = {"backup": {"lastBackup": last}}
+    out = plan(obs(members=[replace(PRIMARY, report=archived), replica], previous=prev))
+    assert out.backup is not None
+    assert out.backup["firstRecoverablePoint"] == "2026-12-01T03:00:01Z"  # the oldest retained backup's begin
+    assert out.backup["lastRecoverablePoint"] == "2026-12-03T04:10:00Z"  # the last archived segment
+    assert out.backup["retainedBackups"] == 3
+
+    # Nothing archived since the backup ended: the backup's end is the last point; with no catalog yet, the one
+    # known backup is the first; a later pass without the report keeps what was learned.
+    quiet = plan(obs(previous=prev))
+    assert quiet.backup is not None and quiet.backup["lastRecoverablePoint"] == "2026-12-03T03:00:09Z"
+    assert quiet.backup["firstRecoverablePoint"] == "2026-12-03T03:00:00Z" and "retainedBackups" not in quiet.backup
+    kept = plan(obs(previous={"backup": out.backup}))
+    assert kept.backup is not None and kept.backup["firstRecoverablePoint"] == "2026-12-01T03:00:01Z"
+    assert kept.backup["retainedBackups"] == 3
+    # A catalog reported for another (older) backup than the last one is not trusted.
+    stale = replace(REPLICA, report={"backup": {"backupId": "20261130T030000", "catalog": catalog}})
+    untrusted = plan(obs(members=[PRIMARY, stale], previous=prev)).backup
+    assert untrusted is not None and untrusted["firstRecoverablePoint"] == "2026-12-03T03:00:00Z"
+    fresh = plan(obs()).backup
+    assert fresh is not None and "firstRecoverablePoint" not in fresh  # no backup yet
+
+
+# ---------------------------------------------------------------------------------------------- restore drills
+
+
+def drill_job(name: str, started: str, state: str | None) -> dict[str, Any]:
+    conds = [{"type": state, "status": "True"}] if state else []
+    return {"kind": "Job", "metadata": {"name": name, "labels": {"app.kubernetes.io/component": "restore-drill"}},
+            "status": {"startTime": started, "conditions": conds}}  # fmt: skip
+
+
+def drill_pod(job: str, result: dict[str, Any] | None, where: str = "annotation") -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": f"{job}-x", "labels": {"app.kubernetes.io/component": "restore-drill"},
+                            "ownerReferences": [{"kind": "Job", "name": job}]}  # fmt: skip
+    status: dict[str, Any] = {}
+    if result is not None and where == "annotation":
+        meta["annotations"] = {"req1.io/drill-result": json.dumps(result)}
+    elif result is not None:
+        status = {"containerStatuses": [{"state": {"terminated": {"exitCode": 1, "message": json.dumps(result)}}}]}
+    return {"metadata": meta, "status": status}
+
+
+PASSED = {"result": "Passed", "reason": "restored b2; amcheck: 12 B-tree indexes intact", "backupId": "b2",
+          "startedAt": "2026-12-03T05:00:01Z", "finishedAt": "2026-12-03T05:01:00Z", "durationSeconds": 59.04}
+FAILED = {"result": "Failed", "reason": "WAL replay of b2 stopped before req1-drill-b2: segment X not restored",
+          "backupId": "b2", "startedAt": "2026-12-04T05:00:01Z", "finishedAt": "2026-12-04T05:00:20Z",
+          "durationSeconds": 19}  # fmt: skip
+
+
+def test_drill_results_become_last_drill_a_condition_and_one_event() -> None:
+    from req1_operator import drill_plan
+
+    none = drill_plan.plan(True, "0 5 * * *", [], {}, T0)
+    assert none.last_drill is None and not none.events
+    assert [(c["type"], c["status"], c["reason"]) for c in none.conditions] == [("RestoreDrill", "Unknown",
+                                                                                "NotRunYet")]  # fmt: skip
+
+    jobs = [drill_job("db-restore-drill-1", "2026-12-03T05:00:00Z", "Complete")]
+    runs = drill_plan.observe_runs(jobs, [drill_pod("db-restore-drill-1", PASSED)])
+    passed = drill_plan.plan(True, "0 5 * * *", runs, {}, T0)
+    assert passed.last_drill == {**{k: PASSED[k] for k in ("result", "reason", "backupId", "startedAt", "finishedAt")},
+                                 "durationSeconds": 59.0, "job": "db-restore-drill-1"}  # fmt: skip
+    assert passed.events == [("Normal", "DrillPassed", f"restore drill db-restore-drill-1: {PASSED['reason']}")]
+    assert [(c["status"], c["reason"]) for c in passed.conditions] == [("True", "Passed")]
+    # The same Job seen again: no second Event; the record stays after the Job and its pod are gone.
+    prev = {"backup": {"lastDrill": passed.last_drill}, "conditions": passed.conditions}
+    assert not drill_plan.plan(True, "0 5 * * *", runs, prev, T0 + 60).events
+    gone = drill_plan.plan(True, "0 5 * * *", [], prev, T0 + 86400)
+    assert gone.last_drill == passed.last_drill and not gone.events
+
+    # The next drill fails (its result in the termination message): a Warning, the condition False with the reason.
+    jobs.append(drill_job("db-restore-drill-2", "2026-12-04T05:00:00Z", "Failed"))
+    runs = drill_plan.observe_runs(jobs, [drill_pod("db-restore-drill-1", PASSED),
+                                          drill_pod("db-restore-drill-2", FAILED, where="message")])  # fmt: skip
+    failed = drill_plan.plan(True, "0 5 * * *", runs, prev, T0 + 86400)
+    assert failed.last_drill is not None and failed.last_drill["result"] == "Failed"
+    assert failed.last_drill["job"] == "db-restore-drill-2" and failed.last_drill["reason"] == FAILED["reason"]
+    assert [e[:2] for e in failed.events] == [("Warning", "DrillFailed")]
+    assert str(FAILED["reason"]) in failed.events[0][2]
+    assert [(c["status"], c["reason"], c["message"]) for c in failed.conditions] == [("False", "Failed",
+                                                                                     FAILED["reason"])]  # fmt: skip
+
+
+def test_drill_jobs_without_a_result() -> None:
+    from req1_operator import drill_plan
+
+    # Still running, or complete before its pod's annotation was seen: nothing recorded yet.
+    running = drill_plan.observe_runs([drill_job("d-1", "2026-12-03T05:00:00Z", None)], [drill_pod("d-1", None)])
+    out = drill_plan.plan(True, "0 5 * * *", running, {}, T0)
+    assert out.last_drill is None and out.conditions[0]["message"] == "a drill is running"
+    unseen = drill_plan.observe_runs([drill_job("d-1", "2026-12-03T05:00:00Z", "Complete")], [])
+    assert drill_plan.plan(True, "0 5 * * *", unseen, {}, T0).last_drill is None
+    # Failed without a word (image pull, OOM, a crash): a failed drill that says where to look.
+    crashed = drill_plan.observe_runs([drill_job("d-1", "2026-12-03T05:00:00Z", "Failed")], [drill_pod("d-1", None)])
+    out = drill_plan.plan(True, "0 5 * * *", crashed, {}, T0)
+    assert out.last_drill is not None and out.last_drill["result"] == "Failed"
+    assert "kubectl logs job/d-1" in str(out.last_drill["reason"]) and out.events[0][:2] == ("Warning", "DrillFailed")
+    # Other Jobs and pods (the migrate Job) are not drills; drills off: no condition, the record is kept.
+    other = drill_job("m-1", "2026-12-03T05:00:00Z", "Failed")
+    other["metadata"]["labels"] = {"app.kubernetes.io/component": "migrate"}
+    assert drill_plan.observe_runs([other], []) == []
+    off = drill_plan.plan(False, "0 5 * * *", [], {"backup": {"lastDrill": {"result": "Passed", "job": "d-0"}}}, T0)
+    assert off.conditions == [] and off.last_drill == {"result": "Passed", "job": "d-0"}

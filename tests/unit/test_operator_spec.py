@@ -169,7 +169,8 @@ def test_crd_schema_is_structural() -> None:
     assert ".status.kopf" in seen
     assert version["subresources"]["scale"]["specReplicasPath"] == ".spec.api.replicas"
     columns = [c["name"].upper() for c in version["additionalPrinterColumns"]]
-    assert columns == ["PHASE", "READY", "API", "PRIMARY", "TIMELINE", "REPLICATION", "LAST BACKUP", "URL", "AGE"]
+    assert columns == ["PHASE", "READY", "API", "PRIMARY", "TIMELINE", "REPLICATION", "LAST BACKUP", "DRILL", "URL",
+                       "AGE"]
 
 
 def test_pull_secret_names_are_checked() -> None:

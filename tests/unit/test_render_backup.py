@@ -110,3 +110,43 @@ def test_a_restore_copies_the_attachments_once() -> None:
     env = {e["name"]: e for e in c["env"]}
     assert c["command"][-1] == "restore" and env["REQ1_RESTORE_URL"]["value"] == "s3://dr-backups/req1/ns/old"
     assert "CronJob" not in objs
+
+
+def test_restore_drill_cronjob_daily_by_default_with_backups_only() -> None:
+    assert backup.render_drill(make()) == []  # backups off: nothing to drill
+    assert backup.render_drill(make({"backup": {"enabled": True, "drill": {"enabled": False}}})) == []
+    (cron,) = backup.render_drill(make({"backup": {"enabled": True, "timeZone": "Europe/Berlin",
+                                                   "destination": STORE}}))  # fmt: skip
+    assert (cron["kind"], cron["metadata"]["name"]) == ("CronJob", "demo-restore-drill")
+    spec = cron["spec"]
+    assert (spec["schedule"], spec["timeZone"], spec["concurrencyPolicy"]) == ("0 5 * * *", "Europe/Berlin", "Forbid")
+    assert cron["spec"]["jobTemplate"]["metadata"]["labels"]["app.kubernetes.io/component"] == "restore-drill"
+    job = spec["jobTemplate"]["spec"]
+    assert job["backoffLimit"] == 0  # a failed drill is a result, never retried into a pass
+    pod = job["template"]["spec"]
+    assert job["template"]["metadata"]["labels"]["req1.io/db-client"] == "true"  # SeaweedFS and PostgreSQL let it in
+    assert pod["restartPolicy"] == "Never" and pod["serviceAccountName"] == "demo-postgres"  # it annotates its pod
+    assert pod["automountServiceAccountToken"] is True and pod["securityContext"]["runAsUser"] == 999
+    (c,) = pod["containers"]
+    assert c["image"] == make().spec.postgres_image
+    assert c["command"] == ["python3", "-m", "req1_operator.instance.drill"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["REQ1_BACKUP_DESTINATION"]["value"] == "s3://dr-backups/req1"
+    assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"] == {"name": "dr-keys", "key": "accessKey"}
+    assert env["REQ1_APP_DATABASE"]["valueFrom"]["secretKeyRef"]["key"] == "database"
+    assert env["REQ1_DRILL_ATTACHMENT_SAMPLE"]["value"] == "20" and env["REQ1_DRILL_SCRATCH"]["value"] == "/scratch"
+    assert env["POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    assert not [k for k in env if k.startswith("REQ1_RESTORE")]  # a drill never reads a restore source
+    assert {"name": "scratch", "mountPath": "/scratch"} in c["volumeMounts"]
+
+
+def test_restore_drill_schedule_and_sample_from_the_spec_and_refused_when_malformed() -> None:
+    inp = make({"backup": {"enabled": True, "drill": {"schedule": "30 6 * * 0", "attachmentSample": 0}}})
+    (cron,) = backup.render_drill(inp)
+    assert cron["spec"]["schedule"] == "30 6 * * 0"
+    (c,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert {e["name"]: e.get("value") for e in c["env"]}["REQ1_DRILL_ATTACHMENT_SAMPLE"] == "0"
+    with pytest.raises(ValidationError, match="schedule"):
+        make({"backup": {"enabled": True, "drill": {"schedule": "every day"}}})
+    with pytest.raises(ValidationError, match=r"attachmentSample|attachment_sample"):
+        make({"backup": {"drill": {"attachmentSample": -1}}})

@@ -6,8 +6,10 @@ find it by that name. A request is handled once: the last result, persisted besi
 ``requestId``. A manager restarted mid-backup reports that attempt ``failed`` ("interrupted"); the operator asks
 again with a new id. The backup runs as a background task so the main loop (lease, fencing, promotion) never waits
 for it. After a backup on a replica the primary is asked to switch WAL, so the segment that ends the backup is
-archived at once and the backup is restorable without waiting for ``archive_timeout``. Retention
-(``REQ1_BACKUP_RETENTION_DAYS``) runs after every successful backup.
+archived at once and the backup is restorable without waiting for ``archive_timeout``. Before that, the row counts a
+restore drill compares against are recorded at a restore point on the primary (drill.py). Retention
+(``REQ1_BACKUP_RETENTION_DAYS``) runs after every successful backup, then the catalog of what is kept is reported
+(its oldest backup is the first recoverable point).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from req1_operator.instance import objectstore
+from req1_operator.instance import drill, objectstore
 from req1_operator.instance.control import Postgres, ToolError
 from req1_operator.instance.kube import ApiError, Kube
 from req1_operator.instance.settings import Settings
@@ -126,27 +128,52 @@ class Backups:
                                         name=request),
                 password=self.s.superuser_password, limit=BACKUP_LIMIT,
             )  # fmt: skip
-            await self.switch_wal(from_replica)
             shown = await self.pg.tool(objectstore.backup_show_argv(loc, request), limit=120)
             doc.update(summarize(json.loads(shown[shown.index("{") :])))
+            await self.record_checks(doc, from_replica)
+            await self.switch_wal(from_replica)
             doc["sizeBytes"] = await asyncio.to_thread(objectstore.stored_bytes, loc, f"base/{doc['backupId']}/")
             doc.update(phase="completed", completedAt=utc_now(), durationSeconds=round(time.monotonic() - started, 1))
             self._save(doc)
             log.info("base backup %s completed: %s", request, doc.get("backupId"))
             await self.retention()
+            await self.catalog()
         except (ToolError, OSError, ValueError) as exc:
             log.error("base backup %s failed: %s", request, exc)
             doc.update(phase="failed", error=str(exc)[-500:], durationSeconds=round(time.monotonic() - started, 1))
             self._save(doc)
 
-    async def switch_wal(self, from_replica: bool) -> None:
-        """Close the WAL segment holding the backup's end on the primary, so it is archived now."""
+    async def _primary(self, from_replica: bool, database: str) -> asyncpg.Connection:
         host, port = (self.s.primary_host, self.s.primary_port) if from_replica else (self.s.socket_dir, self.s.pg_port)
+        return await asyncpg.connect(host=host, port=port, user=self.s.superuser, password=self.s.superuser_password,
+                                     database=database, timeout=5)  # fmt: skip
+
+    async def record_checks(self, doc: dict[str, Any], from_replica: bool) -> None:
+        """What a restore drill compares against (drill.py): row counts at a restore point, beside the backup in S3.
+        A backup without it is still a backup: the failure is reported, the drill then checks less."""
+        assert self.s.backup is not None
         try:
-            conn = await asyncpg.connect(
-                host=host, port=port, user=self.s.superuser, password=self.s.superuser_password,
-                database="postgres", timeout=5,
-            )  # fmt: skip
+            conn = await self._primary(from_replica, self.s.app_database)
+            try:
+                record = await drill.record_checks(conn, str(doc["backupId"]))
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.close(timeout=2)
+            await asyncio.to_thread(objectstore.put_json, self.s.backup.location,
+                                    drill.checks_key(str(doc["backupId"])), record)  # fmt: skip
+            doc["checks"] = {"restorePoint": record["restorePoint"], "lsn": record["lsn"],
+                             "tables": len(record["rowCounts"]), "rows": sum(record["rowCounts"].values())}  # fmt: skip
+        except (OSError, asyncpg.PostgresError, TimeoutError, ValueError) as exc:
+            log.warning("backup %s: row counts for drills not recorded: %s", doc.get("backupId"), exc)
+            doc["checksError"] = str(exc)[-300:]
+        except Exception as exc:  # boto3's errors: the backup itself is done
+            log.warning("backup %s: row counts for drills not stored: %s", doc.get("backupId"), exc)
+            doc["checksError"] = str(exc)[-300:]
+
+    async def switch_wal(self, from_replica: bool) -> None:
+        """Close the WAL segment holding the backup's end (and its restore point) on the primary: archived now."""
+        try:
+            conn = await self._primary(from_replica, "postgres")
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
             log.warning("could not switch WAL after the backup (archive_timeout will): %s", exc)
             return
@@ -155,6 +182,30 @@ class Backups:
         finally:
             with contextlib.suppress(Exception):
                 await conn.close(timeout=2)
+
+    async def catalog(self) -> None:
+        """The backups retention kept (the oldest is the first recoverable point); drop the drill records of the
+        ones it deleted."""
+        assert self.s.backup is not None
+        loc = self.s.backup.location
+        try:
+            out = await self.pg.tool(objectstore.backup_list_argv(loc), limit=300)
+            listed = json.loads(out[out.index("{") :]).get("backups_list") or []
+            kept = sorted((b for b in listed if b.get("status") == "DONE"), key=lambda b: str(b.get("backup_id")))
+            records = await asyncio.to_thread(objectstore.list_keys, loc, drill.CHECKS_PREFIX)
+            ids = {str(b.get("backup_id")) for b in kept}
+            stale = [k for k in records if k.removeprefix(drill.CHECKS_PREFIX).removesuffix(".json") not in ids]
+            if stale:
+                await asyncio.to_thread(objectstore.delete_keys, loc, stale)
+        except Exception as exc:  # ToolError, boto3, a listing it cannot parse: the backup stands
+            log.warning("could not list the retained backups: %s", exc)
+            return
+        if self.result is not None and kept:
+            oldest = kept[0]
+            self._save({**self.result, "catalog": {
+                "count": len(kept), "oldestBackupId": str(oldest.get("backup_id")),
+                "oldestBeginTime": str(oldest.get("begin_time_iso") or oldest.get("begin_time") or ""),
+            }})  # fmt: skip
 
     async def retention(self) -> None:
         assert self.s.backup is not None

@@ -12,11 +12,13 @@ system Python with the venv's site-packages), and its children must import exact
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 #: barman-cloud's S3 provider; boto3 reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_DEFAULT_REGION.
 PROVIDER = "aws-s3"
@@ -199,14 +201,65 @@ def child_env() -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join([*dirs, *([current] if current else [])])}
 
 
-def stored_bytes(loc: Location, below: str) -> int:
-    """Bytes stored under ``<instance>/<below>`` (a backup's size as kept: compressed). Blocking; boto3 reads the
-    same AWS_* variables barman does."""
+def _client(loc: Location) -> tuple[Any, str, str]:
+    """(boto3 client, bucket, key prefix of the instance); boto3 reads the same AWS_* variables barman does."""
     import boto3
 
     bucket, _, prefix = loc.full.removeprefix("s3://").partition("/")
-    client = boto3.client("s3", endpoint_url=loc.endpoint_url or None)
+    return boto3.client("s3", endpoint_url=loc.endpoint_url or None), bucket, prefix
+
+
+def stored_bytes(loc: Location, below: str) -> int:
+    """Bytes stored under ``<instance>/<below>`` (a backup's size as kept: compressed). Blocking."""
+    client, bucket, prefix = _client(loc)
     total = 0
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/{below}"):
         total += sum(int(o["Size"]) for o in page.get("Contents", []))
     return total
+
+
+def list_keys(loc: Location, below: str, limit: int = 0) -> list[str]:
+    """Keys under ``<instance>/<below>``, relative to the instance's prefix (at most ``limit`` if set). Blocking."""
+    client, bucket, prefix = _client(loc)
+    out: list[str] = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/{below}"):
+        out += [str(o["Key"])[len(prefix) + 1 :] for o in page.get("Contents", [])]
+        if limit and len(out) >= limit:
+            return out[:limit]
+    return out
+
+
+def put_json(loc: Location, key: str, doc: Mapping[str, Any]) -> None:
+    """Write ``<instance>/<key>`` (req1's own records beside barman's). Blocking."""
+    client, bucket, prefix = _client(loc)
+    client.put_object(Bucket=bucket, Key=f"{prefix}/{key}", Body=json.dumps(doc, sort_keys=True).encode(),
+                      ContentType="application/json")  # fmt: skip
+
+
+def get_json(loc: Location, key: str) -> dict[str, Any] | None:
+    """``<instance>/<key>`` as JSON; None when it does not exist. Blocking."""
+    client, bucket, prefix = _client(loc)
+    try:
+        body = client.get_object(Bucket=bucket, Key=f"{prefix}/{key}")["Body"].read()
+    except client.exceptions.NoSuchKey:
+        return None
+    doc = json.loads(body)
+    return doc if isinstance(doc, dict) else None
+
+
+def read_bytes(loc: Location, key: str) -> bytes | None:
+    """``<instance>/<key>``'s content; None when it does not exist. Blocking."""
+    client, bucket, prefix = _client(loc)
+    try:
+        data: bytes = client.get_object(Bucket=bucket, Key=f"{prefix}/{key}")["Body"].read()
+    except client.exceptions.NoSuchKey:
+        return None
+    return data
+
+
+def delete_keys(loc: Location, keys: list[str]) -> None:
+    """Delete ``<instance>/<key>`` for each key. Blocking."""
+    client, bucket, prefix = _client(loc)
+    for i in range(0, len(keys), 1000):
+        batch = [{"Key": f"{prefix}/{k}"} for k in keys[i : i + 1000]]
+        client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})

@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from req1_operator.instance import objectstore
-from req1_operator.instance.control import Postgres
+from req1_operator.instance.control import Postgres, ToolError
 from req1_operator.instance.settings import Settings
 from req1_operator.instance.statefile import StateFile, utc_now
 
@@ -74,6 +74,11 @@ class Restore:
                                  env=objectstore.restore_credentials(cfg))
         found = BACKUP_ID_LINE.search(out)
         doc["backupId"] = found.group(1) if found else cfg.backup_id
+        if not (self.s.pgdata / "global" / "pg_control").exists():
+            # barman-cloud-restore may exit 0 on a damaged archive; pg_control is a barman backup's last file
+            doc["error"] = f"base backup {doc['backupId']} is damaged: its copy lacks global/pg_control"
+            self._save(doc)
+            raise ToolError(doc["error"])
         (self.s.pgdata / "recovery.signal").touch(mode=0o600)
         (self.s.pgdata / "standby.signal").unlink(missing_ok=True)
         doc["phase"] = "recovering"

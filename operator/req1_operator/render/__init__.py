@@ -38,4 +38,5 @@ def render_all(instance: RenderInput) -> list[dict[str, Any]]:
         *ingress.render(instance),
         *monitoring.render(instance),
         *backup.render_attachments(instance),
+        *backup.render_drill(instance),
     ]

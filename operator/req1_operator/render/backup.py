@@ -162,3 +162,85 @@ def render_attachments(inp: RenderInput) -> list[dict[str, Any]]:
         })
     return out
 
+
+
+# ---------------------------------------------------------------------------------------------- restore drills
+
+DRILL = "restore-drill"
+DRILL_SCRATCH = "/scratch"
+PG_UID = 999  # the postgres user of the PostgreSQL image
+
+
+def drill_env(inp: RenderInput) -> list[dict[str, Any]]:
+    """The drill's environment: this instance's backups (never a restore source), the app database's name."""
+    t = target(inp)
+    assert t is not None
+    n = inp.name
+    return [
+        pod.field_env("POD_NAME", "metadata.name"),
+        pod.field_env("POD_NAMESPACE", "metadata.namespace"),
+        {"name": "REQ1_INSTANCE", "value": n},
+        {"name": "REQ1_BACKUP_DESTINATION", "value": t.url},
+        {"name": "REQ1_BACKUP_ENDPOINT_URL", "value": t.endpoint},
+        pod.secret_env("AWS_ACCESS_KEY_ID", t.secret_name, "accessKey"),
+        pod.secret_env("AWS_SECRET_ACCESS_KEY", t.secret_name, "secretKey"),
+        {"name": "AWS_DEFAULT_REGION", "value": t.region},
+        pod.secret_env("POSTGRES_USER", names.postgres_superuser_secret(n), "username"),
+        pod.secret_env("REQ1_APP_DATABASE", names.postgres_app_secret(n), "database"),
+        {"name": "REQ1_DRILL_SCRATCH", "value": DRILL_SCRATCH},
+        {"name": "REQ1_DRILL_ATTACHMENT_SAMPLE", "value": str(inp.spec.backup.drill.attachment_sample)},
+    ]
+
+
+def drill_job_spec(inp: RenderInput) -> dict[str, Any]:
+    """One drill: `python -m req1_operator.instance.drill` in the PostgreSQL image, never retried (a failed drill is a
+    result, not a glitch). It reports on its own pod, so it runs as the managers' ServiceAccount (get/patch pods)."""
+    labels = {**names.labels(inp, DRILL), names.LABEL_DB_CLIENT: "true"}  # db-client: SeaweedFS lets it in
+    container = {
+        "name": "drill",
+        "image": inp.spec.postgres_image,
+        "imagePullPolicy": inp.spec.image_pull_policy,
+        "command": ["python3", "-m", "req1_operator.instance.drill"],
+        "env": drill_env(inp),
+        "resources": pod.resources(inp.spec.postgres.resources),
+        "securityContext": pod.container_security(),
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [{"name": "scratch", "mountPath": DRILL_SCRATCH}, {"name": "tmp", "mountPath": "/tmp"}],
+    }
+    return {
+        "backoffLimit": 0,
+        "activeDeadlineSeconds": 12 * 3600,
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                **pod.base(inp),
+                "serviceAccountName": names.postgres(inp.name),
+                "automountServiceAccountToken": True,
+                "restartPolicy": "Never",
+                "securityContext": pod.pod_security(PG_UID),
+                "containers": [container],
+                # the restored copy needs as much room as the database: the node's disk, deleted with the pod
+                "volumes": [{"name": "scratch", "emptyDir": {}}, pod.tmp_volume()],
+            },
+        },
+    }
+
+
+def render_drill(inp: RenderInput) -> list[dict[str, Any]]:
+    """A CronJob `<name>-restore-drill` on `backup.drill.schedule` in `backup.timeZone`, while backups are on."""
+    if target(inp) is None or not inp.spec.backup.drill.enabled:
+        return []
+    return [{
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": names.metadata(inp, f"{inp.name}-{DRILL}", DRILL),
+        "spec": {
+            "schedule": inp.spec.backup.drill.schedule,
+            "timeZone": inp.spec.backup.time_zone,
+            "concurrencyPolicy": "Forbid",
+            "startingDeadlineSeconds": 3600,
+            "successfulJobsHistoryLimit": 1,
+            "failedJobsHistoryLimit": 1,
+            "jobTemplate": {"metadata": {"labels": names.labels(inp, DRILL)}, "spec": drill_job_spec(inp)},
+        },
+    }]  # fmt: skip
