@@ -100,7 +100,7 @@ class Calls:
     async def listing(self, conn: asyncpg.Connection, parent_id: uuid.UUID | None, query: Paged | None) -> Any:
         await self.check_parent(conn, "list", parent_id)
         if query is None:
-            return await crud.every(conn, self.table)
+            return await crud.every(conn, self.table, parent_id)
         rows, total = await crud.page(conn, self.table, parent_id, query.page)
         return page_envelope(rows, total, query.page)
 

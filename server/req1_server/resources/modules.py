@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import asyncpg
 from aiohttp import web
+from pydantic import Field
 
 from req1_server.apischema import envelope, ref
 from req1_server.db import database
@@ -16,7 +17,7 @@ from req1_server.http import json_response, no_content
 from req1_server.resources.cleanup import delete_attachment_blobs
 from req1_server.resources.crud import page_response
 from req1_server.routing import Role, Routes, require_role, user_of
-from req1_server.store import crud
+from req1_server.store import crud, lifecycle
 from req1_server.store import modules as store
 from req1_server.store.patch import changes
 from req1_server.typed import (
@@ -26,6 +27,7 @@ from req1_server.typed import (
     Id,
     Name,
     OptBool,
+    OptId,
     OptInt,
     OptName,
     OptObject,
@@ -84,6 +86,7 @@ class TemplateCopy(BodyModel):
 
 class ModulePatch(Settings):
     name: OptName = None
+    default_lifecycle_model_id: OptId = Field(None, description="one of this module's lifecycle models (§2)")
 
     check_order = ("name", "default_lifecycle_model_id", "default_classification")
 
@@ -122,10 +125,16 @@ async def get_module(request: web.Request, path: ById) -> web.Response:
 
 @routes.patch("/api/v1/modules/{id}", params=ById, body=ModulePatch, response=ref("Module"))
 async def update_module(request: web.Request, path: ById, body: ModulePatch) -> web.Response:
-    """Update settings; null clears nullable fields."""
-    updates = changes(body, store.MODULES.nullable, skip={"default_lifecycle_model_id"})
-    async with database(request).acquire() as conn:
-        return json_response(await crud.update(conn, store.MODULES, path.id, None, updates))
+    """Update settings; null clears nullable fields; a default lifecycle model must be the module's own."""
+    updates = changes(body, store.MODULES.nullable | {"default_lifecycle_model_id"})
+
+    async def run(conn: asyncpg.Connection) -> asyncpg.Record:
+        model_id = updates.get("default_lifecycle_model_id")
+        if model_id is not None:
+            await lifecycle.in_module(conn, model_id, path.id)
+        return await crud.update(conn, store.MODULES, path.id, None, updates)
+
+    return json_response(await database(request).transaction(run))
 
 
 @routes.delete("/api/v1/modules/{id}", params=ById)

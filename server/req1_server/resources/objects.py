@@ -3,7 +3,6 @@ placeholders and history. Handlers parse, authorize, call the store and respond.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, ClassVar
 
 from aiohttp import web
@@ -39,7 +38,6 @@ from req1_server.typed import (
     checked,
     classification_of,
     flag,
-    must_be,
     query_check,
     reject,
 )
@@ -95,7 +93,7 @@ class ObjectCreate(Content):
     check_order = ("parent_id", "position", "heading", "body", "attributes", "references", "references_",
                    "object_type_id", "lifecycle_model_id", "lifecycle_state", "source_object_id",
                    "source_module_id", "is_placeholder")
-    lifecycle_model_id: Annotated[uuid.UUID | None, must_be("lifecycle model '{value}' not found")] = None
+    lifecycle_model_id: OptId = Field(None, description="one of the module's lifecycle models (absent: its default)")
     source_object_id: OptId = None
     source_module_id: OptId = None
     is_placeholder: OptBool = False
@@ -112,13 +110,13 @@ class ObjectPatch(Content):
     REVIEWER_FIELDS: ClassVar[frozenset[str]] = frozenset({"reviewed", "expected_version"})
     field_roles = {name: "editor" for name in Content.model_fields}  # a reviewer only reviews
 
-    def edit(self) -> Edit:
+    def edit(self, role: str) -> Edit:
         """The PATCH as the store takes it: present fields by column, null clearing only nullable ones."""
         skip = {"references", "references_", *self.REVIEWER_FIELDS}
         updates = changes(self, self.NULLABLE, skip=skip)
         if self.refs is not None:
             updates["references_"] = self.refs
-        return Edit(updates, self.reviewed, self.expected_version)
+        return Edit(updates, self.reviewed, self.expected_version, role)
 
 
 class Move(BodyModel):
@@ -170,7 +168,8 @@ async def get_object(request: web.Request, path: ModuleItem, query: IncludeDelet
 @routes.patch(ITEM, role=Role.REVIEWER, params=ModuleItem, body=ObjectPatch, response=ref("Object"))
 async def update_object(request: web.Request, path: ModuleItem, body: ObjectPatch) -> web.Response:
     """Update content, review state and/or place; one version bump and one `update` history row."""
-    row = await edit(database(request), path.module_id, path.id, body.edit(), user_of(request).id)
+    user = user_of(request)
+    row = await edit(database(request), path.module_id, path.id, body.edit(user.role.value), user.id)
     return json_response(object_json(row))
 
 

@@ -1,7 +1,7 @@
 """Stubs so req1-style single-page apps load their main screens (§5), and 501s for the rest.
 
-Lifecycle models and scripts answer 404 for an unknown module once the domain's ``module`` table
-exists; before that every module is unknown.
+Scripts answer 404 for an unknown module once the domain's ``module`` table exists; before that every
+module is unknown.
 """
 
 from __future__ import annotations
@@ -56,13 +56,6 @@ async def ensure_module(request: web.Request, module_id: object) -> None:
             exists = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM module WHERE id = $1)", module_id)
     if not exists:
         raise not_found("module", module_id)
-
-
-@routes.get("/api/v1/modules/{module_id}/lifecycle-models", params=InModule, response=array(JSON_OBJ))
-async def lifecycle_models(request: web.Request, path: InModule) -> web.Response:
-    """No lifecycle models: a plain empty array."""
-    await ensure_module(request, path.module_id)
-    return json_response([])
 
 
 @routes.get("/api/v1/modules/{module_id}/scripts", params=InModule, response=array(JSON_OBJ))

@@ -44,7 +44,11 @@ async def page(conn: asyncpg.Connection, table: Table, parent_id: uuid.UUID | No
     return await paged(conn, list_sql, f"SELECT count(*) FROM {table.name} {scope}", args, window)
 
 
-async def every(conn: asyncpg.Connection, table: Table) -> list[asyncpg.Record]:
+async def every(conn: asyncpg.Connection, table: Table, parent_id: uuid.UUID | None = None) -> list[asyncpg.Record]:
+    """Every row (of the parent in the path, when the table has one)."""
+    if table.parent and parent_id is not None:
+        sql = f"SELECT {table.columns} FROM {table.name} WHERE {table.parent} = $1 ORDER BY {table.order}"
+        return await conn.fetch(sql, parent_id)
     return await conn.fetch(f"SELECT {table.columns} FROM {table.name} ORDER BY {table.order}")
 
 

@@ -19,11 +19,12 @@ from req1_server.db import Database
 from req1_server.domain.attributes import AttrDef, AttributeError_, check_required, validate_attributes
 from req1_server.domain.fingerprint import content_fingerprint
 from req1_server.domain.ids import new_id
+from req1_server.domain.lifecycle import LifecycleError, Model, initial, transition
 from req1_server.domain.object_types import TypeRule
 from req1_server.domain.outline import MoveError
 from req1_server.domain.sanitize import html_to_text, sanitize_html
-from req1_server.errors import bad_request, conflict, not_found
-from req1_server.store import object_types, objects
+from req1_server.errors import bad_request, conflict, forbidden, not_found
+from req1_server.store import lifecycle, object_types, objects
 from req1_server.store.definitions import definitions_from, visible
 from req1_server.store.history import flag_suspects, snapshot, write_history
 from req1_server.store.objects import OBJECT_COLUMNS, check_version, prefixed
@@ -32,9 +33,10 @@ from req1_server.store.rows import LIVE_OBJECT
 
 SOURCE_OBJECT = "SELECT id, module_id, heading, body, attributes, is_placeholder FROM object WHERE id = $1"
 REQUIRED_ATTRIBUTES = "SELECT required_attributes FROM module WHERE id = $1"
-SET_TYPE = "UPDATE object SET object_type_id = $2 WHERE id = $1"
+SET_TYPE_AND_MODEL = "UPDATE object SET object_type_id = $2, lifecycle_model_id = $3 WHERE id = $1"
 TYPE_COLUMNS = ", ".join(f"t.{c} AS type_{c}" for c in (
     "id", "module_id", "name", "default_classification", "required_attributes", "attribute_schema"))
+MODEL_COLUMNS = ", ".join(f"lm.{c} AS lm_{c}" for c in ("name", "initial_state", "states", "transitions"))
 SET_CONTENT = """
 UPDATE object SET heading = $2, body = $3, body_text = $4, attributes = $5, classification = $6,
        content_fingerprint = $7,
@@ -47,7 +49,7 @@ UPDATE object SET heading = $2, body = $3, body_text = $4, attributes = $5, clas
 UPDATE_CONTENT = f"{SET_CONTENT}WHERE id = $1"
 # $3: whether the attribute definitions are wanted; $4: whether the edit names a type, $5: that type
 EDIT_READ = f"""
-SELECT {prefixed("o")}, {TYPE_COLUMNS}, m.required_attributes AS module_required_attributes,
+SELECT {prefixed("o")}, {TYPE_COLUMNS}, {MODEL_COLUMNS}, m.required_attributes AS module_required_attributes,
        m.definitions_version AS module_definitions_version,
        CASE WHEN $3 THEN (
          SELECT json_agg(json_build_object('name', d.name, 'data_type', d.data_type, 'enum_values', d.enum_values,
@@ -56,6 +58,7 @@ SELECT {prefixed("o")}, {TYPE_COLUMNS}, m.required_attributes AS module_required
          FROM attribute_definition d WHERE d.module_id = $2 OR d.module_id IS NULL) END AS module_definitions
 FROM object o JOIN module m ON m.id = o.module_id
 LEFT JOIN object_type t ON t.id = CASE WHEN $4 THEN $5::uuid ELSE o.object_type_id END
+LEFT JOIN lifecycle_model lm ON lm.id = o.lifecycle_model_id
 WHERE o.id = $1 AND o.module_id = $2 AND o.deleted_at IS NULL
 """
 EDIT_READ_LOCKED = EDIT_READ + "FOR UPDATE OF o"
@@ -96,6 +99,14 @@ def required_present(attributes: dict[str, Any] | None, required: list[str]) -> 
         raise bad_request(str(exc)) from None
 
 
+def lifecycle_checked(check: Any, *args: Any) -> Any:
+    """A lifecycle rule (domain/lifecycle.py) as the API answers it: 400, or 403 for a transition's role."""
+    try:
+        return check(*args)
+    except LifecycleError as exc:
+        raise (forbidden(str(exc)) if exc.role else bad_request(str(exc))) from None
+
+
 def type_satisfied(rule: TypeRule | None, module_id: uuid.UUID, attributes: dict[str, Any] | None) -> None:
     """400 unless the object's type (if any) is of its module and finds its required attributes (§1)."""
     problem = rule.problem(module_id, attributes) if rule is not None else None
@@ -130,6 +141,7 @@ class Draft:
     source_module_id: uuid.UUID | None = None
     is_placeholder: bool = False
     object_type_id: uuid.UUID | None = None
+    lifecycle_model_id: uuid.UUID | None = None
 
 
 async def from_source(conn: asyncpg.Connection, draft: Draft) -> tuple[Draft, Any]:
@@ -162,6 +174,10 @@ async def create(db: Database, module_id: uuid.UUID, draft: Draft, user_id: uuid
         rule = None
         if draft.object_type_id is not None:
             rule = TypeRule.of(await object_types.for_object(conn, draft.object_type_id, module_id))
+        model_id = draft.lifecycle_model_id or module["default_lifecycle_model_id"]
+        state = draft.lifecycle_state
+        if model_id is not None:  # a model: the state must be one of its own, or starts as its initial one
+            state = lifecycle_checked(initial, await lifecycle.in_module(conn, model_id, module_id), state)
         definitions = await visible(conn, module_id)
         attributes: dict[str, Any] | None
         if copy:
@@ -179,12 +195,12 @@ async def create(db: Database, module_id: uuid.UUID, draft: Draft, user_id: uuid
             id=new_id(), parent_id=draft.parent_id, heading=draft.heading, body=clean, body_text=html_to_text(clean),
             attributes=attributes, classification=classification,
             fingerprint=content_fingerprint(draft.heading, clean, attributes), references=draft.references,
-            lifecycle_state=draft.lifecycle_state, source_object_id=draft.source_object_id,
+            lifecycle_state=state, source_object_id=draft.source_object_id,
             source_module_id=draft.source_module_id, is_placeholder=draft.is_placeholder,
         )
         await create_objects(conn, module_id, [obj], user_id, draft.position)
-        if rule is not None:
-            await conn.execute(SET_TYPE, obj.id, rule.id)
+        if rule is not None or model_id is not None:
+            await conn.execute(SET_TYPE_AND_MODEL, obj.id, rule.id if rule is not None else None, model_id)
         return await objects.reread(conn, obj.id)
 
     return await db.transaction(run)
@@ -200,6 +216,7 @@ class Edit:
     updates: dict[str, Any]
     reviewed: bool | None = None
     expected_version: int | None = None
+    role: str = "viewer"  # the caller's, for transitions that require one
 
     @property
     def structural(self) -> bool:
@@ -237,7 +254,7 @@ class Editor:
         self.module_id, self.object_id, self.change, self.user_id = module_id, object_id, change, user_id
 
     def content(self, row: asyncpg.Record, definitions: dict[str, AttrDef] | None, required: list[str],
-                rule: TypeRule | None) -> Content:
+                rule: TypeRule | None, model: Model | None) -> Content:
         updates = self.change.updates
         heading = updates["heading"] if "heading" in updates else row["heading"]
         text = sanitize_html(updates["body"]) if "body" in updates else row["body"]
@@ -253,6 +270,8 @@ class Editor:
         changed = fingerprint != row["content_fingerprint"]
         review = "clear" if changed or self.change.reviewed is False else "set" if self.change.reviewed else "keep"
         lifecycle = updates["lifecycle_state"] if "lifecycle_state" in updates else row["lifecycle_state"]
+        if model is not None and "lifecycle_state" in updates:
+            lifecycle_checked(transition, model, row["lifecycle_state"], lifecycle, self.change.role)
         values = (heading, text, html_to_text(text), attributes, classification, fingerprint, review, self.user_id,
                   updates.get("references_", row["references_"]), lifecycle, rule.id if rule is not None else None)
         return Content(values, fingerprint, changed)
@@ -266,7 +285,8 @@ class Editor:
                                                 self.change.updates.get("object_type_id")),
                             self.object_id, self.change.expected_version)
         definitions = definitions_from(row["module_definitions"] or []) if wants_definitions else None
-        content = self.content(row, definitions, row["module_required_attributes"], self.type_rule(row))
+        model = Model.of(row, "lm_") if row["lifecycle_model_id"] is not None else None
+        content = self.content(row, definitions, row["module_required_attributes"], self.type_rule(row), model)
         validated_against = row["module_definitions_version"] if wants_definitions else None
         written = await conn.fetchrow(EDIT_WRITE, self.object_id, *content.values, content.changed,
                                       row["current_version"], validated_against, self.module_id)
@@ -299,7 +319,10 @@ class Editor:
         required = await conn.fetchval(REQUIRED_ATTRIBUTES, self.module_id) if checks_required else []
         type_id = updates["object_type_id"] if "object_type_id" in updates else row["object_type_id"]
         rule = TypeRule.of(await object_types.for_object(conn, type_id, self.module_id)) if type_id else None
-        content = self.content(row, definitions, required, rule)
+        model = None
+        if "lifecycle_state" in updates and row["lifecycle_model_id"] is not None:
+            model = await lifecycle.in_module(conn, row["lifecycle_model_id"], self.module_id)
+        content = self.content(row, definitions, required, rule, model)
         await conn.execute(UPDATE_CONTENT, self.object_id, *content.values)
         await self.place(conn, row)
         if content.changed:
