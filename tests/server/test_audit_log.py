@@ -103,6 +103,45 @@ async def test_a_rolled_back_change_leaves_no_entry(api: Api, pg_dsn: str) -> No
     assert after["valid"] is True and after["entries"] == before["entries"] and after["head"] == before["head"]
 
 
+async def test_many_entries_in_one_transaction_with_a_rolled_back_savepoint(api: Api, pg_dsn: str) -> None:
+    before = await verify(api)
+    insert = "INSERT INTO link_type (id, name) VALUES (gen_random_uuid(), $1)"
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        async with conn.transaction():
+            for n in range(300):
+                await conn.execute(insert, f"kept {n}")
+            with pytest.raises(asyncpg.UniqueViolationError):
+                async with conn.transaction():  # a savepoint: its two entries go with it
+                    await conn.execute(insert, "dropped")
+                    await conn.execute("INSERT INTO link_type (id, name) "
+                                       "VALUES ('00000000-0000-0000-0000-000000000010', 'dup')")
+            await conn.execute(insert, "last")
+    finally:
+        await conn.close()
+    after = await verify(api)
+    assert after["valid"] is True and after["entries"] == before["entries"] + 301 == after["head"]["id"]
+    names = [e["details"]["after"]["name"] for e in await entries(api, "?entity_type=link_type&limit=2")]
+    assert names == ["last", "kept 299"]
+
+
+async def test_a_snapshot_older_than_the_last_entry_cannot_fork_the_chain(api: Api, pg_dsn: str) -> None:
+    insert = "INSERT INTO link_type (id, name) VALUES (gen_random_uuid(), $1)"
+    old, new = await asyncpg.connect(pg_dsn), await asyncpg.connect(pg_dsn)
+    try:
+        stale = old.transaction(isolation="repeatable_read")
+        await stale.start()
+        await old.fetchval("SELECT count(*) FROM audit_log")  # the snapshot is taken here
+        await new.execute(insert, "committed meanwhile")
+        with pytest.raises(asyncpg.SerializationError):  # db.transaction retries exactly this
+            await old.execute(insert, "would fork")
+        await stale.rollback()
+    finally:
+        await old.close()
+        await new.close()
+    assert (await verify(api))["valid"] is True
+
+
 async def test_entries_cannot_be_changed_through_sql(api: Api, pg_dsn: str) -> None:
     await api.post("/workspaces", {"name": "W"})
     conn = await asyncpg.connect(pg_dsn)
