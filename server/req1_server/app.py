@@ -30,6 +30,8 @@ from req1_server.redisstore import REDIS, RedisStore
 from req1_server.routing import GATE, Routes, RouteSpec, guarded
 from req1_server.static import static_files, static_middleware_for
 from req1_server.storage import STORAGE, Storage
+from req1_server.webhooks import dispatcher
+from req1_server.webhooks.dispatcher import WEBHOOKS
 
 log = logging.getLogger("req1.app")
 UPLOAD_SLACK = 1024 * 1024  # multipart framing around the largest allowed upload
@@ -117,4 +119,13 @@ def create_app(settings: Settings) -> web.Application:
     register(app, settings)
     app.cleanup_ctx.append(backends)
     app.cleanup_ctx.append(lambda a: a[METRICS].pool_refresher())  # workers: pool usage into the shared gauge
+    app.cleanup_ctx.append(webhook_dispatcher)
     return app
+
+
+async def webhook_dispatcher(app: web.Application) -> AsyncIterator[None]:
+    """Send queued webhook deliveries while the app runs (webhooks/dispatcher.py)."""
+    settings = app[SETTINGS]
+    async with dispatcher.running(app[DATABASE], settings.database_url, settings.webhooks) as running:
+        app[WEBHOOKS] = running
+        yield

@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 
+from req1_server.webhooks.settings import WebhookSettings, parse_delays
+
 log = logging.getLogger("req1.config")
 
 DEFAULT_JWT_SECRET = "dev-secret-change-in-production"
@@ -78,6 +80,7 @@ class Settings:
     shutdown_timeout_seconds: float = 25.0
     seed_demo_data: bool = False
     test_routes: bool = False
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -222,6 +225,22 @@ def _cors(reader: _Reader) -> tuple[str, ...] | None:
     return origins or None
 
 
+def _webhooks(reader: _Reader) -> WebhookSettings:
+    raw = reader.text("WEBHOOK_RETRY_DELAYS")
+    try:
+        delays = parse_delays(raw) if raw is not None else WebhookSettings.retry_delays
+    except ValueError:
+        raise ConfigError(f"WEBHOOK_RETRY_DELAYS={raw!r} is not a comma-separated list of seconds") from None
+    return WebhookSettings(
+        timeout_seconds=reader.number("WEBHOOK_TIMEOUT_SECONDS", 10.0) or 10.0,
+        allow_private=reader.flag("WEBHOOK_ALLOW_PRIVATE", False),
+        legacy_secret_header=reader.flag("WEBHOOK_LEGACY_SECRET_HEADER", False),
+        retry_delays=delays,
+        retention_days=reader.integer("WEBHOOK_DELIVERY_RETENTION_DAYS", 30, minimum=1),
+        enabled=reader.flag("WEBHOOK_DISPATCH", True),
+    )
+
+
 def _parse(env: Mapping[str, str]) -> Settings:
     r = _Reader(env)
     app_env = r.choice("APP_ENV", "development", ("development", "production", "test"))
@@ -279,6 +298,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         shutdown_timeout_seconds=r.number("SHUTDOWN_TIMEOUT_SECONDS", 25.0),
         seed_demo_data=r.flag("SEED_DEMO_DATA", False),
         test_routes=r.flag("REQ1_TEST_ROUTES", False) and app_env != "production",
+        webhooks=_webhooks(r),
     )
     warnings = list(r.warnings)
     if settings.jwt_secret == DEFAULT_JWT_SECRET:

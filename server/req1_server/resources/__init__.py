@@ -30,5 +30,6 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.audit_log",
     "req1_server.resources.object_types",
     "req1_server.resources.lifecycle_models",
+    "req1_server.resources.webhooks",
     "req1_server.live",
 ]

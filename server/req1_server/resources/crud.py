@@ -64,6 +64,7 @@ class Resource:
     plural: str
     component: str  # OpenAPI response component
     write_role: Role = Role.EDITOR
+    read_role: Role = Role.VIEWER
     parent_param: str | None = None  # path parameter naming the parent (its column is table.parent)
     parent_check: ParentCheck | None = None  # 404 unless the parent exists
     parent_checked_on: frozenset[str] = frozenset({"list", "create"})
@@ -182,12 +183,12 @@ def declare(routes: Routes, base: str, res: Resource, module: str) -> None:
         return f"{method}_{module.rsplit('.', 1)[-1]}_{verb}_{noun}"  # as if written in the declaring module
 
     plural, singular = res.plural.replace(" ", "_"), res.singular.replace(" ", "_")
-    routes.get(base, params=collection, query=res.paging, response=listed, name=operation("get", "list", plural))(
-        named(listing, "list", plural))
+    routes.get(base, role=res.read_role, params=collection, query=res.paging, response=listed,
+               name=operation("get", "list", plural))(named(listing, "list", plural))
     routes.post(base, role=res.write_role, params=collection, body=res.create, status=201, response=ref(
         res.component), name=operation("post", "create", singular))(named(create, "create", singular))
-    routes.get(item_path, params=item, response=ref(res.component), name=operation("get", "get", singular))(
-        named(get, "get", singular))
+    routes.get(item_path, role=res.read_role, params=item, response=ref(res.component),
+               name=operation("get", "get", singular))(named(get, "get", singular))
     routes.patch(item_path, role=res.write_role, params=item, body=res.patch, response=ref(res.component),
                  name=operation("patch", "update", singular))(named(update, "update", singular))
     routes.delete(item_path, role=res.write_role, params=item, name=operation("delete", "delete", singular))(

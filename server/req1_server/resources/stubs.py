@@ -69,7 +69,6 @@ UNSUPPORTED = {
     "review packages": "/api/v1/review-packages",
     "change proposals": "/api/v1/change-proposals",
     "test cases": "/api/v1/test-cases",
-    "webhooks": "/api/v1/webhooks",
     "diagrams": "/api/v1/diagrams",
     "dashboards": "/api/v1/dashboards",
     "project templates": "/api/v1/project-templates",
