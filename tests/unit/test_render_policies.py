@@ -8,6 +8,7 @@ namespace or, with `ip`, an address outside the cluster.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import pytest
@@ -27,10 +28,24 @@ def selects(selector: dict[str, Any], pod: Pod | str) -> bool:
     return isinstance(pod, dict) and selector.get("matchLabels", {}).items() <= pod.items()
 
 
+def _in_block(block: dict[str, Any], other: Pod | str) -> bool:
+    if not isinstance(other, str):
+        return False  # pods are matched by selectors here, not by their addresses
+    ip = ipaddress.ip_address(other.removeprefix("ip:"))
+    def inside(cidr: str) -> bool:
+        net = ipaddress.ip_network(cidr)
+        return ip.version == net.version and ip in net
+    return inside(block["cidr"]) and not any(inside(c) for c in block.get("except", []))
+
+
 def _peer_ok(peers: list[dict[str, Any]] | None, other: Pod | str) -> bool:
     if peers is None:  # no `from`/`to`: every peer
         return True
-    return any("podSelector" in p and "namespaceSelector" not in p and selects(p["podSelector"], other) for p in peers)
+    return any(
+        (_in_block(p["ipBlock"], other) if "ipBlock" in p else
+         "podSelector" in p and "namespaceSelector" not in p and selects(p["podSelector"], other))
+        for p in peers
+    )
 
 
 def _port_ok(ports: list[dict[str, Any]] | None, port: int, protocol: str) -> bool:
@@ -87,7 +102,9 @@ NEEDED = [
 ]
 FORBIDDEN = [
     ("redis", "postgres", 5432), ("postgres", "redis", 6379), ("migrate", "redis", 6379), ("api", "postgres", 22),
-    ("redis", "filer", 8333), ("api", "volume", 8080), ("redis", EXTERNAL, 443), ("api", EXTERNAL, 443),
+    ("redis", "filer", 8333), ("api", "volume", 8080), ("redis", EXTERNAL, 443), ("postgres", EXTERNAL, 5432),
+    ("api", "ip:10.96.0.10", 443), ("api", "ip:169.254.169.254", 80), ("api", "ip:fd00::1", 443),
+    ("migrate", EXTERNAL, 443),
 ]
 
 
@@ -102,6 +119,7 @@ def test_every_flow_the_stack_needs_is_open_and_nothing_else() -> None:
         assert allowed(pols, p[name], EXTERNAL, 53, "UDP"), name  # DNS from every pod
     assert allowed(pols, p["postgres"], EXTERNAL, 6443)  # the instance manager's Lease and reports
     assert allowed(pols, EXTERNAL, p["api"], 8080)  # the ingress controller, Prometheus
+    assert allowed(pols, p["api"], EXTERNAL, 8443) and allowed(pols, p["api"], "ip:2606:4700::1111", 443)  # webhooks
 
 
 def test_every_pod_of_the_instance_is_selected_by_default_deny_both_ways() -> None:
@@ -144,8 +162,8 @@ def test_no_peer_from_another_namespace_is_trusted() -> None:
 def test_external_s3_is_reached_on_its_port_only(spec: dict[str, Any], port: int) -> None:
     inp = make(spec)
     pols, p = policies.render(inp), pods(inp)
-    assert allowed(pols, p["postgres"], EXTERNAL, port) and allowed(pols, p["api"], EXTERNAL, port)
-    assert not allowed(pols, p["api"], EXTERNAL, port + 1)
+    assert allowed(pols, p["postgres"], EXTERNAL, port) and allowed(pols, p["migrate"], EXTERNAL, port)
+    assert not allowed(pols, p["postgres"], EXTERNAL, port + 1) and not allowed(pols, p["migrate"], EXTERNAL, port + 1)
 
 
 def test_seaweedfs_policy_only_when_in_cluster() -> None:

@@ -8,7 +8,8 @@ operator itself never connects to PostgreSQL). Redis: the API only. SeaweedFS: t
 archiving) and the db-clients on the S3 port; its own pods on every port.
 
 Egress. Every pod: DNS, and the S3 services the instance uses (its SeaweedFS, an external attachment store, the
-backup destination, a restore source). db-clients: PostgreSQL. API: Redis. PostgreSQL: its peers, and the
+backup destination, a restore source). db-clients: PostgreSQL. API: Redis, and public addresses on any port (webhook
+receivers; private ranges excepted). PostgreSQL: its peers, and the
 Kubernetes API server (the instance manager's Lease and reports), whose address no selector can name, so by port.
 SeaweedFS: its own pods.
 
@@ -108,13 +109,21 @@ def render_db_clients(inp: RenderInput) -> dict[str, Any]:
     return _policy(inp, DB_CLIENTS, pods, egress=[to_postgres])
 
 
+#: Webhook receivers are anywhere on the internet, on any port; never inside the cluster's private networks
+#: (the server refuses those too unless WEBHOOK_ALLOW_PRIVATE, docs/webhooks.md).
+PRIVATE_V4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8", "100.64.0.0/10"]
+PRIVATE_V6 = ["fc00::/7", "fe80::/10", "::1/128"]
+WEBHOOK_EGRESS = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE_V4}},
+                         {"ipBlock": {"cidr": "::/0", "except": PRIVATE_V6}}]}
+
+
 def render_api(inp: RenderInput) -> dict[str, Any]:
     return _policy(
         inp,
         names.API,
         {"matchLabels": names.selector(inp, names.API)},
         ingress=[{"ports": _tcp(config.API_PORT)}],
-        egress=[{"to": [_component(inp, names.REDIS)], "ports": _tcp(config.REDIS_PORT)}],
+        egress=[{"to": [_component(inp, names.REDIS)], "ports": _tcp(config.REDIS_PORT)}, WEBHOOK_EGRESS],
     )
 
 
