@@ -15,6 +15,13 @@ from dataclasses import dataclass, field
 PROMOTION_TIMEOUT = 30.0
 #: Slack for clock skew between the managers (who write renewTime) and the operator (who reads it).
 CLOCK_SLACK = 1.0
+#: A candidate that still reports `streaming` has not noticed the failure yet, and the position it reported may be
+#: up to 5 s old (a manager writes LSN-only changes at most every 5 s). Its report is rewritten at once, final
+#: position included, when its walreceiver stops, so a failover waits for that, at most this long after the failure
+#: was first seen (wal_receiver_timeout is 5 s). Ranking on a stale position can promote a replica that lacks WAL
+#: another one has: that one then cannot follow (a rewind, seconds of `required` writes waiting) and, in `required`
+#: mode, an acknowledged commit could be lost.
+POSITION_WAIT = 5.0
 
 KEEP, BOOTSTRAP, FAILOVER, SWITCHOVER, WAIT = "Keep", "Bootstrap", "Failover", "Switchover", "Wait"
 
@@ -175,6 +182,10 @@ def decide(obs: Observation) -> Decision:
     if not (lapsed or release or _gone(current)):
         until = obs.lease.expires_at + CLOCK_SLACK + 0.2 if obs.lease and obs.lease.expires_at else None
         return Decision(WAIT, obs.target, f"{why}; waiting for its Lease to lapse", failing_since, recheck_at=until)
+    unsettled = [m.name for m in pool if m.report.streaming]
+    if unsettled and now - failing_since < POSITION_WAIT:
+        return Decision(WAIT, obs.target, f"{why}; waiting for {', '.join(unsettled)} to report a final position",
+                        failing_since, recheck_at=failing_since + POSITION_WAIT)  # fmt: skip
     best = rank(pool, obs.requested)[0]
     if release:
         why += " (its container died after its last Lease renewal)"

@@ -507,7 +507,8 @@ def test_bootstrap_report_slots_and_switchover(make_cluster: Callable[..., Clust
 
     # The report: every key of the contract, values that agree with the servers themselves.
     st0, st1 = c.status(m0.name), c.status(m1.name)
-    assert set(st0) == STATUS_KEYS and set(st1) == STATUS_KEYS
+    assert set(st0) == STATUS_KEYS | {"synchronous"} and set(st1) == STATUS_KEYS  # synchronous: a primary's only
+    assert st0["synchronous"] == "off"
     sysid = query(m0.pg_port, "SELECT system_identifier FROM pg_control_system()")
     assert st0["systemIdentifier"] == st1["systemIdentifier"] == sysid
     assert st0["timeline"] == st1["timeline"] == 1
@@ -563,6 +564,13 @@ def test_bootstrap_report_slots_and_switchover(make_cluster: Callable[..., Clust
     # ... and the new primary reset the drifted password to the Secret's.
     wait_for(lambda: password_matches(query(m1.pg_port, stored), APP_PW), "the app password restored", timeout=10)
     assert promoted < 10, f"switchover took {promoted:.1f}s"
+
+    # The new primary dies. The replica's walreceiver goes with it, and its last restartpoint is still on timeline
+    # 1; it must go on reporting timeline 2 (the operator ranks failover candidates by timeline first).
+    c.stop(m1.name)
+    st = c.wait_status(m0.name, "the replica stops streaming", role="replica", streaming=False, timeout=30)
+    assert query(m0.pg_port, "SELECT timeline_id FROM pg_control_checkpoint()") == "1"  # what made it report 1
+    assert st["timeline"] == 2, st
 
 
 def test_fencing_and_no_promotion_while_the_lease_is_live(make_cluster: Callable[..., Cluster]) -> None:

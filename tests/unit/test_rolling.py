@@ -108,7 +108,7 @@ def test_decide_turns_the_last_step_into_one_switchover() -> None:
 
 def test_decide_lets_a_failover_win_over_the_roll() -> None:
     members = [member("db-0", "primary", 900), member("db-1", "replica", 900), member("db-2", "replica", 850)]
-    lapsed = replace(seen(members), lease=failover.LeaseView("db-0", 1_000_000.0 - 5))
+    lapsed = replace(seen(members), lease=failover.LeaseView("db-0", 1_000_000.0 - 5), failing_since=1_000_000.0 - 6)
     decision, step = rolling.decide(lapsed, roll([P0, R1, R2]))
     assert decision.action == failover.FAILOVER
     assert step.action == WAIT  # no pod deleted while the primary is being replaced

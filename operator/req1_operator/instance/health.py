@@ -60,8 +60,12 @@ class Health(LeaseHolding):
         )  # fmt: skip
         if obs is None or not self.pg.running:
             return base
+        # A replica without a walreceiver can only tell the timeline of its last restartpoint, which lags behind
+        # after a failover until the next one (checkpoint_timeout); the operator ranks failover candidates by
+        # timeline first, so the highest timeline this replica has received on is reported instead.
+        timeline = max(obs.timeline, self.follower.timeline) if obs.in_recovery else obs.timeline
         return replace(
-            base, timeline=obs.timeline, lsn=obs.lsn, replay_lsn=obs.replay_lsn, streaming=obs.streaming,
+            base, timeline=timeline, lsn=obs.lsn, replay_lsn=obs.replay_lsn, streaming=obs.streaming,
             lag_bytes=obs.lag_bytes, system_identifier=obs.system_identifier,
             synchronous=sync_state(self.mode, obs.sync_names, obs.streaming_standbys) if role == "primary" else None,
         )  # fmt: skip
