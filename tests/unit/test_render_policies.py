@@ -25,7 +25,13 @@ def make(spec: dict[str, Any] | None = None) -> RenderInput:
 
 
 def selects(selector: dict[str, Any], pod: Pod | str) -> bool:
-    return isinstance(pod, dict) and selector.get("matchLabels", {}).items() <= pod.items()
+    if not isinstance(pod, dict) or not selector.get("matchLabels", {}).items() <= pod.items():
+        return False
+    for expr in selector.get("matchExpressions", []):
+        assert expr["operator"] == "In", expr  # the only operator the render uses
+        if pod.get(expr["key"]) not in expr["values"]:
+            return False
+    return True
 
 
 def _in_block(block: dict[str, Any], other: Pod | str) -> bool:
@@ -104,7 +110,7 @@ FORBIDDEN = [
     ("redis", "postgres", 5432), ("postgres", "redis", 6379), ("migrate", "redis", 6379), ("api", "postgres", 22),
     ("redis", "filer", 8333), ("api", "volume", 8080), ("redis", EXTERNAL, 443), ("postgres", EXTERNAL, 5432),
     ("api", "ip:10.96.0.10", 443), ("api", "ip:169.254.169.254", 80), ("api", "ip:fd00::1", 443),
-    ("migrate", EXTERNAL, 443),
+    ("migrate", EXTERNAL, 443), ("migrate", EXTERNAL, 6443), ("redis", EXTERNAL, 6443),
 ]
 
 
@@ -143,6 +149,10 @@ def test_backup_jobs_reach_postgres_and_s3() -> None:
     for job in jobs:
         assert allowed(pols, p[job], p["postgres"], 5432) and allowed(pols, p[job], p["filer"], 8333), job
         assert not allowed(pols, p[job], p["redis"], 6379), job
+        assert not allowed(pols, p[job], EXTERNAL, 6443), job
+    drill = p["demo-restore-drill"]  # restores from S3 and reports its result on its own pod
+    assert allowed(pols, drill, p["filer"], 8333) and allowed(pols, drill, EXTERNAL, 6443)
+    assert not allowed(pols, drill, p["redis"], 6379) and not allowed(pols, drill, EXTERNAL, 8080)
 
 
 def test_no_peer_from_another_namespace_is_trusted() -> None:
@@ -172,5 +182,6 @@ def test_seaweedfs_policy_only_when_in_cluster() -> None:
     rendered = [p["metadata"]["name"] for p in policies.render(make(ext))]
     assert "demo-seaweedfs" not in rendered
     assert rendered == [
-        "demo-default-deny", "demo-egress", "demo-db-clients", "demo-api", "demo-postgres", "demo-redis"
+        "demo-default-deny", "demo-egress", "demo-db-clients", "demo-api", "demo-postgres", "demo-kube-api",
+        "demo-redis",
     ]

@@ -9,9 +9,8 @@ archiving) and the db-clients on the S3 port; its own pods on every port.
 
 Egress. Every pod: DNS, and the S3 services the instance uses (its SeaweedFS, an external attachment store, the
 backup destination, a restore source). db-clients: PostgreSQL. API: Redis, and public addresses on any port (webhook
-receivers; private ranges excepted). PostgreSQL: its peers, and the
-Kubernetes API server (the instance manager's Lease and reports), whose address no selector can name, so by port.
-SeaweedFS: its own pods.
+receivers; private ranges excepted). PostgreSQL: its peers.
+SeaweedFS: its own pods. Instance managers and restore drills: the Kubernetes API server.
 
 Kubelet probes come from the node and are not subject to these policies.
 """
@@ -21,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from req1_operator.render import config, names
+from req1_operator.render import backup, config, names
 from req1_operator.render.types import RenderInput
 
 #: Where a pod reaches the Kubernetes API server: the Service's port and the usual endpoint ports behind it.
@@ -30,6 +29,8 @@ DNS_PORT = 53
 DEFAULT_DENY = "default-deny"
 EGRESS = "egress"
 DB_CLIENTS = "db-clients"
+KUBE_API = "kube-api"
+KUBE_API_CLIENTS = (names.POSTGRES, backup.DRILL)
 
 
 def _peer(inp: RenderInput, **labels: str) -> dict[str, Any]:
@@ -138,11 +139,18 @@ def render_postgres(inp: RenderInput) -> dict[str, Any]:
                 "ports": _tcp(config.PG_PORT),
             }
         ],
-        egress=[
-            {"to": [_component(inp, names.POSTGRES)], "ports": _tcp(config.PG_PORT)},
-            {"ports": _tcp(*API_SERVER_PORTS)},
-        ],
+        egress=[{"to": [_component(inp, names.POSTGRES)], "ports": _tcp(config.PG_PORT)}],
     )
+
+
+def render_kube_api(inp: RenderInput) -> dict[str, Any]:
+    """The pods that talk to the Kubernetes API server: instance managers (Lease, reports) and restore drills
+    (their result on their own pod). No selector can name the API server, so by port."""
+    pods = {
+        "matchLabels": {names.LABEL_NAME: names.APP, names.LABEL_INSTANCE: inp.name},
+        "matchExpressions": [{"key": names.LABEL_COMPONENT, "operator": "In", "values": list(KUBE_API_CLIENTS)}],
+    }
+    return _policy(inp, KUBE_API, pods, egress=[{"ports": _tcp(*API_SERVER_PORTS)}])
 
 
 def render_redis(inp: RenderInput) -> dict[str, Any]:
@@ -182,6 +190,7 @@ def render(inp: RenderInput) -> list[dict[str, Any]]:
         render_db_clients(inp),
         render_api(inp),
         render_postgres(inp),
+        render_kube_api(inp),
         render_redis(inp),
     ]
     if inp.spec.storage.effective_seaweedfs is not None:
