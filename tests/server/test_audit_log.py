@@ -8,6 +8,7 @@ import asyncio
 import random
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 from conftest import ADMIN_PASSWORD
@@ -78,14 +79,46 @@ async def test_users_and_passwords_never_leak_into_the_log(api: Api, make_user: 
     await api.call("POST", "/auth/change-password", {"old_password": "user-password-123",
                                                      "new_password": NEW_PASSWORD}, expect=204, token=token)
     log = await entries(api, f"?entity_type=app_user&entity_id={user['id']}")
-    assert [e["action"] for e in log] == ["change_password", "update", "create"]
-    changed, promoted, created = log
+    assert [e["action"] for e in log] == ["change_password", "update", "login", "create"]
+    changed, promoted, _, created = log
     assert changed["user_id"] == user["id"] and changed["details"] == {
         "fields": ["password_hash"], "before": None, "after": None}
     assert promoted["details"]["role_from"] == "viewer" and promoted["details"]["role_to"] == "reviewer"
     assert "password_hash" not in created["details"]["after"] and created["details"]["after"]["email"]
     text = str(await entries(api, "?limit=1000"))
     assert "argon2" not in text and NEW_PASSWORD not in text and ADMIN_PASSWORD not in text
+
+
+async def test_logins_and_logouts(api: Api, client: Any, make_user: Any) -> None:
+    user, token = await make_user("viewer")
+    bad = await client.post("/api/v1/auth/login", json={"email": user["email"], "password": "wrong-password"})
+    assert bad.status == 401
+    await client.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": "wrong-password"})
+    await api.call("POST", "/auth/logout", expect=204, token=token)
+    log = await entries(api, f"?entity_type=app_user&entity_id={user['id']}")
+    assert [(e["action"], e["user_id"]) for e in log[:3]] == [
+        ("logout", user["id"]), ("login_failed", None), ("login", user["id"])]
+    assert log[1]["details"] == {"email": user["email"]} and log[1]["ip_address"] == "127.0.0.1"
+    unknown = await entries(api, "?action=login_failed")
+    assert unknown[0]["entity_id"] is None and unknown[0]["details"] == {"email": "nobody@example.com"}
+    assert (await verify(api))["valid"] is True
+
+
+async def test_imports_are_one_entry_each(api: Api) -> None:
+    module = await api.module()
+    m = module["id"]
+    csv = "level,heading\n1,A\n2,B\n"
+    await api.call("POST", f"/modules/{m}/import/csv", data=csv.encode(), headers={"Content-Type": "text/csv"},
+                   expect=200)
+    [entry] = await entries(api, f"?action=import&entity_id={m}")
+    assert entry["details"] == {"format": "csv", "objects_created": 2, "objects_updated": 0, "links_created": 0}
+    xml = await api.call("GET", f"/modules/{m}/reqif/export", expect=200)
+    form = aiohttp.FormData()
+    form.add_field("file", xml, filename="m.reqif", content_type="application/xml")
+    result = await api.call("POST", f"/projects/{module['project_id']}/reqif/import", data=form, expect=201)
+    [entry] = await entries(api, f"?action=import&entity_id={result['module_id']}")
+    assert entry["details"]["format"] == "reqif" and entry["details"]["objects_created"] == 2
+    assert entry["user_id"] == (await api.get("/auth/me"))["id"]
 
 
 async def test_a_rolled_back_change_leaves_no_entry(api: Api, pg_dsn: str) -> None:

@@ -19,16 +19,25 @@ from req1_server.db import database
 from req1_server.errors import bad_request, forbidden, unauthorized, unavailable
 from req1_server.http import json_response, no_content
 from req1_server.ids import new_id
+from req1_server.net import client_ip
 from req1_server.redisstore import RedisUnavailable
 from req1_server.resources.users import Email
 from req1_server.routing import Role, Routes, user_of
-from req1_server.store import users
+from req1_server.store import audit, users
 from req1_server.typed import BodyModel, Name, Text
 
 log = logging.getLogger("req1.auth")
 routes = Routes(tag="auth")
 
 INVALID_CREDENTIALS = "invalid credentials"
+
+
+async def audited(request: web.Request, action: str, row: Any, **details: Any) -> None:
+    """A login event in the audit log (§7), in its own transaction: a refused login leaves its entry too."""
+    user_id = row["id"] if row is not None else None
+    async with database(request).acquire() as conn:
+        await audit.record(conn, action, "app_user", user_id, user_id=user_id if action != "login_failed" else None,
+                           details=details or None, ip=client_ip(request, request.app[SETTINGS].trust_proxy))
 
 
 async def login_response(request: web.Request, row: Any, sid: str, refresh: str | None) -> web.Response:
@@ -73,10 +82,13 @@ async def login(request: web.Request, body: Credentials) -> web.Response:
     hashed = row["password_hash"] if row is not None else None
     if row is not None and hashed is None:
         await verify_password(password, None)  # same cost as a real check
+        await audited(request, "login_failed", row, email=body.email)
         raise unauthorized("account has no password set")
     if not await verify_password(password, hashed) or row is None:
+        await audited(request, "login_failed", row, email=body.email)
         raise unauthorized(INVALID_CREDENTIALS)
     if not row["active"]:
+        await audited(request, "login_failed", row, email=body.email)
         raise unauthorized("account is disabled")
     if hashed is not None and needs_rehash(hashed):
         new_hash = await hash_password(password)
@@ -86,6 +98,7 @@ async def login(request: web.Request, body: Credentials) -> web.Response:
     sessions = request.app[SESSIONS]
     sid = sessions.new_sid()
     refresh = await sessions.create(row["id"], sid)
+    await audited(request, "login", row)
     return await login_response(request, row, sid, refresh)
 
 
@@ -161,6 +174,7 @@ async def logout(request: web.Request) -> web.Response:
         await request.app[SESSIONS].revoke(user.session_id, user.id, claims.expires_at if claims else None)
     except RedisUnavailable:
         raise unavailable("session store unavailable") from None
+    await audited(request, "logout", {"id": user.id})
     return no_content()
 
 

@@ -7,8 +7,9 @@ transaction with bulk inserts, so a bad file changes nothing and gets a 400 nami
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import asyncpg
 from aiohttp import web
 from pydantic import Field
 
@@ -21,7 +22,7 @@ from req1_server.domain.reqif.serialize import serialize, to_reqifz
 from req1_server.errors import bad_request
 from req1_server.http import json_response
 from req1_server.routing import Routes, user_of
-from req1_server.store import exports, reqif_import
+from req1_server.store import audit, exports, reqif_import
 from req1_server.store.rows import require_project
 from req1_server.typed import InModule, PathId, PathModel, QueryModel, query_check, reject
 from req1_server.uploads import spool_file
@@ -61,8 +62,15 @@ async def import_reqif(request: web.Request, path: InProject) -> web.Response:
         raise bad_request(str(exc)) from None
     finally:
         spool.close()
-    result = await db.transaction(lambda conn: reqif_import.store(conn, path.project_id, document, user.id))
-    return json_response(result, status=201)
+
+    async def run(conn: asyncpg.Connection) -> dict[str, Any]:
+        result = await reqif_import.store(conn, path.project_id, document, user.id)
+        await audit.record(conn, "import", "module", result["module_id"], user_id=user.id, details={
+            "format": "reqif", "objects_created": result["objects_created"], "objects_updated": 0,
+            "links_created": result["links_created"], "module_ids": [str(m) for m in result["module_ids"]]})
+        return result
+
+    return json_response(await db.transaction(run), status=201)
 
 
 @routes.get("/api/v1/modules/{module_id}/reqif/export", query_token=True, params=InModule, query=ExportFormat)

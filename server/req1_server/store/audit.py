@@ -89,3 +89,15 @@ async def verify(conn: asyncpg.Connection) -> dict[str, Any]:
         problem = {"id": summary["last_id"], "problem": "the last entries are missing"}
     return {"valid": problem is None, "entries": summary["entries"],
             "head": {"id": summary["last_id"], "hash": summary["last_hash"].hex()}, "first_invalid": problem}
+
+
+RECORD = """
+INSERT INTO audit_log (user_id, action, entity_type, entity_id, details, ip_address)
+VALUES ($1, $2, $3, $4, $5, coalesce($6, nullif(current_setting('req1.ip', true), '')))
+"""
+
+
+async def record(conn: asyncpg.Connection, action: str, entity_type: str, entity_id: uuid.UUID | None, *,
+                 user_id: uuid.UUID | None, details: dict[str, Any] | None = None, ip: str | None = None) -> None:
+    """An entry for an event that is no row change (a login, a logout, an import), chained like the rest."""
+    await conn.execute(RECORD, user_id, action, entity_type, entity_id, details, ip)

@@ -16,6 +16,7 @@ from req1_server.domain.fingerprint import content_fingerprint
 from req1_server.domain.ids import new_id
 from req1_server.domain.sanitize import html_to_text, sanitize_html
 from req1_server.errors import bad_request
+from req1_server.store import audit
 from req1_server.store.definitions import visible
 from req1_server.store.outline import NewObject, create_objects, lock_module
 from req1_server.store.rows import require_row
@@ -78,6 +79,8 @@ async def import_csv(db: Database, module_id: uuid.UUID, data: bytes, user_id: u
         if now != basis:
             objects = await asyncio.to_thread(prepare, data, *now)
         await create_objects(conn, module_id, objects, user_id)
+        await audit.record(conn, "import", "module", module_id, user_id=user_id, details={
+            "format": "csv", "objects_created": len(objects), "objects_updated": 0, "links_created": 0})
         return len(objects)
 
     return await db.transaction(insert)
