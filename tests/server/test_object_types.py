@@ -129,3 +129,14 @@ async def test_enforced_on_object_create_and_update(api: Api) -> None:
     await api.delete(f"/object-types/{req['id']}")
     after = await api.get(item)
     assert after["object_type_id"] is None and after["attributes"] == {"prio": 2, "owner": "bob"}
+
+
+async def test_validation_reports_what_the_type_requires(api: Api) -> None:
+    m = await typed_module(api)
+    req = await api.post("/object-types", {"module_id": m, "name": "Req", "attribute_schema": LAYOUT})
+    obj = await api.obj(m, heading="h", body="b", object_type_id=req["id"], attributes={"owner": "ann"})
+    await api.patch(f"/object-types/{req['id']}", {"required_attributes": ["prio"]})  # stored objects not re-checked
+    issues = (await api.get(f"/modules/{m}/validate"))["issues"]
+    assert [(i["rule"], i["object_id"], i["message"]) for i in issues if i["severity"] == "error"] == [
+        ("missing_required_attribute", obj["id"], "[1] object type 'Req' requires attribute 'prio'")]
+

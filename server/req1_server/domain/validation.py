@@ -17,6 +17,8 @@ class VObject:
     classification: str
     attributes: dict[str, Any]
     reviewed: bool
+    type_name: str | None = None  # its object type's (§1), and what that type requires
+    type_required: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ def validate(objects: Sequence[VObject], links: Sequence[VLink], required: Seque
                 issues.append(
                     _issue("missing_required_attribute", "error", f"{tag} missing required attribute '{name}'", obj.id)
                 )
+        for name in obj.type_required:  # Δ: what the object's type requires, unless the module already did
+            if obj.attributes.get(name) is None and name not in required:
+                issues.append(_issue("missing_required_attribute", "error",
+                                     f"{tag} object type '{obj.type_name}' requires attribute '{name}'", obj.id))
         if not obj.reviewed:
             issues.append(_issue("unreviewed", "info", f"{tag} {obj.heading or ''} — needs review", obj.id))
     for link in links:

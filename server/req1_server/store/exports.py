@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from req1_server.domain.object_types import required_names
 from req1_server.domain.publish import PubObject
 from req1_server.domain.reqif.model import AttrSpec, ExportLink, ExportModule, ExportObject
 from req1_server.domain.validation import VLink, VObject, validate
@@ -40,9 +41,11 @@ FROM object WHERE module_id = $1 AND deleted_at IS NULL ORDER BY level_path, id
 """
 VALIDATE_MODULE = "SELECT id, required_attributes FROM module WHERE id = $1"
 VALIDATE_OBJECTS = """
-SELECT id, parent_id, level, heading, body, classification, attributes,
-       reviewed_fingerprint IS NOT DISTINCT FROM content_fingerprint AS reviewed
-FROM object WHERE module_id = $1 AND deleted_at IS NULL ORDER BY level_path, id
+SELECT o.id, o.parent_id, o.level, o.heading, o.body, o.classification, o.attributes,
+       o.reviewed_fingerprint IS NOT DISTINCT FROM o.content_fingerprint AS reviewed,
+       t.name AS type_name, t.required_attributes, t.attribute_schema
+FROM object o LEFT JOIN object_type t ON t.id = o.object_type_id
+WHERE o.module_id = $1 AND o.deleted_at IS NULL ORDER BY o.level_path, o.id
 """
 VALIDATE_LINKS = """
 SELECT l.id, l.source_object_id, l.target_object_id, l.suspect,
@@ -95,7 +98,10 @@ async def validation(conn: asyncpg.Connection, module_id: uuid.UUID) -> dict[str
     module = await conn.fetchrow(VALIDATE_MODULE, module_id)
     if module is None:
         raise not_found("module", module_id)
-    objects = [VObject(**dict(r)) for r in await conn.fetch(VALIDATE_OBJECTS, module_id)]
+    objects = [VObject(r["id"], r["parent_id"], r["level"], r["heading"], r["body"], r["classification"],
+                       r["attributes"] or {}, r["reviewed"], r["type_name"],
+                       tuple(required_names(r["required_attributes"] or [], r["attribute_schema"])))
+               for r in await conn.fetch(VALIDATE_OBJECTS, module_id)]
     links = [VLink(r["id"], r["source_object_id"], r["target_object_id"], r["suspect"], r["source_live"],
                    r["target_live"]) for r in await conn.fetch(VALIDATE_LINKS, module_id)]
     return {"module_id": module_id, "issues": validate(objects, links, module["required_attributes"]),
