@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AuditLogEntry, AuditVerification, Role } from "../api/types";
 import { parseRoute, hrefOf } from "../router";
 import { buttonNamed, fakeCtx, settle } from "../test/fake";
-import { AUDIT_PAGE, describeDetails, describeVerification, renderAudit, toLocalInput } from "./audit";
+import { actorName, AUDIT_PAGE, describeDetails, describeVerification, renderAudit, toLocalInput } from "./audit";
 
 function entry(id: number, over: Partial<AuditLogEntry> = {}): AuditLogEntry {
   return {
@@ -22,6 +22,7 @@ function setup(role: Role, total = 3, verification = intact) {
       items: all.slice(offset, offset + limit), total, offset, limit,
     })),
     verifyAuditLog: vi.fn(async () => verification),
+    listUsers: vi.fn(async () => ({ items: [{ id: "0190aaaa-bbbb-7ccc-8ddd-eeeeffff0001", email: "ann@x" }], total: 1 })),
   });
 }
 
@@ -48,7 +49,8 @@ describe("audit log screen", () => {
     let rows = root.querySelectorAll("tbody tr");
     expect(rows).toHaveLength(AUDIT_PAGE);
     expect(rows[0].getAttribute("data-entry")).toBe(String(AUDIT_PAGE + 5));
-    expect(rows[0].textContent).toContain("fields: name, prefix");
+    expect(rows[0].textContent).toContain("name changed; prefix changed");
+    expect(rows[0].textContent).toContain("ann@x"); // the actor by email, not by id
     expect(root.textContent).toContain(`${AUDIT_PAGE} of ${AUDIT_PAGE + 5} entries`);
     const more = buttonNamed(root, "Load more")!;
     expect(more.hidden).toBe(false);
@@ -104,12 +106,18 @@ describe("audit log screen", () => {
 describe("audit formatting", () => {
   it("describes details and times", () => {
     expect(describeDetails(null)).toBe("");
-    expect(describeDetails({ email: "a@x", fields: ["role"], n: 3, nested: { a: 1 } })).toBe(
-      'email: a@x; fields: role; n: 3; nested: {"a":1}',
-    );
+    expect(describeDetails({ email: "a@x", n: 3, nested: { a: 1 } })).toBe('email: a@x; n: 3; nested: {"a":1}');
+    expect(describeDetails({ fields: ["description", "name"], before: { description: null, name: "A" }, after: { description: "d", name: "B" } }))
+      .toBe("description: ∅ → d; name: A → B");
+    expect(describeDetails({ fields: ["password_hash"], before: null, after: null })).toBe("password_hash changed");
+    expect(describeDetails({ after: { id: "x", name: "Tried", created_at: "t" } })).toBe("name: Tried");
+    expect(describeDetails({ before: { id: "x", heading: "Gone" } })).toBe("heading: Gone");
+    expect(describeDetails({ blob: "x".repeat(300) }).length).toBe(201);
     expect(toLocalInput(undefined)).toBe("");
     expect(toLocalInput("garbage")).toBe("");
     expect(toLocalInput(new Date(2026, 11, 3, 9, 5).toISOString())).toBe("2026-12-03T09:05");
     expect(describeVerification({ ...broken, first_invalid: null })).toBe("Chain broken");
+    expect(actorName(null, new Map())).toBe("system");
+    expect(actorName("0190aaaa-bbbb-7ccc-8ddd-eeeeffff0009", new Map())).toBe("…ffff0009");
   });
 });

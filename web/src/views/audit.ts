@@ -1,7 +1,7 @@
 // The audit log for administrators: every change, newest first, with filters kept in the URL (so a view can be
 // bookmarked or sent), and a check of the hash chain that makes the log tamper-evident.
 
-import type { AuditFilters, AuditLogEntry, AuditVerification } from "../api/types";
+import type { AppUser, AuditFilters, AuditLogEntry, AuditVerification } from "../api/types";
 import { h, replace } from "../lib/dom";
 import { formatTime, shortId } from "../lib/format";
 import { navigate } from "../router";
@@ -9,12 +9,37 @@ import { busy, button, crumbs, empty, field, hasRole, link, loading, type Ctx } 
 
 export const AUDIT_PAGE = 50;
 
-/** `details` in one line: `{fields: [...]}` as "fields: a, b"; other values as compact JSON. */
+const SHOWN_KEYS = ["name", "email", "heading", "file_name", "role"];
+const MAX_DETAIL = 200;
+
+function shownValue(v: unknown): string {
+  if (v === null || v === undefined) return "∅";
+  const text = typeof v === "string" ? v : JSON.stringify(v);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+/**
+ * `details` in one line, as a reader wants it: a change as "field: before → after" per field, a created or
+ * deleted row by its name-like fields, anything else as compact JSON (cut at 200 characters).
+ */
 export function describeDetails(details: Record<string, unknown> | null): string {
   if (!details) return "";
-  return Object.entries(details)
+  const before = details.before as Record<string, unknown> | null | undefined;
+  const after = details.after as Record<string, unknown> | null | undefined;
+  if (Array.isArray(details.fields)) {
+    return (details.fields as string[])
+      .map((f) => (before && f in before) || (after && f in after) ? `${f}: ${shownValue(before?.[f])} → ${shownValue(after?.[f])}` : `${f} changed`)
+      .join("; ");
+  }
+  const row = after ?? before;
+  if (row && typeof row === "object") {
+    const named = SHOWN_KEYS.filter((k) => row[k] !== undefined && row[k] !== null).map((k) => `${k}: ${shownValue(row[k])}`);
+    if (named.length) return named.join("; ");
+  }
+  const text = Object.entries(details)
     .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}`)
     .join("; ");
+  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
 }
 
 /** What the chain check says, for people: valid with its head, or where it breaks. */
@@ -24,13 +49,19 @@ export function describeVerification(v: AuditVerification): string {
   return at ? `Chain broken at entry #${at.id}: ${at.problem}` : "Chain broken";
 }
 
-function row(e: AuditLogEntry): HTMLElement {
+/** Who acted, as people read it: the user's email when known, else the id's tail; no user is the system. */
+export function actorName(userId: string | null, emails: Map<string, string>): string {
+  if (!userId) return "system";
+  return emails.get(userId) ?? shortId(userId);
+}
+
+function entryRow(e: AuditLogEntry, emails: Map<string, string>): HTMLElement {
   return h(
     "tr",
     { dataset: { entry: String(e.id) } },
     h("td", null, String(e.id)),
     h("td", null, h("time", { datetime: e.created_at }, formatTime(e.created_at))),
-    h("td", { title: e.user_id ?? "" }, e.user_id ? shortId(e.user_id) : "system"),
+    h("td", { title: e.user_id ?? "" }, actorName(e.user_id, emails)),
     h("td", null, e.action),
     h("td", null, e.entity_type, e.entity_id ? h("small", { class: "muted", title: e.entity_id }, ` ${shortId(e.entity_id)}`) : null),
     h("td", { class: "details" }, describeDetails(e.details)),
@@ -83,7 +114,12 @@ export async function renderAudit(ctx: Ctx, root: HTMLElement, filters: AuditFil
     return;
   }
   replace(root, head, loading());
-  const first = await ctx.api.listAuditLog(filters, 0, AUDIT_PAGE);
+  const [first, users] = await Promise.all([
+    ctx.api.listAuditLog(filters, 0, AUDIT_PAGE),
+    ctx.api.listUsers().catch(() => ({ items: [] as AppUser[] })), // names are a convenience, not a must
+  ]);
+  const emails = new Map(users.items.map((u) => [u.id, u.email]));
+  const row = (e: AuditLogEntry) => entryRow(e, emails);
   const body = h("tbody", null, first.items.map(row));
   let shown = first.items.length;
   const count = h("p", { class: "muted", "aria-live": "polite" }, `${shown} of ${first.total} entries`);
