@@ -143,3 +143,25 @@ async def test_states_and_transitions_on_objects(api: Api, make_user: Any, pg_ds
     await api.error("PATCH", f"{objects}/{started['id']}", {"lifecycle_state": "review"}, status=400,
                     message="lifecycle transition from '' to 'review' is not allowed")
     assert (await api.patch(f"{objects}/{started['id']}", {"lifecycle_state": "draft"}))["lifecycle_state"] == "draft"
+
+
+async def test_module_from_template_copies_types_and_models(api: Api) -> None:
+    module = await api.module()
+    m = module["id"]
+    model = await api.post(f"/modules/{m}/lifecycle-models", {"name": "Std", "initial_state": "draft",
+                                                              "states": STATES, "transitions": TRANSITIONS})
+    kind = await api.post("/object-types", {"module_id": m, "name": "Req"})
+    await api.patch(f"/modules/{m}", {"default_lifecycle_model_id": model["id"]})
+    await api.obj(m, heading="typed", object_type_id=kind["id"])
+    await api.obj(m, heading="plain")
+    copy = await api.post("/modules/from-template", {"name": "Copy", "project_id": module["project_id"],
+                                                     "template_module_id": m, "copy_objects": True})
+    [copied_model] = await api.get(f"/modules/{copy['id']}/lifecycle-models")
+    [copied_type] = (await api.get(f"/object-types?module_id={copy['id']}"))["items"]
+    assert copied_model["id"] != model["id"] and copied_model["states"] == model["states"]
+    assert copied_type["id"] != kind["id"] and copied_type["name"] == "Req"
+    assert copy["default_lifecycle_model_id"] == copied_model["id"]
+    objects = {o["heading"]: o for o in await api.objects(copy["id"])}
+    assert objects["typed"]["object_type_id"] == copied_type["id"] and objects["plain"]["object_type_id"] is None
+    assert {o["lifecycle_model_id"] for o in objects.values()} == {copied_model["id"]}
+    assert {o["lifecycle_state"] for o in objects.values()} == {"draft"}

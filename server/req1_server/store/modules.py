@@ -37,9 +37,27 @@ FROM attribute_definition d JOIN unnest($3::uuid[], $4::uuid[]) AS u(old_id, new
 WHERE d.module_id = $1
 """
 TEMPLATE_DEFINITIONS = "SELECT id FROM attribute_definition WHERE module_id = $1"
+# object types and lifecycle models (§1, §2): copied with new ids; $3/$4 map old ids to new ones
+COPY_TYPES = """
+INSERT INTO object_type (id, module_id, name, description, default_classification, required_attributes,
+                         attribute_schema)
+SELECT u.new_id, $2, t.name, t.description, t.default_classification, t.required_attributes, t.attribute_schema
+FROM object_type t JOIN unnest($3::uuid[], $4::uuid[]) AS u(old_id, new_id) ON u.old_id = t.id WHERE t.module_id = $1
+"""
+COPY_MODELS = """
+INSERT INTO lifecycle_model (id, module_id, name, description, initial_state, states, transitions)
+SELECT u.new_id, $2, m.name, m.description, m.initial_state, m.states, m.transitions
+FROM lifecycle_model m JOIN unnest($3::uuid[], $4::uuid[]) AS u(old_id, new_id) ON u.old_id = m.id
+WHERE m.module_id = $1
+"""
+SET_DEFAULT_MODEL = "UPDATE module SET default_lifecycle_model_id = $2 WHERE id = $1 RETURNING " + MODULES.columns
+SET_TYPES_AND_MODELS = """
+UPDATE object o SET object_type_id = u.type_id, lifecycle_model_id = u.model_id
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS u(id, type_id, model_id) WHERE o.id = u.id
+"""
 TEMPLATE_OBJECTS = """
 SELECT id, parent_id, position, heading, body, body_text, attributes, classification, content_fingerprint,
-       references_, lifecycle_state
+       references_, lifecycle_state, object_type_id, lifecycle_model_id
 FROM object WHERE module_id = $1 AND deleted_at IS NULL ORDER BY level_path, id
 """
 TEMPLATE_LINKS = """
@@ -85,12 +103,27 @@ async def from_template(conn: asyncpg.Connection, template_id: uuid.UUID, values
     row = await crud.insert(conn, MODULES, {**{k: template[k] for k in SETTINGS}, **values})
     old_ids = [r["id"] for r in await conn.fetch(TEMPLATE_DEFINITIONS, template_id)]
     await conn.execute(COPY_DEFINITIONS, template_id, row["id"], old_ids, [new_id() for _ in old_ids])
+    types = await copy_rows(conn, COPY_TYPES, "SELECT id FROM object_type WHERE module_id = $1", template_id, row["id"])
+    models = await copy_rows(conn, COPY_MODELS, "SELECT id FROM lifecycle_model WHERE module_id = $1", template_id,
+                             row["id"])
+    if template["default_lifecycle_model_id"] in models:
+        row = await conn.fetchrow(SET_DEFAULT_MODEL, row["id"], models[template["default_lifecycle_model_id"]])
     if copy_objects:
-        await copy_content(conn, template_id, row["id"], user_id)
+        await copy_content(conn, template_id, row["id"], user_id, types, models)
     return row
 
 
-async def copy_content(conn: asyncpg.Connection, source: uuid.UUID, target: uuid.UUID, user_id: uuid.UUID) -> None:
+async def copy_rows(conn: asyncpg.Connection, copy_sql: str, ids_sql: str, source: uuid.UUID,
+                    target: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+    """Copy the source module's rows of one table with new ids; old id → new id."""
+    mapping = {r["id"]: new_id() for r in await conn.fetch(ids_sql, source)}
+    if mapping:
+        await conn.execute(copy_sql, source, target, list(mapping), list(mapping.values()))
+    return mapping
+
+
+async def copy_content(conn: asyncpg.Connection, source: uuid.UUID, target: uuid.UUID, user_id: uuid.UUID,
+                       types: Mapping[uuid.UUID, uuid.UUID], models: Mapping[uuid.UUID, uuid.UUID]) -> None:
     rows = await conn.fetch(TEMPLATE_OBJECTS, source)
     mapping = {r["id"]: new_id() for r in rows}
     objects = [
@@ -103,6 +136,11 @@ async def copy_content(conn: asyncpg.Connection, source: uuid.UUID, target: uuid
     ]
     # rows come in document order: parents before children, siblings in order
     await create_objects(conn, target, objects, user_id)
+    typed = [r for r in rows if r["object_type_id"] in types or r["lifecycle_model_id"] in models]
+    if typed:  # the copies keep their type and model, the copied ones
+        await conn.execute(SET_TYPES_AND_MODELS, [mapping[r["id"]] for r in typed],
+                           [types.get(r["object_type_id"]) for r in typed],
+                           [models.get(r["lifecycle_model_id"]) for r in typed])
     links = await conn.fetch(TEMPLATE_LINKS, source)
     if links:
         await conn.execute(
