@@ -105,6 +105,7 @@ try {
   await page.locator(".module-tools").getByRole("link", { name: "Document" }).click();
   await page.locator("article.document section.obj").first().waitFor();
   const url = page.url();
+  const moduleUrl = url;
   expect(/\/w\/[^/]+\/p\/[^/]+\/m\/[^/]+/.test(url), `unexpected module URL ${url}`);
   const levels = await page.locator("article.document .obj-title .level").allTextContents();
   expect(levels.length >= 3, `expected objects in the document, got ${levels.length}`);
@@ -287,6 +288,22 @@ try {
   await page.getByRole("button", { name: "Verify chain" }).click();
   await page.locator(".audit-verdict.ok", { hasText: "Chain intact" }).waitFor();
   await shot("13-audit");
+
+  step("webhooks of a module for admins: add one, see its empty delivery log, pause it");
+  await page.goto(moduleUrl);
+  await page.locator(".module-tools").getByRole("link", { name: "Webhooks" }).click();
+  await page.getByRole("heading", { name: `Webhooks of ${opt.module}` }).waitFor();
+  await page.getByLabel("Name").fill("CI pipeline");
+  await page.getByLabel("URL").fill("https://ci.example.invalid/hooks/req1");
+  await page.getByLabel("Secret").fill("e2e-signing-key");
+  await page.getByRole("button", { name: "Add webhook" }).click();
+  const card = page.locator("section.webhook", { hasText: "CI pipeline" });
+  await card.getByText("signed (HMAC-SHA256)").waitFor();
+  await card.getByRole("button", { name: "Deliveries" }).click();
+  await card.getByText("Nothing delivered yet").waitFor();
+  await card.getByRole("button", { name: "Pause" }).click();
+  await page.locator("section.webhook.inactive", { hasText: "CI pipeline" }).waitFor();
+  await shot("14-webhooks");
 
   if (problems.length) throw new Error(`browser problems:\n${problems.join("\n")}`);
   console.log("e2e: ok");

@@ -14,6 +14,7 @@ import { renderModule } from "./views/module";
 import { renderSearch } from "./views/search";
 import { renderTraceability } from "./views/traceability";
 import { renderAudit } from "./views/audit";
+import { renderWebhooks } from "./views/webhooks";
 import { renderAccount, renderUsers } from "./views/users";
 import { renderValidation } from "./views/validation";
 import "./styles.css";
@@ -125,6 +126,9 @@ async function show(route: Route): Promise<void> {
         break;
       case "audit":
         await renderAudit(ctx, main, route.filters);
+        break;
+      case "webhooks":
+        await renderWebhooks(ctx, main, route.ws, route.p, route.m);
         break;
       case "account":
         renderAccount(ctx, main);

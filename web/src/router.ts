@@ -13,6 +13,7 @@ export type Route =
   | { name: "diff"; ws: string; p: string; m: string; a: string; b: string }
   | { name: "traceability"; ws: string; p: string; m: string; target?: string; type?: string }
   | { name: "validate"; ws: string; p: string; m: string }
+  | { name: "webhooks"; ws: string; p: string; m: string }
   | { name: "users" }
   | { name: "audit"; filters: AuditFilters }
   | { name: "account" }
@@ -59,6 +60,7 @@ const PATTERNS: [RegExp, (m: RegExpMatchArray, q: URLSearchParams) => Route][] =
     (m, q) => ({ name: "traceability", ws: m[1], p: m[2], m: m[3], target: q.get("target") ?? undefined, type: q.get("type") ?? undefined }),
   ],
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/validate$`), (m) => ({ name: "validate", ws: m[1], p: m[2], m: m[3] })],
+  [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/webhooks$`), (m) => ({ name: "webhooks", ws: m[1], p: m[2], m: m[3] })],
   [/^\/admin\/users$/, () => ({ name: "users" })],
   [/^\/admin\/audit$/, (_m, q) => ({ name: "audit", filters: auditFilters(q) })],
   [/^\/account$/, () => ({ name: "account" })],
@@ -103,6 +105,8 @@ export function hrefOf(route: Route): string {
     }
     case "validate":
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/validate`;
+    case "webhooks":
+      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/webhooks`;
     case "users":
       return "/admin/users";
     case "audit": {

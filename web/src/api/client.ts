@@ -7,6 +7,9 @@ import type {
   AuditFilters,
   AuditLogEntry,
   AuditVerification,
+  Webhook,
+  WebhookDelivery,
+  WebhookInput,
   AttributeDefinition,
   AttrValue,
   Baseline,
@@ -272,6 +275,25 @@ export class ApiClient {
     } finally {
       this.store.clear();
     }
+  }
+
+  listWebhooks(moduleId: string): Promise<Webhook[]> {
+    return this.request("GET", `/modules/${enc(moduleId)}/webhooks`);
+  }
+  createWebhook(moduleId: string, input: WebhookInput): Promise<Webhook> {
+    return this.request("POST", `/modules/${enc(moduleId)}/webhooks`, { json: input });
+  }
+  updateWebhook(moduleId: string, id: string, input: WebhookInput): Promise<Webhook> {
+    return this.request("PATCH", `/modules/${enc(moduleId)}/webhooks/${enc(id)}`, { json: input });
+  }
+  deleteWebhook(moduleId: string, id: string): Promise<void> {
+    return this.request("DELETE", `/modules/${enc(moduleId)}/webhooks/${enc(id)}`);
+  }
+  listDeliveries(moduleId: string, id: string, limit = 20): Promise<Page<WebhookDelivery>> {
+    return this.request("GET", `/modules/${enc(moduleId)}/webhooks/${enc(id)}/deliveries`, { query: { limit } });
+  }
+  redeliver(moduleId: string, id: string, deliveryId: string): Promise<WebhookDelivery> {
+    return this.request("POST", `/modules/${enc(moduleId)}/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`);
   }
 
   /** Audit entries, newest first (admins). */

@@ -349,3 +349,40 @@ export interface AuditFilters {
   from?: string;
   to?: string;
 }
+
+export type WebhookEvent = "object.created" | "object.updated" | "object.deleted";
+
+/** A module's subscription of a URL to object events (admins). */
+export interface Webhook {
+  id: string;
+  module_id: string;
+  name: string;
+  url: string;
+  secret: string | null;
+  events: string; // comma-separated WebhookEvent
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookInput {
+  name?: string;
+  url?: string;
+  secret?: string | null;
+  events?: string;
+  active?: boolean;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  event: string;
+  payload: Record<string, unknown>;
+  status: "pending" | "success" | "failed";
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
