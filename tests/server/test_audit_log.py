@@ -99,6 +99,12 @@ async def test_logins_and_logouts(api: Api, client: Any, make_user: Any) -> None
     assert [(e["action"], e["user_id"]) for e in log[:3]] == [
         ("logout", user["id"]), ("login_failed", None), ("login", user["id"])]
     assert log[1]["details"] == {"email": user["email"]} and log[1]["ip_address"] == "127.0.0.1"
+    login = await client.post("/api/v1/auth/login", json={"email": user["email"], "password": "user-password-123"})
+    first = (await login.json())["refresh_token"]
+    assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": first})).status == 200
+    assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": first})).status == 401  # replayed
+    [reuse] = await entries(api, f"?action=refresh_reuse&entity_id={user['id']}")
+    assert reuse["user_id"] == user["id"] and reuse["ip_address"] == "127.0.0.1"
     unknown = await entries(api, "?action=login_failed")
     assert unknown[0]["entity_id"] is None and unknown[0]["details"] == {"email": "nobody@example.com"}
     assert (await verify(api))["valid"] is True

@@ -27,9 +27,10 @@ ROTATE = """
 local current = redis.call('HGET', KEYS[1], 'refresh')
 if not current then return false end
 if current ~= ARGV[1] then
+  local user = redis.call('HGET', KEYS[1], 'user') or ''
   redis.call('DEL', KEYS[1])
   redis.call('SET', KEYS[2], '1', 'EX', ARGV[4])
-  return 'replay'
+  return 'replay:' .. user
 end
 redis.call('HSETNX', KEYS[1], 'created', ARGV[5])
 local left = tonumber(redis.call('HGET', KEYS[1], 'created')) + tonumber(ARGV[6]) - tonumber(ARGV[5])
@@ -49,6 +50,14 @@ def digest(token: str) -> str:
 
 class RefreshRejected(Exception):
     """Unknown, expired or replayed refresh token."""
+
+
+class RefreshReplayed(RefreshRejected):
+    """A refresh token presented again after its rotation: the session is revoked (audited as refresh_reuse)."""
+
+    def __init__(self, user_id: uuid.UUID | None) -> None:
+        super().__init__("refresh token is unknown, expired or already used")
+        self.user_id = user_id
 
 
 class Sessions:
@@ -92,7 +101,10 @@ class Sessions:
             lambda r: r.eval(ROTATE, 2, SESSION + sid, REVOKED + sid, digest(refresh_token), digest(new),
                              self.session_ttl, self.access_ttl + 60, int(self.clock()), self.max_age)
         )
-        if not result or result == "replay":
+        if result and str(result).startswith("replay:"):
+            user = str(result).removeprefix("replay:")
+            raise RefreshReplayed(uuid.UUID(user) if user else None)
+        if not result:
             raise RefreshRejected("refresh token is unknown, expired or already used")
         try:
             user_id = uuid.UUID(str(result))

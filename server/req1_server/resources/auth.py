@@ -13,7 +13,7 @@ from req1_server.appkeys import SESSIONS
 from req1_server.auth import tokens
 from req1_server.auth.gate import CLAIMS
 from req1_server.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
-from req1_server.auth.sessions import RefreshRejected
+from req1_server.auth.sessions import RefreshRejected, RefreshReplayed
 from req1_server.config import SETTINGS
 from req1_server.db import database
 from req1_server.errors import bad_request, forbidden, unauthorized, unavailable
@@ -187,6 +187,9 @@ async def refresh(request: web.Request, body: Refresh) -> web.Response:
         user_id, sid, new_refresh = await sessions.rotate(token)
     except RedisUnavailable:
         raise unavailable("session store unavailable") from None
+    except RefreshReplayed as replay:  # a stolen token or a client bug: the session is gone, the event recorded
+        await audited(request, "refresh_reuse", {"id": replay.user_id} if replay.user_id else None)
+        raise unauthorized("invalid or expired refresh token") from None
     except RefreshRejected:
         raise unauthorized("invalid or expired refresh token") from None
     async with database(request).acquire() as conn:
