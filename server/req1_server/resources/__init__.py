@@ -31,5 +31,6 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.object_types",
     "req1_server.resources.lifecycle_models",
     "req1_server.resources.webhooks",
+    "req1_server.resources.project_templates",
     "req1_server.live",
 ]

@@ -71,7 +71,6 @@ UNSUPPORTED = {
     "test cases": "/api/v1/test-cases",
     "diagrams": "/api/v1/diagrams",
     "dashboards": "/api/v1/dashboards",
-    "project templates": "/api/v1/project-templates",
     "e-signatures": "/api/v1/e-signatures",
 }
 
