@@ -54,6 +54,13 @@ def seed(base: str) -> dict[str, str]:
     project = api.call("POST", f"/workspaces/{ws['id']}/projects", {"name": "BBW Gen 2"})
     module = api.call("POST", "/modules", {"name": "System Requirements", "project_id": project["id"], "prefix": "SYS"})
     m = module["id"]
+    lifecycle = api.call("POST", f"/modules/{m}/lifecycle-models", {
+        "name": "Review flow", "initial_state": "draft",
+        "states": [{"name": "draft", "color": "#6B7280"}, {"name": "in_review", "color": "#F59E0B"},
+                   {"name": "approved", "color": "#10B981"}],
+        "transitions": [{"from": "draft", "to": "in_review"}, {"from": "in_review", "to": "approved"},
+                        {"from": "in_review", "to": "draft"}]})
+    api.call("PATCH", f"/modules/{m}", {"default_lifecycle_model_id": lifecycle["id"]})
     api.call("POST", f"/modules/{m}/attribute-definitions",
              {"name": "priority", "data_type": "enum", "enum_values": ["low", "high"]})
     intro = api.call("POST", f"/modules/{m}/objects", {"heading": "Introduction", "classification": "heading"})

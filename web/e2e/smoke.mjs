@@ -305,6 +305,18 @@ try {
   await page.locator("section.webhook.inactive", { hasText: "CI pipeline" }).waitFor();
   await shot("14-webhooks");
 
+  step("an object moves along its lifecycle from the panel");
+  await page.goto(moduleUrl);
+  await page.locator("article.document section.obj .obj-title", { hasText: "Pedal sensor plausibility" }).click();
+  await page.locator("aside.panel").waitFor();
+  await page.getByRole("tab", { name: "Details" }).click();
+  const lifecycle = page.locator("aside.panel .lifecycle-facts");
+  await lifecycle.locator(".badge.lifecycle", { hasText: "draft" }).waitFor();
+  await lifecycle.getByRole("button", { name: "→ in_review" }).click();
+  await lifecycle.locator(".badge.lifecycle", { hasText: "in_review" }).waitFor();
+  await lifecycle.getByRole("button", { name: "→ approved" }).waitFor();
+  await shot("15-lifecycle");
+
   if (problems.length) throw new Error(`browser problems:\n${problems.join("\n")}`);
   console.log("e2e: ok");
 } catch (err) {

@@ -7,6 +7,7 @@ import type {
   AuditFilters,
   AuditLogEntry,
   AuditVerification,
+  LifecycleModel,
   Webhook,
   WebhookDelivery,
   WebhookInput,
@@ -275,6 +276,10 @@ export class ApiClient {
     } finally {
       this.store.clear();
     }
+  }
+
+  listLifecycleModels(moduleId: string): Promise<LifecycleModel[]> {
+    return this.request("GET", `/modules/${enc(moduleId)}/lifecycle-models`);
   }
 
   listWebhooks(moduleId: string): Promise<Webhook[]> {
@@ -561,4 +566,5 @@ export interface ObjectInput {
   body?: string | null;
   classification?: Classification;
   attributes?: Record<string, AttrValue>;
+  lifecycle_state?: string | null;
 }

@@ -48,6 +48,7 @@ export interface Module {
   digits: number;
   required_attributes: string[];
   default_classification: Classification;
+  default_lifecycle_model_id?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -72,6 +73,9 @@ export interface ReqObject {
   deleted_at: string | null;
   created_at: string;
   updated_at: string;
+  object_type_id?: string | null;
+  lifecycle_model_id?: string | null;
+  lifecycle_state?: string | null;
   rank?: number;
   highlight?: { heading: string | null; body: string | null };
 }
@@ -385,4 +389,21 @@ export interface WebhookDelivery {
   next_attempt_at: string | null;
   created_at: string;
   delivered_at: string | null;
+}
+
+export interface LifecycleState {
+  name: string;
+  color: string | null;
+  description: string | null;
+}
+
+/** States and the allowed moves between them; `required_role` limits who may make a move. */
+export interface LifecycleModel {
+  id: string;
+  module_id: string;
+  name: string;
+  description: string | null;
+  initial_state: string;
+  states: LifecycleState[];
+  transitions: { from: string; to: string; required_role?: Role }[];
 }

@@ -35,6 +35,7 @@ function fakeApi(role: AppUser["role"]) {
     linksTo: vi.fn(async () => page([])),
     impact: vi.fn(async () => ({ root_id: "b", objects: [] })),
     objectHistory: vi.fn(async () => page([])),
+    listLifecycleModels: vi.fn(async () => []),
   } as unknown as ApiClient;
 }
 

@@ -13,6 +13,7 @@ import { toast } from "../ui/toast";
 import { renderAttachments } from "./attachments";
 import { renderComments } from "./comments";
 import { renderImpact } from "./impact";
+import { lifecycleFacts, modelOf } from "./lifecycle";
 import type { ModuleData } from "./module";
 
 export interface PanelHooks {
@@ -39,7 +40,7 @@ export async function renderObjectPanel(ctx: Ctx, panel: HTMLElement, data: Modu
   const show = (tab: Tab): void => {
     lastTab = tab;
     for (const [name, btn] of Object.entries(tabs)) btn.setAttribute("aria-selected", String(name === tab));
-    if (tab === "details") replace(body, details(ctx, data, obj, hooks));
+    if (tab === "details") void detailsTab(ctx, body, data, obj, hooks);
     else if (tab === "links") void links(ctx, body, data, obj, hooks);
     else if (tab === "impact") renderImpact(ctx, body, data, obj, hooks.select);
     else if (tab === "comments") void renderComments(ctx, body, obj, data.users, hooks.countsChanged);
@@ -55,6 +56,15 @@ export async function renderObjectPanel(ctx: Ctx, panel: HTMLElement, data: Modu
     body,
   );
   show(lastTab);
+}
+
+async function detailsTab(ctx: Ctx, body: HTMLElement, data: ModuleData, obj: ReqObject, hooks: PanelHooks): Promise<void> {
+  const facts = details(ctx, data, obj, hooks);
+  replace(body, facts);
+  // Lifecycle models are per module and few; without any, the panel shows no lifecycle row.
+  const models = await ctx.api.listLifecycleModels(data.module.id).catch(() => []);
+  const model = modelOf(obj, models, data.module.default_lifecycle_model_id);
+  if (model || obj.lifecycle_state) facts.insertBefore(lifecycleFacts(ctx, obj, model, hooks.reload), facts.children[3] ?? null);
 }
 
 function details(ctx: Ctx, data: ModuleData, obj: ReqObject, hooks: PanelHooks): HTMLElement {
