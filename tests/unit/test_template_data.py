@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from req1_server.domain.templates import MAX_SEED_DEPTH, TemplateError, check_template, link_type_key, seed_count
+from req1_server.domain.templates import MAX_DIGITS, MAX_SEED_DEPTH, TemplateError, check_template, link_type_key
 
 
 def test_defaults_fill_every_key() -> None:
@@ -57,8 +57,10 @@ BAD: list[tuple[Any, str]] = [
     ({"modules": [1]}, "modules[0]: must be an object"),
     ({"modules": [{"name": " "}]}, "modules[0]: name must not be empty"),
     ({"modules": [{"name": 3}]}, "modules[0].name: must be a string"),
-    ({"modules": [{"digits": "4"}]}, "modules[0].digits: must be an integer"),
-    ({"modules": [{"digits": True}]}, "modules[0].digits: must be an integer"),
+    ({"modules": [{"digits": "4"}]}, f"modules[0].digits: must be an integer from 0 to {MAX_DIGITS}"),
+    ({"modules": [{"digits": True}]}, f"modules[0].digits: must be an integer from 0 to {MAX_DIGITS}"),
+    ({"modules": [{"digits": -1}]}, f"modules[0].digits: must be an integer from 0 to {MAX_DIGITS}"),
+    ({"modules": [{"digits": 2**31}]}, f"modules[0].digits: must be an integer from 0 to {MAX_DIGITS}"),
     ({"modules": [{"default_classification": "x"}]},
      "modules[0]: invalid classification 'x', must be one of: normative, informative, heading"),
     ({"modules": [{"attribute_definitions": [{"name": "a", "data_type": "money"}]}]},
@@ -105,9 +107,13 @@ def test_refusals_name_the_place_and_the_rule(data: Any, detail: str) -> None:
     assert str(caught.value) == "invalid template_data: " + detail
 
 
-def test_deepest_allowed_nesting_and_seed_count() -> None:
+def count(nodes: list[dict[str, Any]]) -> int:
+    return sum(1 + count(n["children"]) for n in nodes)
+
+
+def test_deepest_allowed_nesting() -> None:
     data = check_template({"modules": [{"seed_objects": [seeds(MAX_SEED_DEPTH), {"heading": "second"}]}]})
-    assert seed_count(data["modules"][0]["seed_objects"]) == MAX_SEED_DEPTH + 1
+    assert count(data["modules"][0]["seed_objects"]) == MAX_SEED_DEPTH + 1
 
 
 def test_link_type_names_match_ignoring_case_and_space_or_hyphen() -> None:

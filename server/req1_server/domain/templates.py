@@ -18,6 +18,7 @@ from req1_server.domain.lifecycle import LifecycleError, normalized
 
 CLASSIFICATIONS = ("normative", "informative", "heading")
 MAX_SEED_DEPTH = 32  # deeper nesting is refused rather than walked (a body is bounded, recursion is not)
+MAX_DIGITS = 2**31 - 1  # the column is an integer; a larger value would only fail at instantiation
 _MISSING = object()
 
 
@@ -143,8 +144,9 @@ def _module(raw: Any, where: str, global_attributes: Collection[str]) -> dict[st
     settings = {"name": _name(data, where, "Untitled"), "prefix": _text(data, "prefix", where, ""),
                 "separator": _text(data, "separator", where, "-"), "digits": _field(data, "digits", where, 3),
                 "default_classification": _classification(data, where, "normative")}
-    if isinstance(settings["digits"], bool) or not isinstance(settings["digits"], int):
-        raise TemplateError(f"{where}.digits", "must be an integer")
+    digits = settings["digits"]
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= MAX_DIGITS:
+        raise TemplateError(f"{where}.digits", f"must be an integer from 0 to {MAX_DIGITS}")
     definitions = [_definition(d, f"{where}.attribute_definitions[{i}]")
                    for i, d in enumerate(_array(data.get("attribute_definitions"), f"{where}.attribute_definitions"))]
     _unique(definitions, where, "attribute definition")
@@ -182,7 +184,3 @@ def check_template(data: Any, global_attributes: Collection[str] = ()) -> dict[s
         seen.add(key)
     return {"modules": modules, "link_types": link_types}
 
-
-def seed_count(seeds: list[dict[str, Any]]) -> int:
-    """How many objects a module's (normalized) seeds create."""
-    return sum(1 + seed_count(s["children"]) for s in seeds)
