@@ -50,6 +50,22 @@ export function crumbs(...items: (HTMLElement | string)[]): HTMLElement {
   return h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, list);
 }
 
+/** The trail of a module's sub-screen: Workspaces / workspace / project / module / `here`. */
+export function moduleCrumbs(
+  ids: { ws: string; p: string; m: string },
+  names: { workspace: string; project: string; module: string },
+  here: string,
+): HTMLElement {
+  const { ws, p, m } = ids;
+  return crumbs(
+    link({ name: "workspaces" }, "Workspaces"),
+    link({ name: "workspace", ws }, names.workspace),
+    link({ name: "project", ws, p }, names.project),
+    link({ name: "module", ws, p, m }, names.module),
+    here,
+  );
+}
+
 export function loading(what = "Loading…"): HTMLElement {
   return h("p", { class: "muted", role: "status" }, what);
 }

@@ -6,7 +6,7 @@ import { formatTime, shortId } from "../lib/format";
 import { changesBetween, formatValue } from "../lib/history";
 import { plainText, renderRichText } from "../lib/richtext";
 import { navigate } from "../router";
-import { busy, crumbs, empty, field, hasRole, link, loading, type Ctx } from "../ui/common";
+import { busy, crumbs, empty, field, hasRole, link, loading, moduleCrumbs, type Ctx } from "../ui/common";
 import { toast } from "../ui/toast";
 
 async function heads(ctx: Ctx, ws: string, p: string, m: string) {
@@ -49,13 +49,7 @@ export async function renderBaselines(ctx: Ctx, root: HTMLElement, ws: string, p
   });
 
   replace(root, 
-    crumbs(
-      link({ name: "workspaces" }, "Workspaces"),
-      link({ name: "workspace", ws }, workspace.name),
-      link({ name: "project", ws, p }, project.name),
-      link({ name: "module", ws, p, m }, module.name),
-      "Baselines",
-    ),
+    moduleCrumbs({ ws, p, m }, { workspace: workspace.name, project: project.name, module: module.name }, "Baselines"),
     h("h1", null, `Baselines of ${module.name}`),
     items.length === 0
       ? empty("No baselines yet.")

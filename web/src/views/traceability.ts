@@ -5,7 +5,7 @@ import type { Coverage, MatrixCell, TraceabilityMatrix } from "../api/types";
 import { h, replace } from "../lib/dom";
 import { formatPct } from "../lib/format";
 import { hrefOf, navigate } from "../router";
-import { crumbs, empty, field, link, loading, type Ctx } from "../ui/common";
+import { empty, field, loading, moduleCrumbs, type Ctx } from "../ui/common";
 
 export interface CellInfo {
   links: number;
@@ -128,13 +128,7 @@ export async function renderTraceability(ctx: Ctx, root: HTMLElement, ws: string
   const targetModule = modules.find((x) => x.id === target);
   replace(
     root,
-    crumbs(
-      link({ name: "workspaces" }, "Workspaces"),
-      link({ name: "workspace", ws }, workspace.name),
-      link({ name: "project", ws, p }, project.name),
-      link({ name: "module", ws, p, m }, module.name),
-      "Traceability",
-    ),
+    moduleCrumbs({ ws, p, m }, { workspace: workspace.name, project: project.name, module: module.name }, "Traceability"),
     h("h1", null, `Traceability of ${module.name}`),
     h("form", { class: "inline-form toolbar" }, field("Link type", typeSel), field("Matrix against", targetSel)),
     coverageSummary(coverage),

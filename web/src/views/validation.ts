@@ -3,7 +3,7 @@
 
 import type { Severity, ValidationIssue } from "../api/types";
 import { h, replace } from "../lib/dom";
-import { crumbs, empty, link, loading, type Ctx } from "../ui/common";
+import { empty, link, loading, moduleCrumbs, type Ctx } from "../ui/common";
 
 const ORDER: Severity[] = ["error", "warning", "info"];
 
@@ -54,13 +54,7 @@ export async function renderValidation(ctx: Ctx, root: HTMLElement, ws: string, 
   draw();
   replace(
     root,
-    crumbs(
-      link({ name: "workspaces" }, "Workspaces"),
-      link({ name: "workspace", ws }, workspace.name),
-      link({ name: "project", ws, p }, project.name),
-      link({ name: "module", ws, p, m }, module.name),
-      "Validation",
-    ),
+    moduleCrumbs({ ws, p, m }, { workspace: workspace.name, project: project.name, module: module.name }, "Validation"),
     h("h1", null, `Validation of ${module.name}`),
     h("p", { class: "muted" }, `${report.object_count} objects and ${report.link_count} links checked.`),
     report.issues.length ? [h("div", { class: "toolbar", role: "group", "aria-label": "Severities shown" }, toggles), list] : empty("No issues found."),

@@ -4,7 +4,7 @@
 import type { Webhook, WebhookDelivery, WebhookEvent } from "../api/types";
 import { h, replace } from "../lib/dom";
 import { formatTime } from "../lib/format";
-import { busy, button, crumbs, empty, field, hasRole, link, loading, type Ctx } from "../ui/common";
+import { busy, button, empty, field, hasRole, loading, moduleCrumbs, type Ctx } from "../ui/common";
 import { toast } from "../ui/toast";
 
 export const EVENTS: WebhookEvent[] = ["object.created", "object.updated", "object.deleted"];
@@ -93,13 +93,7 @@ export async function renderWebhooks(ctx: Ctx, root: HTMLElement, ws: string, p:
   replace(root, loading());
   const [workspace, project, module] = await Promise.all([ctx.api.getWorkspace(ws), ctx.api.getProject(ws, p), ctx.api.getModule(m)]);
   const head = [
-    crumbs(
-      link({ name: "workspaces" }, "Workspaces"),
-      link({ name: "workspace", ws }, workspace.name),
-      link({ name: "project", ws, p }, project.name),
-      link({ name: "module", ws, p, m }, module.name),
-      "Webhooks",
-    ),
+    moduleCrumbs({ ws, p, m }, { workspace: workspace.name, project: project.name, module: module.name }, "Webhooks"),
     h("h1", null, `Webhooks of ${module.name}`),
   ];
   if (!hasRole(ctx, "admin")) {
