@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from typing import Any
 
 import aiohttp
@@ -13,6 +14,8 @@ import asyncpg
 import pytest
 from conftest import ADMIN_PASSWORD
 from domain_api import Api
+
+from req1_server.db import DATABASE
 
 NEW_PASSWORD = "another-password-456"
 
@@ -71,6 +74,47 @@ async def test_every_mutation_records_actor_entity_before_and_after(api: Api, ma
         gone = await entries(api, f"?entity_type={entity}&entity_id={row['id']}&action=delete")
         assert [e["user_id"] for e in gone] == [admin_id]
     assert (await verify(api))["valid"] is True
+
+
+async def test_bookkeeping_is_left_out(api: Api) -> None:
+    module = await api.module()
+    m = module["id"]
+    definition = await api.post(f"/modules/{m}/attribute-definitions", {"name": "prio", "data_type": "integer"})
+    await api.patch(f"/modules/{m}/attribute-definitions/{definition['id']}", {"name": "priority"})
+    assert [e["action"] for e in await entries(api, f"?entity_type=module&entity_id={m}")] == ["create"]
+    [created] = await entries(api, f"?entity_type=module&entity_id={m}")
+    assert "definitions_version" not in created["details"]["after"] and created["details"]["after"]["name"] == "M"
+    changes = await entries(api, f"?entity_type=attribute_definition&entity_id={definition['id']}")
+    assert [e["action"] for e in changes] == ["update", "create"]
+
+
+async def test_webhook_secrets_stay_out(api: Api, pg_dsn: str) -> None:
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        module_id = uuid.UUID((await api.module())["id"])
+        hook = await conn.fetchval("INSERT INTO webhook (id, module_id, name, url, secret) VALUES "
+                                   "(gen_random_uuid(), $1, 'h', 'https://example.com/h', 'hush-1') RETURNING id",
+                                   module_id)
+        await conn.execute("UPDATE webhook SET secret = 'hush-2' WHERE id = $1", hook)
+    finally:
+        await conn.close()
+    log = await entries(api, f"?entity_type=webhook&entity_id={hook}")
+    assert [e["action"] for e in log] == ["update", "create"] and log[0]["details"]["fields"] == ["secret"]
+    assert "hush" not in str(log) and log[1]["details"]["after"]["url"] == "https://example.com/h"
+
+
+async def test_pooled_connections_forget_the_caller(api: Api, client: Any) -> None:
+    """The caller bound to a write's connection never outlives the request (asyncpg resets it on release)."""
+    for n in range(10):
+        await api.post("/workspaces", {"name": f"w{n}"})
+    db = client.app[DATABASE]
+    held = [await db.primary.acquire() for _ in range(db.primary.get_max_size())]
+    try:
+        for conn in held:
+            assert await conn.fetchval("SELECT current_setting('req1.actor', true)") in (None, "")
+    finally:
+        for conn in held:
+            await db.primary.release(conn)
 
 
 async def test_users_and_passwords_never_leak_into_the_log(api: Api, make_user: Any, login: Any) -> None:
