@@ -261,7 +261,7 @@ try {
   await shot("11-validation");
 
   step("a wrong current password is refused without ending the session");
-  await page.locator("header.topbar .user a").first().click();
+  await page.locator("header.topbar .user a[href='/account']").click();
   await page.getByRole("heading", { name: "Your account" }).waitFor();
   await page.getByLabel("Current password").fill("not-my-password");
   await page.getByLabel("New password", { exact: true }).fill("a-new-password-1");
@@ -316,6 +316,17 @@ try {
   await lifecycle.locator(".badge.lifecycle", { hasText: "in_review" }).waitFor();
   await lifecycle.getByRole("button", { name: "→ approved" }).waitFor();
   await shot("15-lifecycle");
+
+  step("a mention reaches the bell; opening the notification goes to the object and marks it read");
+  const bell = page.locator("header.topbar a.bell");
+  await bell.locator(".count", { hasText: "1" }).waitFor();
+  await bell.click();
+  await page.getByRole("heading", { name: "Notifications" }).waitFor();
+  const mention = page.locator("li.notification.unread", { hasText: "@Administrator is the second sensor needed?" });
+  await mention.getByRole("button", { name: "Open" }).click();
+  await page.locator("aside.panel h2", { hasText: "Pedal sensor plausibility" }).waitFor();
+  await page.locator("header.topbar a.bell .count").waitFor({ state: "hidden" });
+  await shot("16-notification-opened");
 
   if (problems.length) throw new Error(`browser problems:\n${problems.join("\n")}`);
   console.log("e2e: ok");

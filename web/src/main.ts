@@ -14,6 +14,7 @@ import { renderModule } from "./views/module";
 import { renderSearch } from "./views/search";
 import { renderTraceability } from "./views/traceability";
 import { renderAudit } from "./views/audit";
+import { notificationBell, renderNotifications } from "./views/notifications";
 import { renderWebhooks } from "./views/webhooks";
 import { renderAccount, renderUsers } from "./views/users";
 import { renderValidation } from "./views/validation";
@@ -68,6 +69,7 @@ function shell(route: Route): HTMLElement {
       ? h(
           "div",
           { class: "user" },
+          notificationBell(ctx),
           link({ name: "account" }, h("span", { title: session.user.email }, session.user.display_name || session.user.email)),
           h("span", { class: "badge" }, session.user.role),
           session.user.role === "admin" ? link({ name: "users" }, "Users") : null,
@@ -126,6 +128,9 @@ async function show(route: Route): Promise<void> {
         break;
       case "audit":
         await renderAudit(ctx, main, route.filters);
+        break;
+      case "notifications":
+        await renderNotifications(ctx, main);
         break;
       case "webhooks":
         await renderWebhooks(ctx, main, route.ws, route.p, route.m);

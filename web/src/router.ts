@@ -15,6 +15,7 @@ export type Route =
   | { name: "validate"; ws: string; p: string; m: string }
   | { name: "webhooks"; ws: string; p: string; m: string }
   | { name: "users" }
+  | { name: "notifications" }
   | { name: "audit"; filters: AuditFilters }
   | { name: "account" }
   | { name: "search"; q: string }
@@ -62,6 +63,7 @@ const PATTERNS: [RegExp, (m: RegExpMatchArray, q: URLSearchParams) => Route][] =
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/validate$`), (m) => ({ name: "validate", ws: m[1], p: m[2], m: m[3] })],
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/webhooks$`), (m) => ({ name: "webhooks", ws: m[1], p: m[2], m: m[3] })],
   [/^\/admin\/users$/, () => ({ name: "users" })],
+  [/^\/notifications$/, () => ({ name: "notifications" })],
   [/^\/admin\/audit$/, (_m, q) => ({ name: "audit", filters: auditFilters(q) })],
   [/^\/account$/, () => ({ name: "account" })],
   [/^\/search$/, (_m, q) => ({ name: "search", q: q.get("q") ?? "" })],
@@ -109,6 +111,8 @@ export function hrefOf(route: Route): string {
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/webhooks`;
     case "users":
       return "/admin/users";
+    case "notifications":
+      return "/notifications";
     case "audit": {
       const qs = new URLSearchParams(Object.entries(route.filters).filter(([, v]) => v) as [string, string][]).toString();
       return `/admin/audit${qs ? `?${qs}` : ""}`;

@@ -31,6 +31,7 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.object_types",
     "req1_server.resources.lifecycle_models",
     "req1_server.resources.webhooks",
+    "req1_server.resources.notifications",
     "req1_server.resources.project_templates",
     "req1_server.live",
 ]

@@ -8,45 +8,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from req1_server.apischema import INT, JSON_OBJ, Body, array, obj
+from req1_server.apischema import JSON_OBJ, array
 from req1_server.db import database
 from req1_server.errors import not_found, not_implemented
-from req1_server.http import json_response, page_envelope
+from req1_server.http import json_response
 from req1_server.routing import Role, Routes
-from req1_server.typed import ById, InModule, Paged, QBool
+from req1_server.typed import InModule
 
 routes = Routes(tag="stubs")
-IGNORED_BODY = Body(obj(), required=False)  # accepted for the UI's sake and never read
-
-
-class NotificationQuery(Paged):
-    unread_only: QBool = False
-
-
-@routes.get("/api/v1/notifications", query=NotificationQuery, response=obj(
-    ["items", "total", "offset", "limit"], items=array(JSON_OBJ), total=INT, offset=INT, limit=INT))
-async def notifications(request: web.Request, query: NotificationQuery) -> web.Response:
-    """No notifications in this server: an empty page."""
-    return json_response(page_envelope([], 0, query.page))
-
-
-@routes.get("/api/v1/notifications/unread-count", response=obj(["count"], count=INT))
-async def unread_count(request: web.Request) -> web.Response:
-    """Always zero."""
-    return json_response({"count": 0})
-
-
-@routes.post("/api/v1/notifications/{id}/read", role=Role.VIEWER, params=ById, body=IGNORED_BODY)
-async def read_notification(request: web.Request, path: ById) -> web.Response:
-    """No notification exists, so every ID is unknown."""
-    raise not_found("notification", path.id)
-
-
-@routes.post("/api/v1/notifications/read-all", role=Role.VIEWER, body=IGNORED_BODY,
-             response=obj(["updated"], updated=INT))
-async def read_all(request: web.Request) -> web.Response:
-    """Nothing to mark."""
-    return json_response({"updated": 0})
 
 
 async def ensure_module(request: web.Request, module_id: object) -> None:

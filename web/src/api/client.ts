@@ -3,6 +3,7 @@
 
 import { sessionFromLogin, type SessionStore } from "./session";
 import type {
+  AppNotification,
   AppUser,
   AuditFilters,
   AuditLogEntry,
@@ -276,6 +277,19 @@ export class ApiClient {
     } finally {
       this.store.clear();
     }
+  }
+
+  listNotifications(unreadOnly = false, offset = 0, limit = 50): Promise<Page<AppNotification>> {
+    return this.request("GET", "/notifications", { query: { unread_only: unreadOnly, offset, limit } });
+  }
+  async unreadCount(): Promise<number> {
+    return (await this.request<{ count: number }>("GET", "/notifications/unread-count")).count;
+  }
+  markNotificationRead(id: string): Promise<AppNotification> {
+    return this.request("POST", `/notifications/${enc(id)}/read`);
+  }
+  async markAllNotificationsRead(): Promise<number> {
+    return (await this.request<{ updated: number }>("POST", "/notifications/read-all")).updated;
   }
 
   listLifecycleModels(moduleId: string): Promise<LifecycleModel[]> {

@@ -407,3 +407,17 @@ export interface LifecycleModel {
   states: LifecycleState[];
   transitions: { from: string; to: string; required_role?: Role }[];
 }
+
+/** A message for the signed-in user (a mention in a comment); `target` says where its comment sits. */
+export interface AppNotification {
+  id: string;
+  user_id: string;
+  notification_type: "mention" | "review_assignment";
+  title: string;
+  body: string;
+  entity_type: string;
+  entity_id: string | null;
+  read: boolean;
+  created_at: string;
+  target?: { workspace_id: string; project_id: string; module_id: string; object_id: string } | null;
+}
