@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess, SpawnServer
 
+from req1_server.client import credentials
+from req1_server.client.api import Api
+from req1_server.client.credentials import Credentials
 from req1_testenv.process import free_port
 
 REQ1 = str(Path(sys.executable).parent / "req1")
@@ -134,6 +137,31 @@ def test_an_expired_token_is_refreshed_once_then_login_is_asked_for(cli: Cli, se
     assert NOT_LOGGED_IN in cli.fails(2, "list", "link-types")  # a replayed refresh token is refused
     err = json.loads(cli.fails(2, "--json", "list", "modules"))
     assert err["error"]["message"] == NOT_LOGGED_IN
+
+
+async def test_a_refresh_saved_by_another_process_is_adopted_not_replayed(server: ServerProcess,
+                                                                          tmp_path: Path) -> None:
+    """Two ``req1`` commands find the token expired: the second, under the lock, finds the pair the first saved
+    and uses it; sending the spent refresh token again would be a replay, which revokes the session."""
+    path = tmp_path / "credentials.json"
+    _, body = call(server, "POST", "/auth/login", "", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    spent = Credentials(server.url, "expired", body["refresh_token"])
+    _, fresh = call(server, "POST", "/auth/refresh", "", {"refresh_token": body["refresh_token"]})  # the other one
+    credentials.save(path, Credentials(server.url, fresh["token"], fresh["refresh_token"]))
+    async with Api(server.url, spent.token, spent, store=path) as api:
+        me = await api.get("/auth/me")
+    assert me["email"] == ADMIN_EMAIL
+    assert call(server, "GET", "/auth/me", fresh["token"])[0] == 200  # the session is alive
+    assert credentials.load(path) == Credentials(server.url, fresh["token"], fresh["refresh_token"])
+
+
+def test_a_broken_credentials_file_does_not_block_login(cli: Cli, server: ServerProcess) -> None:
+    cli.credentials.parent.mkdir(parents=True)
+    cli.credentials.write_text("{broken")
+    cli.credentials.chmod(0o600)
+    assert "run 'req1 login' again" in cli.fails(1, "list", "modules", "--url", server.url)
+    login(cli, server)
+    assert cli.js("whoami")["email"] == ADMIN_EMAIL
 
 
 def test_commands_of_the_contract(cli: Cli, server: ServerProcess, tmp_path: Path) -> None:

@@ -28,7 +28,8 @@ def test_normalize_url(raw: str, url: str) -> None:
     assert credentials.normalize_url(raw) == url
 
 
-@pytest.mark.parametrize("raw", ["localhost:8080", "ftp://h", "http://", "http://h?x=1", ""])
+@pytest.mark.parametrize("raw", ["localhost:8080", "ftp://h", "http://", "http://h?x=1", "", "http://h:99999",
+                                 "http://[::1", "http://a b", "http://:80"])
 def test_normalize_url_refuses_what_is_not_an_http_url(raw: str) -> None:
     with pytest.raises(UsageError, match="invalid URL"):
         credentials.normalize_url(raw)

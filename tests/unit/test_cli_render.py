@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from req1_server.client import render
-from req1_server.client.api import ApiError, error_from
+from req1_server.client.api import ApiError, Response, error_from
 
 
 def obj(oid: str, level: str, parent: str | None, position: int, reviewed: bool = False) -> dict[str, Any]:
@@ -64,3 +66,10 @@ def test_error_from_uses_the_envelope_message_else_the_status() -> None:
     assert error_from(500, b"").message == "HTTP 500"
     assert ApiError("m", status=400, code="BAD_REQUEST").as_json() == {
         "error": {"code": "BAD_REQUEST", "message": "m", "status": 400}}
+
+
+def test_a_success_that_is_not_json_is_an_error_not_a_traceback() -> None:
+    with pytest.raises(ApiError, match="is the URL that of a req1 server"):
+        Response(200, b"<html>welcome</html>", "text/html").json()
+    assert Response(200, b'{"a":1}', "application/json").json() == {"a": 1}
+    assert Response(204, b"", "").json() is None

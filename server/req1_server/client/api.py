@@ -7,13 +7,15 @@ from a proxy) becomes an ``ApiError`` carrying the exit code, so ``main`` never 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from req1_server.client.credentials import Credentials
+from req1_server.client import credentials
+from req1_server.client.credentials import Credentials, UsageError
 
 NOT_LOGGED_IN = "not logged in or session expired: run 'req1 login'"
 PAGE = 1000
@@ -51,17 +53,21 @@ class Response:
     content_type: str
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            raise ApiError(f"the server's answer is not JSON ({self.content_type or 'no content type'}): "
+                           "is the URL that of a req1 server?", status=self.status) from None
 
 
 @dataclass
 class Api:
-    """A logged-in (or not) client of one server. ``on_refresh`` persists rotated tokens."""
+    """A logged-in (or not) client of one server; ``stored`` (the login in ``store``) may refresh ``token``."""
 
     url: str
     token: str | None
     stored: Credentials | None = None
-    on_refresh: Callable[[Credentials], None] | None = None
+    store: Path | None = None
     timeout: float = 300.0
     _session: aiohttp.ClientSession | None = field(default=None, repr=False)
 
@@ -123,18 +129,31 @@ class Api:
         return [item async for item in self.pages(path, **params)]
 
     async def _refresh(self) -> bool:
-        stored = self.stored
-        if stored is None or not stored.refresh_token:
+        """Exchange the refresh token once, under a lock shared by every ``req1`` process of this user.
+
+        If another process refreshed meanwhile, its saved token is taken instead of replaying the old refresh
+        token (a replay revokes the whole session).
+        """
+        if self.stored is None or not self.stored.refresh_token or self.store is None:
             return False
-        resp = await self._raw("POST", "/auth/refresh", None, {"refresh_token": stored.refresh_token},
-                               None, None, False)
-        if resp.status != 200:
-            return False
-        body = resp.json()
-        self.stored = Credentials(url=stored.url, token=body["token"], refresh_token=body.get("refresh_token"))
-        self.token = self.stored.token
-        if self.on_refresh is not None:
-            self.on_refresh(self.stored)
+        with credentials.locked(self.store):
+            try:
+                current = credentials.load(self.store)
+            except UsageError:
+                current = None
+            if current is not None and current.url == self.stored.url and current.token != self.token:
+                self.stored, self.token = current, current.token
+                return True
+            resp = await self._raw("POST", "/auth/refresh", None, {"refresh_token": self.stored.refresh_token},
+                                   None, None, False)
+            if resp.status != 200:
+                return False
+            body = resp.json()
+            if not isinstance(body, dict) or not body.get("token"):
+                return False
+            self.stored = Credentials(self.stored.url, str(body["token"]), body.get("refresh_token") or None)
+            self.token = self.stored.token
+            credentials.save(self.store, self.stored)
         return True
 
     async def _raw(self, method: str, path: str, params: dict[str, Any] | None, json_body: Any, data: Any,
@@ -150,10 +169,10 @@ class Api:
                 return Response(resp.status, await resp.read(), resp.headers.get("Content-Type", ""))
         except aiohttp.InvalidURL as err:
             raise ApiError(f"invalid URL {self.url!r}: {err}") from err
-        except (aiohttp.ClientConnectionError, OSError) as err:
-            raise ApiError(f"cannot reach the req1 server at {self.url}: {err or type(err).__name__}") from err
         except TimeoutError as err:
             raise ApiError(f"the req1 server at {self.url} did not answer within {self.timeout:.0f} s") from err
+        except (aiohttp.ClientError, OSError) as err:
+            raise ApiError(f"cannot reach the req1 server at {self.url}: {err or type(err).__name__}") from err
 
 
 def _query_value(value: Any) -> str:

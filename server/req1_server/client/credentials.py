@@ -6,10 +6,13 @@ so ``--url`` pointing elsewhere never leaks it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,8 +48,14 @@ def normalize_url(raw: str) -> str:
     url = raw.strip().rstrip("/")
     if url.endswith("/api/v1"):
         url = url[: -len("/api/v1")]
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    try:
+        parts = urlsplit(url)
+        valid = (parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query
+                 and not parts.fragment and not any(c.isspace() for c in url))
+        _ = parts.port  # out of range or not a number: ValueError
+    except ValueError:
+        valid = False
+    if not valid:
         raise UsageError(f"invalid URL {raw!r}: expected http(s)://host[:port]")
     return url
 
@@ -91,6 +100,18 @@ def remove(path: Path) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Serialize refreshes across ``req1`` processes: a refresh token works once, a replay ends the session."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def is_private(path: Path) -> bool:

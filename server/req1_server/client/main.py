@@ -27,10 +27,16 @@ async def run(args: argparse.Namespace) -> Out:
     from req1_server.client.commands import COMMANDS
 
     path = credentials.credentials_path()
-    stored = credentials.load(path)
+    try:
+        stored = credentials.load(path)
+    except credentials.UsageError:
+        if args.command not in ("login", "logout"):  # a broken file must not stand in the way of a new login
+            raise
+        stored = None
+        args.broken_credentials = True
     url = credentials.resolve_url(args.url, os.environ.get("REQ1_URL"), stored)
     token, refreshable = credentials.resolve_token(url, args.token, os.environ.get("REQ1_TOKEN"), stored)
-    async with Api(url, token, refreshable, on_refresh=lambda c: credentials.save(path, c)) as api:
+    async with Api(url, token, refreshable, store=path) as api:
         if args.command in SESSION:
             from req1_server.client import session
 
