@@ -8,7 +8,6 @@ A user's mistake never shows a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -77,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(script(args.shell, parser))
         return 0
+    import asyncio  # not before: help and completion stay quick
+
     from req1_server.client.api import ApiError
 
     try:
