@@ -21,7 +21,14 @@ class DesiredState(ManagerState):
             if rv < self.instance_rv:
                 return  # a read that raced with a newer watch event
             self.instance_rv = rv
-        target = ((instance or {}).get("status") or {}).get("targetPrimary") or None
+        status = (instance or {}).get("status") or {}
+        target = status.get("targetPrimary") or None
+        members = (status.get("postgres") or {}).get("members") or []
+        seen = {str(m.get("name")): str(m.get("role")) for m in members if isinstance(m, dict)}
+        if seen != self.seen_roles:
+            self.seen_roles = seen
+            if self.fenced:
+                self.wake.set()  # a fenced manager waits for the operator to have seen it (manager.start_stopped)
         mode = sync_mode(instance)
         if target != self.target or mode != self.mode or not self.target_known:
             log.info("targetPrimary=%s synchronousMode=%s%s", target, mode,

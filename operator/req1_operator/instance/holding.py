@@ -40,6 +40,7 @@ class LeaseHolding(ManagerState):
             return
         self.fence.disarm()
         self.fenced = True
+        self.fenced_reported_at = None
         self.expect_running = False
         self.fence_reason = f"fenced: {why}"
         await self.pg.stop("fast", grace=3.0)

@@ -29,6 +29,9 @@ from req1_operator.instance.transitions import Transitions
 __all__ = ["Exit", "Manager", "sync_mode", "sync_names"]
 
 STEP_INTERVAL = 1.0
+#: A fenced manager keeps reporting "fenced" until the operator's status shows it (so its Event is never missed
+#: between two passes), at most this long; then it resumes or follows as usual.
+FENCED_ANNOUNCE_WAIT = 5.0
 MAX_RESTARTS = 5  # postmaster deaths within RESTART_WINDOW before the container gives up
 RESTART_WINDOW = 120.0
 
@@ -133,6 +136,8 @@ class Manager(DesiredState, Transitions):
     async def start_stopped(self, target: str | None) -> None:
         me = self.s.pod_name
         standby = self.pg.standby_signal()
+        if self.fenced and not await self.fencing_announced():
+            return
         if target == me and not standby:
             if self.fenced:
                 # Say "fenced" first, then ask the API server itself (not the watch) whether we are still the target.
@@ -167,6 +172,21 @@ class Manager(DesiredState, Transitions):
             self.message = "standby started"
             return
         await self.follow()
+
+    async def fencing_announced(self) -> bool:
+        """Whether the operator has seen this pod fenced (or FENCED_ANNOUNCE_WAIT has passed since the report was
+        written). A fenced pod that rewinds or resumes within a second would otherwise report "fenced" for less than
+        one operator pass, and the fencing would go without its Event."""
+        sent = await self.reporter.report(self.status())
+        if not sent or self.reporter.sent is None or self.reporter.sent.role != "fenced":
+            return False
+        t = time.monotonic()
+        if self.fenced_reported_at is None:
+            self.fenced_reported_at = t
+        if self.seen_roles.get(self.s.pod_name) == "fenced" or t - self.fenced_reported_at >= FENCED_ANNOUNCE_WAIT:
+            return True
+        self.wake_in(0.5)
+        return False
 
     async def as_primary(self, target: str | None) -> None:
         me = self.s.pod_name

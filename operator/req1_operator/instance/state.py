@@ -59,6 +59,8 @@ class ManagerState:
         self.system_identifier = ""
         self.expect_running = False
         self.fenced = False
+        self.fenced_reported_at: float | None = None  # when "fenced" was first written after the last fencing
+        self.seen_roles: dict[str, str] = {}  # status.postgres.members: each member's role as the operator saw it
         self.fence_reason = ""
         self.failed = False
         self.needs_rewind = False
