@@ -100,5 +100,5 @@ async def reconcile_backups(
         out.writes += 1
     out.status = {"backup": decision.backup, "restore": decision.restore}
     out.conditions = [*decision.conditions, *drills.conditions]
-    out.recheck_in = decision.recheck_in
+    out.recheck_in = min((t for t in (decision.recheck_in, drills.recheck_in) if t is not None), default=None)
     return out

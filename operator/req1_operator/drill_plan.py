@@ -21,6 +21,9 @@ from req1_operator.times import stamp_seconds as stamp
 DRILL_COMPONENT = "restore-drill"  # render/backup.py DRILL
 RESULT_ANNOTATION = "req1.io/drill-result"  # written by instance/drill.py
 CONDITION = "RestoreDrill"
+#: How long a failed drill Job's result may take to show on its pod before the Job counts as failed without one.
+RESULT_GRACE = 60.0
+NO_RESULT = "failed without reporting a result"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class DrillRun:
     finished: bool
     failed: bool
     result: Mapping[str, Any] | None = None
+    finished_at: float = 0.0
 
 
 @dataclass
@@ -39,6 +43,7 @@ class DrillPlan:
     last_drill: dict[str, Any] | None = None
     conditions: list[dict[str, Any]] = field(default_factory=list)
     events: list[tuple[str, str, str]] = field(default_factory=list)
+    recheck_in: float | None = None  # a finished Job whose result is not seen yet
 
 
 def _labels(body: Mapping[str, Any]) -> Mapping[str, str]:
@@ -77,26 +82,28 @@ def observe_runs(jobs: Sequence[Mapping[str, Any]], pods: Sequence[Mapping[str, 
         if _labels(job).get(LABEL_COMPONENT) != DRILL_COMPONENT:
             continue
         meta, st = job.get("metadata") or {}, job.get("status") or {}
-        conds = {c.get("type"): c.get("status") for c in st.get("conditions") or []}
-        failed = conds.get("Failed") == "True"
+        conds = {c.get("type"): c for c in st.get("conditions") or [] if c.get("status") == "True"}
+        end = conds.get("Failed") or conds.get("Complete") or {}
         name = str(meta.get("name"))
         runs.append(DrillRun(
             job=name,
             started=parse_time(st.get("startTime") or meta.get("creationTimestamp")) or 0.0,
-            finished=failed or conds.get("Complete") == "True",
-            failed=failed,
+            finished=bool(end),
+            failed="Failed" in conds,
             result=results.get(name),
+            finished_at=parse_time(end.get("lastTransitionTime") or st.get("completionTime")) or 0.0,
         ))  # fmt: skip
     return sorted(runs, key=lambda r: (r.started, r.job))
 
 
-def record(run: DrillRun) -> dict[str, Any] | None:
-    """`status.backup.lastDrill` for a finished run; None while a succeeded Job's result has not been seen yet."""
+def record(run: DrillRun, now: float) -> dict[str, Any] | None:
+    """`status.backup.lastDrill` for a finished run; None while its result may still be on its way (the pod watch
+    and the Job watch are separate streams: a Job may be seen finished before its pod's annotation)."""
     doc = run.result
     if doc is None:
-        if not run.failed:
+        if not run.failed or now - run.finished_at < RESULT_GRACE:
             return None
-        why = f"the drill Job {run.job} failed without reporting a result: see `kubectl logs job/{run.job}`"
+        why = f"the drill Job {run.job} {NO_RESULT}: see `kubectl logs job/{run.job}`"
         started = stamp(run.started) if run.started else ""
         return {"result": "Failed", "job": run.job, "startedAt": started, "reason": why}
     return {
@@ -115,9 +122,14 @@ def plan(enabled: bool, schedule: str, runs: Sequence[DrillRun], previous: Mappi
     out = DrillPlan()
     last: dict[str, Any] | None = dict((previous.get("backup") or {}).get("lastDrill") or {}) or None
     newest = next((r for r in reversed(runs) if r.finished), None)
-    if newest is not None and (last or {}).get("job") != newest.job:
-        fresh = record(newest)
-        if fresh is not None:
+    # a result that arrives after its Job was recorded as failed without one replaces that record
+    late = newest is not None and newest.result is not None and (last or {}).get("job") == newest.job \
+        and NO_RESULT in str((last or {}).get("reason"))
+    if newest is not None and ((last or {}).get("job") != newest.job or late):
+        fresh = record(newest, now)
+        if fresh is None:
+            out.recheck_in = RESULT_GRACE
+        else:
             last = fresh
             if fresh["result"] == "Passed":
                 out.events.append(("Normal", "DrillPassed", f"restore drill {newest.job}: {fresh['reason']}"[:1024]))

@@ -13,6 +13,7 @@ from typing import Any
 import kopf
 
 from req1_operator import metrics
+from req1_operator.drill_plan import RESULT_ANNOTATION as DRILL_RESULT
 from req1_operator.engine import CHILD_INDEX_SUFFIX, LEASES_INDEX, OWNERS_INDEX, PODS_INDEX, Engine
 from req1_operator.kube.client import close_client, get_client
 from req1_operator.kube.observe import LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, instance_key, trim
@@ -154,9 +155,10 @@ def req1_pods(body: kopf.Body, **_: Any) -> dict[tuple[str, str], dict[str, Any]
         return None
     meta = dict(body.get("metadata") or {})
     small = {k: meta.get(k) for k in ("name", "namespace", "labels", "ownerReferences", "deletionTimestamp")}
-    report = (meta.get("annotations") or {}).get(ANNOTATION_INSTANCE_STATUS)
-    if report is not None:  # a PostgreSQL pod's manager report: what failover decides on
-        small["annotations"] = {ANNOTATION_INSTANCE_STATUS: report}
+    # a PostgreSQL pod's manager report (what failover decides on), a restore drill's result (drill_plan.py)
+    kept = {k: v for k, v in (meta.get("annotations") or {}).items() if k in (ANNOTATION_INSTANCE_STATUS, DRILL_RESULT)}
+    if kept:
+        small["annotations"] = kept
     spec = {"nodeName": (body.get("spec") or {}).get("nodeName")}
     return {key: {"metadata": small, "spec": spec, "status": dict(body.get("status") or {})}}
 

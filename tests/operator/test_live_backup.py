@@ -104,6 +104,41 @@ def test_archiving_backup_and_point_in_time_restore(live: str, admin: Kubectl, k
     assert "After T" not in names, f"a row written after {target} came back: {names}"
 
 
+def drill_log(cluster: KubeCluster, admin: Kubectl, ns: str) -> str:
+    """The drill container's output on its process node (the API server cannot reach the nodes' log endpoint)."""
+    from req1_testenv.kubelet import faults
+
+    out = []
+    for pod in pods(admin, ns, "app.kubernetes.io/component=restore-drill"):
+        for c in faults.containers(cluster.workdir, ns, pod["metadata"]["name"], "drill"):
+            out += [log.read_text()[-3000:] for log in c.logs()]
+    return "\n".join(out)
+
+
+def test_restore_drill_of_the_latest_backup(live: str, admin: Kubectl, kube_cluster: KubeCluster) -> None:
+    """The drill CronJob (daily by default) run now, as `kubectl create job --from` does: the operator records its
+    result in status.backup.lastDrill, the RestoreDrill condition, an Event and the DRILL column."""
+    ns = live
+    cron = admin.get("cronjob", f"{SOURCE}-restore-drill", ns)
+    assert cron is not None and cron["spec"]["schedule"] == "0 5 * * *", cron
+    last = (instance_status(admin, SOURCE, ns).get("backup") or {}).get("lastBackup") or {}
+    assert last.get("backupId"), "the backup of the test before"
+    admin.run("create", "job", f"--from=cronjob/{SOURCE}-restore-drill", f"{SOURCE}-drill-now", "-n", ns)
+
+    def drilled() -> dict[str, Any] | None:
+        found: dict[str, Any] | None = (instance_status(admin, SOURCE, ns).get("backup") or {}).get("lastDrill")
+        return found if found and found.get("job") == f"{SOURCE}-drill-now" else None
+
+    drill = wait_for("status.backup.lastDrill of the drill Job", drilled, timeout=LIVE_WAIT)
+    assert drill["result"] == "Passed", f"{drill['reason']}\n{drill_log(kube_cluster, admin, ns)}"
+    assert drill["backupId"] == last["backupId"], drill
+    assert "B-tree indexes intact" in drill["reason"] and "tables match the backup's record" in drill["reason"], drill
+    assert condition(instance_status(admin, SOURCE, ns), "RestoreDrill")["status"] == "True"
+    assert "DrillPassed" in [e.get("reason") for e in events_for(admin, SOURCE, ns)]
+    table = admin.run("get", "req1", SOURCE, "-n", ns).stdout
+    assert "DRILL" in table.splitlines()[0] and "Passed" in table.splitlines()[1], table
+
+
 def test_upgrade_migrations_wait_for_a_backup(live: str, admin: Kubectl) -> None:
     ns = live
     old = instance_status(admin, SOURCE, ns).get("version")

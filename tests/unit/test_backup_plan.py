@@ -239,8 +239,8 @@ def test_recoverable_points_from_the_catalog_the_archive_and_the_last_backup() -
 # ---------------------------------------------------------------------------------------------- restore drills
 
 
-def drill_job(name: str, started: str, state: str | None) -> dict[str, Any]:
-    conds = [{"type": state, "status": "True"}] if state else []
+def drill_job(name: str, started: str, state: str | None, ended: str = "2026-12-03T02:00:00Z") -> dict[str, Any]:
+    conds = [{"type": state, "status": "True", "lastTransitionTime": ended}] if state else []
     return {"kind": "Job", "metadata": {"name": name, "labels": {"app.kubernetes.io/component": "restore-drill"}},
             "status": {"startTime": started, "conditions": conds}}  # fmt: skip
 
@@ -306,11 +306,23 @@ def test_drill_jobs_without_a_result() -> None:
     assert out.last_drill is None and out.conditions[0]["message"] == "a drill is running"
     unseen = drill_plan.observe_runs([drill_job("d-1", "2026-12-03T05:00:00Z", "Complete")], [])
     assert drill_plan.plan(True, "0 5 * * *", unseen, {}, T0).last_drill is None
-    # Failed without a word (image pull, OOM, a crash): a failed drill that says where to look.
-    crashed = drill_plan.observe_runs([drill_job("d-1", "2026-12-03T05:00:00Z", "Failed")], [drill_pod("d-1", None)])
-    out = drill_plan.plan(True, "0 5 * * *", crashed, {}, T0)
+    # Failed without a word (image pull, OOM, a crash): after a grace for the pod's annotation to arrive (the Job and
+    # pod watches are separate streams), a failed drill that says where to look.
+    ended = stamp(T0 - 10)
+    crashed = drill_plan.observe_runs([drill_job("d-1", "2026-12-03T02:50:00Z", "Failed", ended)],
+                                      [drill_pod("d-1", None)])  # fmt: skip
+    early = drill_plan.plan(True, "0 5 * * *", crashed, {}, T0)
+    assert early.last_drill is None and not early.events and early.recheck_in == drill_plan.RESULT_GRACE
+    out = drill_plan.plan(True, "0 5 * * *", crashed, {}, T0 + 60)
     assert out.last_drill is not None and out.last_drill["result"] == "Failed"
     assert "kubectl logs job/d-1" in str(out.last_drill["reason"]) and out.events[0][:2] == ("Warning", "DrillFailed")
+    # Its result shows up after all: it replaces the record, with its own Event; then nothing more happens.
+    prev = {"backup": {"lastDrill": out.last_drill}}
+    arrived = drill_plan.observe_runs([drill_job("d-1", "2026-12-03T02:50:00Z", "Failed", ended)],
+                                      [drill_pod("d-1", FAILED)])  # fmt: skip
+    late = drill_plan.plan(True, "0 5 * * *", arrived, prev, T0 + 90)
+    assert late.last_drill is not None and late.last_drill["reason"] == FAILED["reason"] and len(late.events) == 1
+    assert not drill_plan.plan(True, "0 5 * * *", arrived, {"backup": {"lastDrill": late.last_drill}}, T0 + 99).events
     # Other Jobs and pods (the migrate Job) are not drills; drills off: no condition, the record is kept.
     other = drill_job("m-1", "2026-12-03T05:00:00Z", "Failed")
     other["metadata"]["labels"] = {"app.kubernetes.io/component": "migrate"}

@@ -119,6 +119,10 @@ def configure(pgdata: Path, socket_dir: Path, loc: objectstore.Location, restore
     # PostgreSQL does not log a failed restore_command (a missing file is how it finds the end of WAL): say which.
     restore_command = (objectstore.wal_restore_command(loc) + ' || { rc=$?; echo "req1-drill: could not restore %f '
                        'from the archive (exit $rc)" >&2; exit $rc; }').replace("'", "''")
+    # the instance keeps its configuration outside PGDATA: the copy may hold symlinks into a directory not here
+    for name in ("postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "pg_ident.conf"):
+        (pgdata / name).unlink(missing_ok=True)
+    (pgdata / "pg_ident.conf").write_text("")
     (pgdata / "postgresql.conf").write_text("\n".join([
         "listen_addresses = ''", f"unix_socket_directories = '{socket_dir}'", "archive_mode = off",
         "hot_standby = off", "max_connections = 20", "shared_buffers = 64MB", "fsync = off",
