@@ -271,3 +271,44 @@ def test_primary_cut_from_the_api_server_fences_itself_and_never_two_accept_writ
     wait_for(f"{old} back as a streaming replica", lambda: any(
         m["name"] == old and m["role"] == "replica" and m["streaming"]
         for m in status(admin, ns)["postgres"]["members"]), timeout=LIVE_WAIT)
+
+
+def test_config_change_rolls_replicas_first_and_switches_over_once(ha: dict[str, Any], admin: Kubectl,
+                                                                   kube_cluster: KubeCluster) -> None:
+    """A PostgreSQL parameter change restarts every member, the replicas first, then one switchover to an updated
+    replica, then the old primary; no acknowledged write is lost on the way."""
+    ns = ha["ns"]
+    old = primary(admin, ns)
+    wait_for("two streaming replicas", lambda: streaming(admin, ns) == 2, timeout=LIVE_WAIT)
+    names = [m["name"] for m in status(admin, ns)["postgres"]["members"]]
+    before = {n: (admin.get("pod", n, ns) or {})["metadata"]["uid"] for n in names}
+
+    def switchovers() -> int:
+        return sum(1 for e in events_for(admin, NAME, ns) if e["reason"] == "Switchover")
+
+    switched = switchovers()
+
+    def rolled() -> dict[str, dict[str, Any]] | None:
+        pods = {n: admin.get("pod", n, ns) or {} for n in names}
+        if any(p.get("metadata", {}).get("uid") in (None, before[n]) for n, p in pods.items()):
+            return None
+        return pods if streaming(admin, ns) == 2 and status(admin, ns).get("primary") else None
+
+    with WriteLoad(ha["app"], "roll") as load:
+        load.wait_writes(20, after=time.time() - 60)
+        admin.patch("req1", NAME, ns, {"spec": {"postgres": {"parameters": {"work_mem": "8MB"}}}})
+        pods = wait_for("every member restarted and two replicas streaming", rolled, timeout=LIVE_WAIT)
+        load.wait_writes(10, after=time.time())
+    created = {n: p["metadata"]["creationTimestamp"] for n, p in pods.items()}
+    last = status(admin, ns)["lastFailover"]
+    print(f"roll: pods recreated at {created}; switchover {last['from']} -> {last['to']}")
+    assert max(created, key=lambda n: created[n]) == old and all(created[old] > created[n] for n in names if n != old)
+    assert (last["from"], last["to"]) == (old, status(admin, ns)["primary"]) and "rolling update" in last["reason"]
+    def when(text: str) -> float:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    assert when(last["decidedAt"]) < when(created[old]), "the old primary restarted before it had handed over"
+    assert switchovers() == switched + 1
+    rolling = [e for e in events_for(admin, NAME, ns) if e["reason"] == "RollingUpdate"]
+    assert {e["message"].split(":")[0] for e in rolling} >= {f"deleting pod {n}" for n in names}
+    check_ledger(admin, kube_cluster, ns, load)
