@@ -35,12 +35,10 @@ async def scripts(request: web.Request, path: InModule) -> web.Response:
 
 
 UNSUPPORTED = {
-    "review packages": "/api/v1/review-packages",
     "change proposals": "/api/v1/change-proposals",
     "test cases": "/api/v1/test-cases",
     "diagrams": "/api/v1/diagrams",
     "dashboards": "/api/v1/dashboards",
-    "e-signatures": "/api/v1/e-signatures",
 }
 
 
