@@ -4,10 +4,12 @@ summary, notifications for assignments and mentions, and what the audit log reco
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import USER_PASSWORD
+from conftest import ADMIN_PASSWORD, USER_PASSWORD
 from domain_api import Api
 
 STATUSES = "draft, open, in_review, approved, rejected, closed"
@@ -219,3 +221,46 @@ async def test_package_comments_with_mentions(api: Api, make_user: Any) -> None:
     await api.delete(f"{base}/{comment['id']}", token=ann_token)
     assert (await api.get(base))["total"] == 0
     assert [e["action"] for e in reversed(await audit(api, comment["id"]))] == ["create", "update", "delete"]
+
+
+async def test_responses_match_the_openapi_document(client: Any, admin_token: str) -> None:
+    """Every response of the review and e-signature routes is what the served document declares."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
+    from openapi_check import OpenApiChecker
+
+    seen: list[tuple[str, str, int, Any]] = []
+
+    class Recording(Api):
+        async def call(self, method: str, path: str, json: Any = None, **kwargs: Any) -> Any:
+            body = await super().call(method, path, json, **kwargs)
+            seen.append((method, path if path.startswith("/api/") else "/api/v1" + path, self.last_status, body))
+            return body
+
+    api = Recording(client, admin_token)
+    m = (await api.module(signature_config={"require_signature_transitions": ["draft->open"]}))["id"]
+    base = f"/modules/{m}/review-packages"
+    pkg = await api.post(base, {"name": "P", "description": "d"})
+    await api.get(base)
+    await api.get(f"{base}/{pkg['id']}")
+    await api.patch(f"{base}/{pkg['id']}", {"name": "Q"})
+    await api.post(f"{base}/{pkg['id']}/transition", {"status": "open", "password": ADMIN_PASSWORD,
+                                                      "meaning": "Opened"}, expect=200)
+    assignment = await api.post(f"/review-packages/{pkg['id']}/assignments", {})
+    await api.patch(f"/review-packages/{pkg['id']}/assignments/{assignment['id']}", {"status": "approved"})
+    await api.get(f"/review-packages/{pkg['id']}/assignments")
+    await api.get(f"/review-packages/{pkg['id']}/assignments/{assignment['id']}")
+    comment = await api.post(f"/review-packages/{pkg['id']}/comments", {"body": "c"})
+    await api.get(f"/review-packages/{pkg['id']}/comments")
+    await api.patch(f"/review-packages/{pkg['id']}/comments/{comment['id']}", {"body": "d"})
+    await api.get(f"{base}/voting-summary")
+    [sig] = await api.get(f"/e-signatures/entity/review_package/{pkg['id']}")
+    await api.get(f"/e-signatures/{sig['id']}/verify")
+    await api.post("/e-signatures", {"entity_type": "module", "entity_id": m, "password": ADMIN_PASSWORD,
+                                     "meaning": "Released"})
+    await api.error("POST", f"{base}/{pkg['id']}/transition", {"status": "closed"}, status=400)
+    await api.delete(f"/review-packages/{pkg['id']}/assignments/{assignment['id']}")
+
+    document = await (await client.get("/api/docs/openapi.json")).json()
+    checker = OpenApiChecker(document)
+    assert [p for method, url, status, body in seen for p in checker.problems(method, url, status, body)] == []
+    assert checker.checked >= 18
