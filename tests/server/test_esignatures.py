@@ -160,6 +160,9 @@ async def test_signatures_are_immutable_and_tampering_is_detected(api: Api, make
     # … and then the hash no longer recomputes
     assert await api.get(f"/e-signatures/{sig['id']}/verify") == {
         "signature_id": sig["id"], "valid": False, "entity_changed": False}
+    await api.delete(f"/modules/{m}")  # no FK: the evidence outlives what it signed
+    assert [s["id"] for s in await api.get(f"/e-signatures/entity/module/{m}")] == [sig["id"]]
+    assert (await api.get(f"/e-signatures/{sig['id']}/verify"))["entity_changed"] is True
 
 
 async def test_failures_spend_the_auth_rate_limit(server_env: dict[str, str], client_for: Any) -> None:

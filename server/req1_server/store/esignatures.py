@@ -48,20 +48,25 @@ class EntityState:
     fingerprint: str
 
 
-async def state(conn: asyncpg.Connection, entity_type: str, entity_id: uuid.UUID) -> EntityState | None:
-    """The entity as it is now, or None when it does not exist (a soft-deleted object does not)."""
+async def state(conn: asyncpg.Connection, entity_type: str, entity_id: uuid.UUID,
+                lock: bool = False) -> EntityState | None:
+    """The entity as it is now, or None when it does not exist (a soft-deleted object does not). ``lock``: held
+    (FOR SHARE) until the transaction ends, so the state signed is the state committed beside the signature —
+    an edit or a delete waits, and a package delete then sees the signature (409)."""
+    suffix = " FOR SHARE" if lock else ""
     if entity_type == "object":
-        row = await conn.fetchrow(OBJECT_STATE, entity_id)
+        row = await conn.fetchrow(OBJECT_STATE + suffix, entity_id)
         return None if row is None else EntityState(row["current_version"], row["content_fingerprint"])
     assert entity_type in ENTITY_TYPES  # the table name is the entity type: never text from a request
     if not await conn.fetchval(TABLE_EXISTS, entity_type):
         return None
-    whole = await conn.fetchval(f"SELECT to_jsonb(t) FROM {entity_type} t WHERE t.id = $1", entity_id)
+    whole = await conn.fetchval(f"SELECT to_jsonb(t) FROM {entity_type} t WHERE t.id = $1{suffix}", entity_id)
     return None if whole is None else EntityState(None, row_fingerprint(whole))
 
 
-async def require_state(conn: asyncpg.Connection, entity_type: str, entity_id: uuid.UUID) -> EntityState:
-    found = await state(conn, entity_type, entity_id)
+async def require_state(conn: asyncpg.Connection, entity_type: str, entity_id: uuid.UUID,
+                        lock: bool = False) -> EntityState:
+    found = await state(conn, entity_type, entity_id, lock)
     if found is None:
         raise not_found(NOT_FOUND_WORDS[entity_type], entity_id)
     return found
@@ -85,7 +90,7 @@ class Signer:
 async def sign(conn: asyncpg.Connection, signer: Signer, entity_type: str, entity_id: uuid.UUID,
                meaning: str) -> asyncpg.Record:
     """A signature of the entity as it is now in ``conn``'s transaction, audited as ``sign``."""
-    current = await require_state(conn, entity_type, entity_id)
+    current = await require_state(conn, entity_type, entity_id, lock=True)
     statement = Signed(signer.user_id, signer.email, entity_type, entity_id, current.version, current.fingerprint,
                        meaning, dt.datetime.now(dt.UTC))
     row = await conn.fetchrow(INSERT, new_id(), signer.user_id, signer.email, signer.name, entity_type, entity_id,
