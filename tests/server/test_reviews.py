@@ -4,6 +4,7 @@ summary, notifications for assignments and mentions, and what the audit log reco
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -264,3 +265,28 @@ async def test_responses_match_the_openapi_document(client: Any, admin_token: st
     checker = OpenApiChecker(document)
     assert [p for method, url, status, body in seen for p in checker.problems(method, url, status, body)] == []
     assert checker.checked >= 18
+
+
+async def test_concurrent_assignments_and_transitions_stay_consistent(api: Api, make_user: Any) -> None:
+    """The same reviewer assigned five times at once: one assignment, the rest 409 (never a 500); two identical
+    transitions at once: one moves the package, the other finds it moved (400)."""
+    ann, _ = await make_user("reviewer")
+    m = (await api.module())["id"]
+    pkg = await api.post(f"/modules/{m}/review-packages", {"name": "Race"})
+    headers = {"Authorization": f"Bearer {api.token}"}
+
+    async def at_once(path: str, body: dict[str, Any], n: int) -> list[tuple[int, str | None]]:
+        answers = await asyncio.gather(*(api.client.post("/api/v1" + path, json=body, headers=headers)
+                                         for _ in range(n)))
+        bodies = [await r.json() for r in answers]
+        return sorted((r.status, b.get("error", {}).get("message")) for r, b in zip(answers, bodies, strict=True))
+
+    base = f"/review-packages/{pkg['id']}/assignments"
+    taken = f"user {ann['id']} is already assigned to this package"
+    assert await at_once(base, {"reviewer_id": ann["id"]}, 5) == [(201, None)] + [(409, taken)] * 4
+    assert (await api.get(base))["total"] == 1
+
+    step = f"/modules/{m}/review-packages/{pkg['id']}/transition"
+    assert await at_once(step, {"status": "open"}, 2) == [
+        (200, None), (400, "review package transition from 'open' to 'open' is not allowed")]
+    assert len(await audit(api, pkg["id"], "transition")) == 1
