@@ -100,6 +100,9 @@ async def test_transition_graph_and_signature_rule(api: Api, make_user: Any) -> 
     await api.error("POST", step, {"status": "approved", "password": "wrong-password", "meaning": "Approved"},
                     status=403, message="invalid password for e-signature", token=reviewer_token)
     assert (await api.get(f"{base}/{pkg['id']}"))["status"] == "in_review"  # nothing moved
+    [failed] = (await api.get(f"/audit-log?action=sign_failed&user_id={reviewer['id']}"))["items"]
+    assert failed["details"] == {"entity_type": "review_package", "entity_id": pkg["id"],
+                                 "reason": "invalid password for e-signature"}
 
     approved = await api.post(step, {"status": "approved", "password": USER_PASSWORD, "meaning": "Approved"},
                               expect=200, token=reviewer_token)
@@ -123,6 +126,20 @@ async def test_transition_graph_and_signature_rule(api: Api, make_user: Any) -> 
                     message="review package transition from 'closed' to 'draft' is not allowed")
     await api.error("DELETE", f"{base}/{pkg['id']}", status=409, message=f"review_package {pkg['id']} has e-signatures")
     assert creator["id"] == pkg["created_by"]
+
+
+async def test_without_four_eyes_the_creator_may_sign(api: Api, make_user: Any) -> None:
+    creator, token = await make_user("editor")
+    m = (await api.module(signature_config={"require_signature_transitions": ["draft->open"]}))["id"]
+    pkg = await api.post(f"/modules/{m}/review-packages", {"name": "Solo"}, token=token)
+    step = f"/modules/{m}/review-packages/{pkg['id']}/transition"
+    await api.error("POST", step, {"status": "open"}, status=400, token=token,
+                    message="this transition requires an e-signature (password + meaning)")
+    opened = await api.post(step, {"status": "open", "password": USER_PASSWORD, "meaning": "Ready"}, expect=200,
+                            token=token)
+    assert opened["status"] == "open" and opened["created_by"] == creator["id"]
+    [signature] = await api.get(f"/e-signatures/entity/review_package/{pkg['id']}")
+    assert signature["user_id"] == creator["id"] and signature["meaning"] == "Ready"
 
 
 async def test_assignments_votes_summary_and_notifications(api: Api, make_user: Any) -> None:
