@@ -81,12 +81,18 @@ def seed(base: str) -> dict[str, str]:
     api.call("PATCH", f"/modules/{m}/objects/{req['id']}", {"attributes": {"priority": "low"}, "expected_version": 1})
     api.call("POST", f"/modules/{m}/baselines", {"name": "v1.0"})
     # For the mention, traceability matrix and users screens: a reviewer and a test module.
-    api.call("POST", "/users", {"email": "rita@example.com", "display_name": "Rita Reviewer", "role": "reviewer",
+    api.call("POST", "/users", {"email": "rita@example.com", "display_name": "Rita Reviewer", "role": "editor",
                                 "password": "rita-password-123"})
     rita = Api(base)
     rita.token = rita.call("POST", "/auth/login",
                            {"email": "rita@example.com", "password": "rita-password-123"})["token"]
     rita.call("POST", f"/objects/{other['id']}/comments", {"body": "@Administrator is the second sensor needed?"})
+    # A review package Rita prepared; approving it needs an e-signature, and not hers (four-eyes).
+    api.call("PATCH", f"/modules/{m}", {"signature_config": {
+        "require_signature_transitions": ["in_review->approved"], "require_four_eyes": True}})
+    package = rita.call("POST", f"/modules/{m}/review-packages", {"name": "Release 1.0 review"})
+    for status in ("open", "in_review"):
+        rita.call("POST", f"/modules/{m}/review-packages/{package['id']}/transition", {"status": status})
     tests = api.call("POST", "/modules", {"name": "Verification Tests", "project_id": project["id"], "prefix": "TST"})
     check = api.call("POST", f"/modules/{tests['id']}/objects",
                      {"heading": "Check pedal travel", "body": "<p>Press the pedal.</p>"})

@@ -328,6 +328,29 @@ try {
   await page.locator("header.topbar a.bell .count").waitFor({ state: "hidden" });
   await shot("16-notification-opened");
 
+  step("e-signature: approving a review package needs the password again; a wrong one is refused");
+  await page.goto(moduleUrl);
+  await page.locator(".module-tools").getByRole("link", { name: "Reviews" }).click();
+  const pkg = page.locator("section.review-package", { hasText: "Release 1.0 review" });
+  await pkg.locator(".badge.status-in_review").waitFor();
+  await pkg.getByRole("button", { name: "→ approved ✍" }).click();
+  const sign = pkg.locator("form.sign-dialog");
+  await sign.getByLabel("Password").fill("not-my-password");
+  await sign.getByLabel("Meaning").fill("Approved for release");
+  await sign.getByRole("button", { name: "Sign" }).click();
+  await page.locator(".toast-error", { hasText: "invalid password for e-signature" }).waitFor();
+  problems.length = 0; // the 403 is logged by the browser as a failed resource
+  await pkg.locator(".badge.status-in_review").waitFor();
+  await pkg.getByRole("button", { name: "→ approved ✍" }).click();
+  await sign.getByLabel("Password").fill(opt.password);
+  await sign.getByLabel("Meaning").fill("Approved for release");
+  await sign.getByRole("button", { name: "Sign" }).click();
+  await pkg.locator(".badge.status-approved").waitFor();
+  const signature = pkg.locator("li.signature", { hasText: "Approved for release" });
+  await signature.getByRole("button", { name: "Verify" }).click();
+  await signature.locator(".verdict.ok", { hasText: "valid, package unchanged" }).waitFor();
+  await shot("17-esignature");
+
   if (problems.length) throw new Error(`browser problems:\n${problems.join("\n")}`);
   console.log("e2e: ok");
 } catch (err) {

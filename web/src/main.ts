@@ -15,6 +15,7 @@ import { renderSearch } from "./views/search";
 import { renderTraceability } from "./views/traceability";
 import { renderAudit } from "./views/audit";
 import { notificationBell, renderNotifications } from "./views/notifications";
+import { renderReviews } from "./views/reviews";
 import { renderWebhooks } from "./views/webhooks";
 import { renderAccount, renderUsers } from "./views/users";
 import { renderValidation } from "./views/validation";
@@ -134,6 +135,9 @@ async function show(route: Route): Promise<void> {
         break;
       case "webhooks":
         await renderWebhooks(ctx, main, route.ws, route.p, route.m);
+        break;
+      case "reviews":
+        await renderReviews(ctx, main, route.ws, route.p, route.m);
         break;
       case "account":
         renderAccount(ctx, main);

@@ -14,6 +14,7 @@ export type Route =
   | { name: "traceability"; ws: string; p: string; m: string; target?: string; type?: string }
   | { name: "validate"; ws: string; p: string; m: string }
   | { name: "webhooks"; ws: string; p: string; m: string }
+  | { name: "reviews"; ws: string; p: string; m: string }
   | { name: "users" }
   | { name: "notifications" }
   | { name: "audit"; filters: AuditFilters }
@@ -62,6 +63,7 @@ const PATTERNS: [RegExp, (m: RegExpMatchArray, q: URLSearchParams) => Route][] =
   ],
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/validate$`), (m) => ({ name: "validate", ws: m[1], p: m[2], m: m[3] })],
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/webhooks$`), (m) => ({ name: "webhooks", ws: m[1], p: m[2], m: m[3] })],
+  [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/reviews$`), (m) => ({ name: "reviews", ws: m[1], p: m[2], m: m[3] })],
   [/^\/admin\/users$/, () => ({ name: "users" })],
   [/^\/notifications$/, () => ({ name: "notifications" })],
   [/^\/admin\/audit$/, (_m, q) => ({ name: "audit", filters: auditFilters(q) })],
@@ -109,6 +111,8 @@ export function hrefOf(route: Route): string {
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/validate`;
     case "webhooks":
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/webhooks`;
+    case "reviews":
+      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/reviews`;
     case "users":
       return "/admin/users";
     case "notifications":

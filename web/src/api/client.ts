@@ -4,6 +4,13 @@
 import { sessionFromLogin, type SessionStore } from "./session";
 import type {
   AppNotification,
+  ESignature,
+  ESignatureVerification,
+  PackageStatus,
+  ReviewAssignment,
+  ReviewPackage,
+  Vote,
+  VotingSummary,
   AppUser,
   AuditFilters,
   AuditLogEntry,
@@ -277,6 +284,34 @@ export class ApiClient {
     } finally {
       this.store.clear();
     }
+  }
+
+  listReviewPackages(moduleId: string): Promise<Page<ReviewPackage>> {
+    return this.request("GET", `/modules/${enc(moduleId)}/review-packages`, { query: { limit: 1000 } });
+  }
+  createReviewPackage(moduleId: string, input: { name: string; description?: string | null }): Promise<ReviewPackage> {
+    return this.request("POST", `/modules/${enc(moduleId)}/review-packages`, { json: input });
+  }
+  transitionPackage(moduleId: string, id: string, input: { status: PackageStatus; password?: string; meaning?: string }): Promise<ReviewPackage> {
+    return this.request("POST", `/modules/${enc(moduleId)}/review-packages/${enc(id)}/transition`, { json: input });
+  }
+  votingSummary(moduleId: string): Promise<VotingSummary[]> {
+    return this.request("GET", `/modules/${enc(moduleId)}/review-packages/voting-summary`);
+  }
+  listAssignments(packageId: string): Promise<Page<ReviewAssignment>> {
+    return this.request("GET", `/review-packages/${enc(packageId)}/assignments`, { query: { limit: 1000 } });
+  }
+  assignReviewer(packageId: string, reviewerId: string): Promise<ReviewAssignment> {
+    return this.request("POST", `/review-packages/${enc(packageId)}/assignments`, { json: { reviewer_id: reviewerId } });
+  }
+  vote(packageId: string, id: string, status: Vote, comment?: string): Promise<ReviewAssignment> {
+    return this.request("PATCH", `/review-packages/${enc(packageId)}/assignments/${enc(id)}`, { json: comment ? { status, comment } : { status } });
+  }
+  signaturesOf(entityType: string, entityId: string): Promise<ESignature[]> {
+    return this.request("GET", `/e-signatures/entity/${enc(entityType)}/${enc(entityId)}`);
+  }
+  verifySignature(id: string): Promise<ESignatureVerification> {
+    return this.request("GET", `/e-signatures/${enc(id)}/verify`);
   }
 
   listNotifications(unreadOnly = false, offset = 0, limit = 50): Promise<Page<AppNotification>> {

@@ -49,6 +49,7 @@ export interface Module {
   required_attributes: string[];
   default_classification: Classification;
   default_lifecycle_model_id?: string | null;
+  signature_config?: { require_signature_transitions?: string[]; require_four_eyes?: boolean } | null;
   created_at: string;
   updated_at: string;
 }
@@ -420,4 +421,61 @@ export interface AppNotification {
   read: boolean;
   created_at: string;
   target?: { workspace_id: string; project_id: string; module_id: string; object_id: string } | null;
+}
+
+export type PackageStatus = "draft" | "open" | "in_review" | "approved" | "rejected" | "closed";
+export type Vote = "pending" | "approved" | "rejected" | "abstained";
+
+export interface ReviewPackage {
+  id: string;
+  module_id: string;
+  name: string;
+  description: string | null;
+  status: PackageStatus;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReviewAssignment {
+  id: string;
+  package_id: string;
+  reviewer_id: string | null;
+  status: Vote;
+  comment: string | null;
+  signed_at: string | null;
+  created_at: string;
+}
+
+export interface VotingSummary {
+  package_id: string;
+  package_name: string;
+  package_status: PackageStatus;
+  total_assignments: number;
+  approved: number;
+  rejected: number;
+  abstained: number;
+  pending: number;
+}
+
+/** A 21 CFR Part 11 style signature: who signed what, meaning what, bound to the entity's content. */
+export interface ESignature {
+  id: string;
+  user_id: string;
+  entity_type: string;
+  entity_id: string;
+  meaning: string;
+  signature_hash: string;
+  ip_address: string | null;
+  created_at: string;
+  signer_email: string;
+  signer_name: string;
+  entity_version: number | null;
+  entity_fingerprint: string | null;
+}
+
+export interface ESignatureVerification {
+  signature_id: string;
+  valid: boolean;
+  entity_changed: boolean;
 }
