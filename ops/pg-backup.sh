@@ -5,11 +5,20 @@
 #   pg-backup.sh loop            a dump at start when none is recent, then one every day at BACKUP_AT (UTC)
 #   pg-backup.sh restore FILE    restore FILE (a dump from `once`) into the database, in one transaction
 #   pg-backup.sh list            the dumps, oldest first
+#   pg-backup.sh s3-sync         copy to S3 every dump not there yet, then retention in S3
+#   pg-backup.sh s3-loop         s3-sync every BACKUP_S3_INTERVAL seconds (default 900)
+#   pg-backup.sh s3-list         the dumps in S3, oldest first, with their sizes
+#   pg-backup.sh s3-fetch NAME [DIR]   download dump NAME from S3 into DIR (default BACKUP_DIR)
 #
 # Connection: the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE (never a password on a command
 # line). Settings: BACKUP_DIR (default /backups), BACKUP_AT (HH:MM UTC, default 03:00), BACKUP_KEEP_DAYS
 # (default 14; the newest BACKUP_KEEP_MIN dumps, default 3, are kept whatever their age), PG_BIN (where pg_dump
 # and pg_restore are, default: PATH).
+# S3 copies (optional, only when BACKUP_S3_BUCKET is set; the s3-* commands need Python with boto3, BACKUP_PYTHON,
+# default python3): BACKUP_S3_ENDPOINT (empty: AWS), BACKUP_S3_REGION (default us-east-1), BACKUP_S3_BUCKET,
+# BACKUP_S3_PREFIX (default req1-dumps/), BACKUP_S3_ACCESS_KEY_ID, BACKUP_S3_SECRET_ACCESS_KEY, BACKUP_S3_KEEP_DAYS
+# (default BACKUP_KEEP_DAYS; the newest BACKUP_KEEP_MIN are kept whatever their age), BACKUP_S3_STATE (where
+# .s3-last-ok is written, default /tmp).
 set -euf
 
 BACKUP_DIR=${BACKUP_DIR:-/backups}
@@ -33,6 +42,8 @@ once() {
   date -u +%Y-%m-%dT%H:%M:%SZ > "$BACKUP_DIR/.last-ok"
   log "wrote $name ($(wc -c < "$BACKUP_DIR/$name") bytes in $(( $(date +%s) - started ))s)"
   retention
+  # Where Python with boto3 is at hand (native stack), the copy follows each dump; Compose runs s3-loop beside.
+  if [ -n "${BACKUP_S3_BUCKET:-}" ]; then s3_sync; fi
 }
 
 retention() {
@@ -77,11 +88,105 @@ restore() {
   log "restored $file"
 }
 
+# The S3 side in Python/boto3 (no S3 client in the postgres image; the app image has boto3): one program, its
+# action and arguments after it. Keys come from the environment only.
+s3() {
+  "${BACKUP_PYTHON:-python3}" - "$@" <<'PY'
+import datetime as dt, os, re, sys
+from pathlib import Path
+import boto3
+from botocore.config import Config
+
+env = os.environ
+bucket, prefix = env["BACKUP_S3_BUCKET"], env.get("BACKUP_S3_PREFIX", "req1-dumps/")
+keep_days = int(env.get("BACKUP_S3_KEEP_DAYS") or env.get("BACKUP_KEEP_DAYS") or 14)
+keep_min = int(env.get("BACKUP_KEEP_MIN") or 3)
+endpoint = env.get("BACKUP_S3_ENDPOINT") or None
+# An own endpoint (SeaweedFS, MinIO) by path: bucket.host names rarely resolve there.
+client = boto3.client("s3", endpoint_url=endpoint, region_name=env.get("BACKUP_S3_REGION") or "us-east-1",
+                      aws_access_key_id=env.get("BACKUP_S3_ACCESS_KEY_ID") or None,
+                      aws_secret_access_key=env.get("BACKUP_S3_SECRET_ACCESS_KEY") or None,
+                      config=Config(s3={"addressing_style": "path" if endpoint else "auto"},
+                                    retries={"max_attempts": 3}, connect_timeout=10))
+NAME = re.compile(r"req1-(\d{8}T\d{6}Z)\.dump")
+
+
+def log(msg):
+    print(dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "pg-backup:", msg, file=sys.stderr)
+
+
+def remote():
+    # dump name -> size under the prefix, oldest first (the name is the dump's UTC time)
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            name = obj["Key"][len(prefix):]
+            if NAME.fullmatch(name):
+                found[name] = obj["Size"]
+    return dict(sorted(found.items()))
+
+
+def sync(local_dir):
+    have = remote()
+    for path in sorted(Path(local_dir).glob("req1-*.dump")):
+        if have.get(path.name) == path.stat().st_size:
+            continue
+        client.upload_file(str(path), bucket, prefix + path.name)
+        size = client.head_object(Bucket=bucket, Key=prefix + path.name)["ContentLength"]
+        if size != path.stat().st_size:
+            sys.exit(f"upload of {path.name} is {size} bytes in S3, {path.stat().st_size} here")
+        log(f"s3: uploaded {path.name} ({size} bytes) to s3://{bucket}/{prefix}")
+    # Retention by the time in the name (when the dump was taken, not when it reached S3); the newest keep_min stay.
+    names = list(remote())
+    now = dt.datetime.now(dt.timezone.utc)
+    for name in names[: max(len(names) - keep_min, 0)]:
+        taken = dt.datetime.strptime(NAME.fullmatch(name).group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+        if now - taken >= dt.timedelta(days=keep_days):
+            client.delete_object(Bucket=bucket, Key=prefix + name)
+            log(f"s3 retention: removed {name} (older than {keep_days} days)")
+
+
+action, args = sys.argv[1], sys.argv[2:]
+if action == "sync":
+    sync(args[0])
+elif action == "list":
+    for name, size in remote().items():
+        print(f"{name} {size}")
+elif action == "fetch":
+    if not NAME.fullmatch(args[0]):
+        sys.exit(f"not a dump name: {args[0]}")
+    dest = Path(args[1]) / args[0]
+    tmp = dest.with_name(f".{dest.name}.partial")
+    client.download_file(bucket, prefix + args[0], str(tmp))
+    tmp.rename(dest)
+    log(f"s3: fetched {args[0]} into {dest}")
+PY
+}
+
+s3_sync() {
+  : "${BACKUP_S3_BUCKET:?set BACKUP_S3_BUCKET to copy dumps to S3}"
+  mkdir -p "$BACKUP_DIR"
+  s3 sync "$BACKUP_DIR"
+  date -u +%Y-%m-%dT%H:%M:%SZ > "${BACKUP_S3_STATE:-/tmp}/.s3-last-ok"
+}
+
+s3_loop() {
+  log "copying dumps from $BACKUP_DIR to s3://${BACKUP_S3_BUCKET:?set BACKUP_S3_BUCKET}/${BACKUP_S3_PREFIX:-req1-dumps/} every ${BACKUP_S3_INTERVAL:-900}s"
+  while :; do
+    s3_sync || log "s3 copy failed; next attempt in ${BACKUP_S3_INTERVAL:-900}s"
+    sleep "${BACKUP_S3_INTERVAL:-900}" & wait $!
+  done
+}
+
 trap 'exit 0' TERM INT
 case "${1:-}" in
   once) once ;;
   loop) loop ;;
   restore) shift; restore "$@" ;;
   list) dumps ;;
-  *) echo "usage: pg-backup.sh once|loop|restore FILE|list" >&2; exit 2 ;;
+  s3-sync) s3_sync ;;
+  s3-loop) s3_loop ;;
+  s3-list) : "${BACKUP_S3_BUCKET:?set BACKUP_S3_BUCKET}"; s3 list ;;
+  s3-fetch) : "${BACKUP_S3_BUCKET:?set BACKUP_S3_BUCKET}"; s3 fetch "${2:?usage: pg-backup.sh s3-fetch NAME [DIR]}" "${3:-$BACKUP_DIR}" ;;
+  *) echo "usage: pg-backup.sh once|loop|restore FILE|list|s3-sync|s3-loop|s3-list|s3-fetch NAME [DIR]" >&2; exit 2 ;;
 esac
