@@ -34,5 +34,6 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.notifications",
     "req1_server.resources.project_templates",
     "req1_server.resources.reviews",
+    "req1_server.resources.change_proposals",
     "req1_server.live",
 ]
