@@ -4,13 +4,19 @@ update path (versions, history, suspect links, webhook deliveries) — with its 
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 from conftest import USER_PASSWORD
 from domain_api import Api
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
+from openapi_check import OpenApiChecker
 
 STATUSES = "draft, submitted, in_review, approved, rejected, applied"
 SATISFIES = "00000000-0000-0000-0000-000000000010"
@@ -205,3 +211,69 @@ async def test_a_proposal_can_be_signed(api: Api, make_user: Any) -> None:
     assert (await api.get(f"/e-signatures/{sig['id']}/verify"))["entity_changed"] is False
     await api.patch(f"/modules/{m}/change-proposals/{p['id']}", {"title": "changed"}, token=token)
     assert (await api.get(f"/e-signatures/{sig['id']}/verify"))["entity_changed"] is True
+
+
+async def test_two_simultaneous_applies_apply_once(api: Api) -> None:
+    m = (await api.module())["id"]
+    o = await api.obj(m, heading="h")
+    base = f"/modules/{m}/change-proposals"
+    p = await api.post(base, {"title": "t", "diff_data": [change(o, "heading", "h", "H")]})
+    await api.patch(f"{base}/{p['id']}", {"status": "approved"})
+    got = await asyncio.gather(*(api.call("POST", f"{base}/{p['id']}/apply") for _ in range(2)))
+    assert sorted("error" in g for g in got) == [False, True], got
+    refused = next(g for g in got if "error" in g)
+    assert refused["error"]["message"] == "change proposal must be approved before it is applied"
+    after = await api.get(f"/modules/{m}/objects/{o['id']}")
+    assert after["heading"] == "H" and after["current_version"] == o["current_version"] + 1
+    assert [e["action"] for e in await audit(api, p["id"])].count("apply") == 1
+
+
+async def test_a_refused_object_edit_rolls_the_apply_back(api: Api) -> None:
+    m = (await api.module())["id"]
+    model = await api.post(f"/modules/{m}/lifecycle-models", {
+        "name": "L", "initial_state": "a", "states": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+        "transitions": [{"from": "a", "to": "b"}]})
+    first = await api.obj(m, heading="one")
+    second = await api.obj(m, heading="two", lifecycle_model_id=model["id"])
+    base = f"/modules/{m}/change-proposals"
+    p = await api.post(base, {"title": "t", "diff_data": [change(first, "heading", "one", "ONE"),
+                                                          change(second, "lifecycle_state", "a", "c")]})
+    await api.patch(f"{base}/{p['id']}", {"status": "approved"})
+    message = await api.error("POST", f"{base}/{p['id']}/apply", status=400)
+    assert message == "lifecycle transition from 'a' to 'c' is not allowed"
+    assert (await api.get(f"/modules/{m}/objects/{first['id']}"))["current_version"] == first["current_version"]
+    assert (await api.get(f"{base}/{p['id']}"))["status"] == "approved"
+
+
+class Recording(Api):
+    """An Api that keeps every response it gets."""
+
+    responses: list[tuple[str, str, int, Any]]
+
+    async def call(self, method: str, path: str, json: Any = None, **kwargs: Any) -> Any:
+        body = await super().call(method, path, json, **kwargs)
+        url = path if path.startswith("/api/") else "/api/v1" + path
+        self.responses.append((method, url, self.last_status, body))
+        return body
+
+
+async def test_responses_match_the_openapi_document(client: Any, admin_token: str) -> None:
+    api = Recording(client, admin_token)
+    api.responses = []
+    m = (await api.module())["id"]
+    o = await api.obj(m, heading="h")
+    base = f"/modules/{m}/change-proposals"
+    p = await api.post(base, {"title": "t", "description": "d", "diff_data": [change(o, "heading", "h", "H")]})
+    await api.post(base, {"title": "empty"})
+    await api.get(base)
+    await api.get(f"{base}/{p['id']}")
+    await api.patch(f"{base}/{p['id']}", {"status": "approved"})
+    await api.error("PATCH", f"{base}/{p['id']}", {"diff_data": []}, status=409)
+    await api.post(f"{base}/{p['id']}/apply", expect=200)
+    await api.error("POST", f"{base}/{p['id']}/apply", status=409)
+    await api.error("POST", base, {"title": "t", "diff_data": 1}, status=400)
+    await api.delete(f"{base}/{p['id']}")
+    document = await (await client.get("/api/docs/openapi.json")).json()
+    checker = OpenApiChecker(document)
+    problems = [p for method, url, status, body in api.responses for p in checker.problems(method, url, status, body)]
+    assert problems == [] and checker.checked >= 10
