@@ -91,6 +91,19 @@ class AppClient:
         return self.ok("POST", path, raw=body, content_type=f"multipart/form-data; boundary={boundary}", expect=201)
 
 
+def instance(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A Req1Instance manifest."""
+    return {"apiVersion": "req1.io/v1alpha1", "kind": "Req1Instance", "metadata": {"name": name}, "spec": spec}
+
+
+def instance_report(kubectl: Kubectl, namespace: str, pod: str) -> dict[str, Any]:
+    """The instance manager's own report of a PostgreSQL pod (its `req1.io/instance-status` annotation), read
+    straight from the pod: it is there while the operator is down."""
+    obj = kubectl.get("pod", pod, namespace) or {}
+    raw = ((obj.get("metadata") or {}).get("annotations") or {}).get("req1.io/instance-status")
+    return json.loads(raw) if raw else {}
+
+
 def pods(kubectl: Kubectl, namespace: str, selector: str) -> list[dict[str, Any]]:
     return kubectl.list("pods", namespace, selector)
 

@@ -11,17 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_harness import AppClient, operated_namespace, pods, psql, secret_value, service_ip
+from live_harness import AppClient, instance, operated_namespace, pods, psql, secret_value, service_ip
 from operator_harness import Kubectl, condition, events_for, instance_status, wait_for, wait_phase
 
 from req1_testenv.kube import KubeCluster
 
 SOURCE, RESTORED = "prod", "prod-restored"
 LIVE_WAIT = 420.0
-
-
-def instance(name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": "req1.io/v1alpha1", "kind": "Req1Instance", "metadata": {"name": name}, "spec": spec}
 
 
 def login(admin: Kubectl, cluster: KubeCluster, ns: str, name: str, credentials_of: str) -> AppClient:

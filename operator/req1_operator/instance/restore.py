@@ -3,7 +3,9 @@
 Two phases, each persisted beside PGDATA so a restart of the manager lands back in the right one:
 
 - ``downloading``: barman-cloud-restore copies the base backup (named, latest, or — ``latest`` with a target
-  time — the newest one that ends before the target) into an emptied PGDATA. Interrupted, it starts over.
+  time — the newest one that ends before the target) into an emptied PGDATA. Interrupted (the manager killed),
+  it starts over into a wiped PGDATA, counting ``attempts`` and keeping the first start, so the recorded duration
+  is the whole restore's, not its last attempt's.
 - ``recovering``: PostgreSQL runs with ``recovery.signal``, ``restore_command`` = barman-cloud-wal-restore and
   ``recovery_target_time`` (``recovery_target_action = promote``), or with no target it replays every archived
   segment. It promotes by itself on a new timeline; the manager must not promote it earlier, and keeps the
@@ -62,10 +64,15 @@ class Restore:
         """Download the base backup into an emptied PGDATA and arm recovery (recovery.signal)."""
         cfg = self.s.restore
         assert cfg is not None
+        before = self.result if self.interrupted_download else None
         doc: dict[str, Any] = {
             "phase": "downloading", "source": cfg.location.full, "requestedBackup": cfg.backup_id,
-            "targetTime": cfg.target_time, "startedAt": utc_now(), "startedAtEpoch": time.time(),
+            "targetTime": cfg.target_time, "startedAt": utc_now(), "startedAtEpoch": time.time(), "attempts": 1,
         }  # fmt: skip
+        if before is not None:
+            doc.update(startedAt=before.get("startedAt", doc["startedAt"]), attempts=int(before.get("attempts", 1)) + 1,
+                       startedAtEpoch=float(before.get("startedAtEpoch", doc["startedAtEpoch"])))  # fmt: skip
+            log.warning("restore attempt %s: the download before was interrupted; starting over", doc["attempts"])
         self._save(doc)
         self.pg.wipe()
         target = cfg.target_time or "end of WAL"
