@@ -26,7 +26,9 @@ from req1_testenv.kubelet import faults
 
 SOURCE, RESTORED = "orig", "orig-copy"
 LIVE_WAIT = 420.0
-ROWS_IN_BACKUP, ROWS_AFTER = 400_000, 1_000  # enough data that the download takes a while; WAL to replay after it
+# enough data that the download takes a while, and enough WAL after the backup (several segments, each fetched from
+# S3 by its own barman-cloud-wal-restore) that the recovery does too
+ROWS_IN_BACKUP, ROWS_AFTER = 400_000, 300_000
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +67,8 @@ def test_restore_interrupted_by_killing_operator_and_manager_completes(
     record = wait_for("the on-demand backup", lambda: (
         last := (instance_status(admin, SOURCE, ns).get("backup") or {}).get("lastBackup") or {}
     ) and last.get("name") == "on-demand-before-restore" and last, timeout=300)
-    sql(f"INSERT INTO known_rows SELECT g, 'after the backup ' || g FROM generate_series({ROWS_IN_BACKUP + 1}, "
-        f"{ROWS_IN_BACKUP + ROWS_AFTER}) g")
+    sql(f"INSERT INTO known_rows SELECT g, 'after the backup ' || md5(g::text) || md5((g * 3)::text) "
+        f"FROM generate_series({ROWS_IN_BACKUP + 1}, {ROWS_IN_BACKUP + ROWS_AFTER}) g")
     expected = sql("SELECT count(*) || ':' || sum(id) || ':' || md5(string_agg(body, ',' ORDER BY id)) FROM known_rows")
     wal = sql("SELECT pg_walfile_name(pg_current_wal_lsn())")
     sql("SELECT pg_switch_wal()")
@@ -95,6 +97,13 @@ def test_restore_interrupted_by_killing_operator_and_manager_completes(
 
     wait_for(f"{pod} restarted by its node", lambda: restart_count(admin.get("pod", pod, ns) or {}, "postgres") >= 1,
              timeout=120)
+    # The manager again, this time while PostgreSQL replays the archived WAL: the recovery must go on from there.
+    replaying = wait_for("the restored server replaying WAL", lambda: (m := restoring()) and "replaying" in m and m,
+                         timeout=LIVE_WAIT, interval=0.1)
+    assert faults.kill(kube_cluster.workdir, ns, pod), f"no process of {pod} to kill"
+    print(f"killed {pod}'s manager again while {replaying!r}")
+    wait_for(f"{pod} restarted again", lambda: restart_count(admin.get("pod", pod, ns) or {}, "postgres") >= 2,
+             timeout=120)
     op.start()
     wait_phase(admin, RESTORED, ns, "Ready", timeout=LIVE_WAIT)
     restored = wait_for("status.restore completed", lambda: (
@@ -116,5 +125,5 @@ def test_restore_interrupted_by_killing_operator_and_manager_completes(
     # the first start, so the duration is the whole restore's
     own = instance_report(admin, ns, pod).get("restore") or {}
     assert own.get("phase") == "completed" and not own.get("error"), own
-    if "downloading" in seen:
+    if "downloading" in seen:  # downloaded twice, then one recovery that went on after its own interruption
         assert own.get("attempts") == 2, own
