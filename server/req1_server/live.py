@@ -19,13 +19,13 @@ import uuid
 import weakref
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 
 from req1_server.appkeys import RUNTIME, Runtime
 from req1_server.config import SETTINGS
 from req1_server.db import DATABASE
 from req1_server.errors import api_error, not_found
+from req1_server.listen import listen_forever
 from req1_server.routing import Routes
 
 log = logging.getLogger("req1.live")
@@ -89,31 +89,15 @@ class Hub:
             for queue in queues:
                 self._deliver(queue, {"kind": "resync"})
 
+    def _connected(self, first: bool) -> None:
+        self.connected.set()
+        if not first:
+            self._broadcast_resync()  # whatever happened while we were away
+
     async def _run(self) -> None:
-        first = True
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self.dsn, timeout=10)
-                lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(CHANNEL, self._on_notify)
-                self.connected.set()
-                if not first:
-                    self._broadcast_resync()  # whatever happened while we were away
-                first = False
-                await lost.wait()
-                log.warning("live-update listener lost its connection; reconnecting")
-            except asyncio.CancelledError:
-                raise
-            except (TimeoutError, OSError, asyncpg.PostgresError) as err:
-                log.warning("live-update listener cannot connect: %s", err)
-            finally:
-                self.connected.clear()
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.shield(conn.close(timeout=2))
-            await asyncio.sleep(RECONNECT_SECONDS)
+        await listen_forever(self.dsn, CHANNEL, self._on_notify, on_connect=self._connected,
+                             on_disconnect=self.connected.clear, reconnect=RECONNECT_SECONDS,
+                             what="live-update listener")
 
 
 _hubs: weakref.WeakKeyDictionary[web.Application, Hub] = weakref.WeakKeyDictionary()

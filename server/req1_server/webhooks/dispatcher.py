@@ -26,6 +26,7 @@ import orjson
 from aiohttp import web
 
 from req1_server.db import Database
+from req1_server.listen import listen_forever
 from req1_server.store import webhooks as queue
 from req1_server.webhooks import destinations, signing
 from req1_server.webhooks.settings import WebhookSettings
@@ -36,7 +37,6 @@ CHANNEL = "req1_webhooks"
 BATCH = 16
 IDLE_POLL_SECONDS = 30.0  # the longest sleep without a NOTIFY (a missed one costs at most this)
 LISTEN_RETRY_SECONDS = 5.0
-HEARTBEAT_SECONDS = 30.0
 PURGE_EVERY_SECONDS = 3600.0
 JITTER = 0.2
 
@@ -120,27 +120,9 @@ class Dispatcher:
     # ---- the loop --------------------------------------------------------------------------
 
     async def listen(self) -> None:
-        """Keep a LISTEN connection to the primary that sets ``wake``; reconnect when it drops."""
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self.dsn, timeout=5.0)
-                lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await conn.add_listener(CHANNEL, lambda *_: self.wake.set())
-                self.wake.set()  # anything queued while not listening
-                while not lost.is_set():  # a peer that vanished without a FIN shows in the heartbeat
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), timeout=HEARTBEAT_SECONDS)
-                    if not lost.is_set():
-                        await conn.fetchval("SELECT 1", timeout=5.0)
-            except (OSError, asyncpg.PostgresError, TimeoutError) as e:
-                log.debug("webhook listener: %s", e)
-            finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-            await asyncio.sleep(LISTEN_RETRY_SECONDS)
+        """Wake the loop on every NOTIFY, and once after each (re)connection for what was queued meanwhile."""
+        await listen_forever(self.dsn, CHANNEL, lambda *_: self.wake.set(), on_connect=lambda _first: self.wake.set(),
+                             reconnect=LISTEN_RETRY_SECONDS, what="webhook listener")
 
     async def run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=self.settings.timeout_seconds)
@@ -166,8 +148,7 @@ class Dispatcher:
                     await asyncio.wait_for(self.wake.wait(), timeout=wait)
         finally:
             listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            await asyncio.wait({listener}, timeout=5.0)  # never hold up the app's shutdown
             await self.session.close()
 
 
