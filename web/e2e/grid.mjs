@@ -215,7 +215,26 @@ try {
       if (attempt >= 3) throw new Error("the drop target row is not rendered");
       continue;
     }
-    await row(a, "Scope").dragTo(target, { targetPosition: { x: 200, y: box.height / 2 } });
+    if (attempt === 1) {
+      await row(a, "Scope").dragTo(target, { targetPosition: { x: 200, y: box.height / 2 } });
+    } else {
+      // the browser's own drag gesture was lost by a busy headless Chromium: send the same DOM drag events the
+      // grid handles (dragstart on the row, dragover and drop on the middle of the target, dragend)
+      await a.evaluate(([from, to]) => {
+        const rows = [...document.querySelectorAll(".mgrid-row")];
+        const src = rows.find((r) => r.textContent.includes(from));
+        const dst = rows.find((r) => r.textContent.includes(to));
+        if (!src || !dst) return;
+        const rect = dst.getBoundingClientRect();
+        const at = { clientX: rect.left + 200, clientY: rect.top + rect.height / 2 };
+        const dt = new DataTransfer();
+        const fire = (el, type, pos = {}) => el.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt, ...pos }));
+        fire(src, "dragstart");
+        fire(dst, "dragover", at);
+        fire(dst, "drop", at);
+        fire(src, "dragend");
+      }, ["Scope", "Pedal sensor plausibility"]);
+    }
     try {
       await a.waitForFunction(() => [...document.querySelectorAll(".mgrid-row")].some((r) => r.textContent.includes("Scope") && r.querySelector(".level")?.textContent === "3.1"), null, { timeout: 5000 });
       break;
