@@ -1,14 +1,14 @@
 // Side panel for the selected object: details and review, links (suspect markers,
 // clearing, creating), impact, comments, attachments and the attribute-level history.
 
-import type { ImpactObject, Link, ReqObject } from "../api/types";
+import type { ImpactObject, LifecycleModel, Link, ReqObject } from "../api/types";
 import { h, replace } from "../lib/dom";
 import { formatTime, shortId } from "../lib/format";
 import { formatValue, historyWithChanges } from "../lib/history";
 import { plainText } from "../lib/richtext";
 import { needsReview } from "../lib/tree";
 import { hrefOf } from "../router";
-import { busy, button, field, hasRole, loading, type Ctx } from "../ui/common";
+import { busy, button, field, hasRole, loading, onLeave, type Ctx } from "../ui/common";
 import { toast } from "../ui/toast";
 import { renderAttachments } from "./attachments";
 import { renderComments } from "./comments";
@@ -58,11 +58,24 @@ export async function renderObjectPanel(ctx: Ctx, panel: HTMLElement, data: Modu
   show(lastTab);
 }
 
+// One request per module and screen, not one per object opened: panels open on every selection.
+const modelCache = new Map<string, Promise<LifecycleModel[]>>();
+
+function lifecycleModelsOf(ctx: Ctx, moduleId: string): Promise<LifecycleModel[]> {
+  let models = modelCache.get(moduleId);
+  if (!models) {
+    if (modelCache.size === 0) onLeave(() => modelCache.clear());
+    models = ctx.api.listLifecycleModels(moduleId).catch(() => []);
+    modelCache.set(moduleId, models);
+  }
+  return models;
+}
+
 async function detailsTab(ctx: Ctx, body: HTMLElement, data: ModuleData, obj: ReqObject, hooks: PanelHooks): Promise<void> {
   const facts = details(ctx, data, obj, hooks);
   replace(body, facts);
   // Lifecycle models are per module and few; without any, the panel shows no lifecycle row.
-  const models = await ctx.api.listLifecycleModels(data.module.id).catch(() => []);
+  const models = await lifecycleModelsOf(ctx, data.module.id);
   const model = modelOf(obj, models, data.module.default_lifecycle_model_id);
   if (model || obj.lifecycle_state) facts.insertBefore(lifecycleFacts(ctx, obj, model, hooks.reload), facts.children[3] ?? null);
 }
