@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from backup_support import BUCKET
-from test_instance_manager import Cluster, crd, wait_for
+from test_instance_manager import Cluster, crd, managed_clusters, wait_for
 
 from req1_testenv.scratch import remove_tree, scratch_dir
 from req1_testenv.seaweedfs import SeaweedS3
@@ -52,20 +52,12 @@ def namespaces(kube_api: Any) -> Iterator[Callable[[], str]]:
 
 @pytest.fixture
 def clusters(crd: None, kube_cluster: Any) -> Iterator[Callable[..., Cluster]]:
-    made: list[Cluster] = []
-    workdir = scratch_dir("backup")
+    with managed_clusters("backup") as (workdir, made):
 
-    def make(namespace: str, replicas: int = 2) -> Cluster:
-        sub = workdir / namespace
-        sub.mkdir()
-        cluster = Cluster(kube_cluster, namespace, sub, {}, replicas)
-        made.append(cluster)
-        return cluster
+        def make(namespace: str, replicas: int = 2) -> Cluster:
+            sub = workdir / namespace
+            sub.mkdir()
+            made.append(Cluster(kube_cluster, namespace, sub, {}, replicas))
+            return made[-1]
 
-    try:
         yield make
-    finally:
-        for cluster in made:
-            cluster.close()
-            print(cluster.logs())  # shown by pytest for a failed test only
-        remove_tree(workdir)

@@ -464,23 +464,30 @@ class Cluster:
         )
 
 
-@pytest.fixture
-def make_cluster(crd: None, kube_cluster: Any, kube_namespace: str) -> Iterator[Callable[..., Cluster]]:
+@contextlib.contextmanager
+def managed_clusters(label: str) -> Iterator[tuple[Path, list[Cluster]]]:
+    """A scratch folder and the list of clusters made in it; every cluster is closed (its logs printed, which
+    pytest shows for a failed test only) and the folder removed afterwards."""
     made: list[Cluster] = []
-    workdir = scratch_dir("instance-manager")
-
-    def make(spec: dict[str, Any] | None = None, replicas: int = 2) -> Cluster:
-        cluster = Cluster(kube_cluster, kube_namespace, workdir, spec or {}, replicas)
-        made.append(cluster)
-        return cluster
-
+    workdir = scratch_dir(label)
     try:
-        yield make
+        yield workdir, made
     finally:
         for cluster in made:
             cluster.close()
-            print(cluster.logs())  # shown by pytest for a failed test only
+            print(cluster.logs())
         remove_tree(workdir)
+
+
+@pytest.fixture
+def make_cluster(crd: None, kube_cluster: Any, kube_namespace: str) -> Iterator[Callable[..., Cluster]]:
+    with managed_clusters("instance-manager") as (workdir, made):
+
+        def make(spec: dict[str, Any] | None = None, replicas: int = 2) -> Cluster:
+            made.append(Cluster(kube_cluster, kube_namespace, workdir, spec or {}, replicas))
+            return made[-1]
+
+        yield make
 
 
 def bootstrap_pair(c: Cluster, primary_api: Proxy | None = None,
