@@ -22,6 +22,7 @@ import orjson
 from aiohttp import web
 
 from req1_server import actor
+from req1_server.background import stop_task
 from req1_server.errors import DB_UNAVAILABLE, conflict
 
 log = logging.getLogger("req1.db")
@@ -131,9 +132,7 @@ class Database:
 
     async def close(self) -> None:
         if self._monitor is not None:
-            self._monitor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._monitor
+            await stop_task(self._monitor, "the replica monitor")
         pools = [self.primary] + ([self.replica] if self.replica is not None else [])
         for pool in pools:
             with contextlib.suppress(Exception):

@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import asyncpg
 
+from req1_server.background import stop_requested, wait_at_most
+
 log = logging.getLogger("req1.listen")
 
 Notify = Callable[[asyncpg.Connection, int, str, str], None]
@@ -43,17 +45,14 @@ async def listen_forever(
             on_connect(first)
             first = False
             while not lost.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), timeout=heartbeat)
+                await wait_at_most(lost, heartbeat)
                 if not lost.is_set():
                     await conn.fetchval("SELECT 1", timeout=5.0)
             log.warning("%s lost its connection; reconnecting", what)
         except asyncio.CancelledError:
             raise
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # asyncpg may turn a cancellation that lands mid-connect into its own error: stop, as asked
+            if stop_requested():
                 raise asyncio.CancelledError from err
             log.warning("%s cannot connect: %s", what, err)
         finally:

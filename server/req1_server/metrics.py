@@ -11,7 +11,6 @@ answers a scrape.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
@@ -20,6 +19,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from req1_server.background import stop_task
 
 if TYPE_CHECKING:
     from req1_server.db import Database
@@ -107,9 +108,7 @@ class Metrics:
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task, "the pool gauge refresher")
 
     def render(self) -> bytes:
         if MULTIPROC_DIR is None:

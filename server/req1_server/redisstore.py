@@ -17,6 +17,8 @@ import redis.asyncio as redis
 from aiohttp import web
 from redis.exceptions import RedisError
 
+from req1_server.background import stop_task
+
 log = logging.getLogger("req1.redis")
 T = TypeVar("T")
 PING_INTERVAL_SECONDS = 1.0
@@ -58,9 +60,7 @@ class RedisStore:
 
     async def close(self) -> None:
         if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
+            await stop_task(self._watch, "the redis monitor")
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await self.client.aclose()  # type: ignore[attr-defined]

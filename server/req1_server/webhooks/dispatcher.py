@@ -25,6 +25,7 @@ import asyncpg
 import orjson
 from aiohttp import web
 
+from req1_server.background import stop_requested, stop_task, wait_at_most
 from req1_server.db import Database
 from req1_server.listen import listen_forever
 from req1_server.store import webhooks as queue
@@ -142,10 +143,11 @@ class Dispatcher:
                         pass
                     wait = await self.next_wait()
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+                    if stop_requested():  # the app is stopping; asyncpg reported the cancellation as its error
+                        raise asyncio.CancelledError from e
                     log.warning("webhook dispatcher: %s", e)
                     wait = LISTEN_RETRY_SECONDS
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=wait)
+                await wait_at_most(self.wake, wait)
         finally:
             listener.cancel()
             await asyncio.wait({listener}, timeout=5.0)  # never hold up the app's shutdown
@@ -166,6 +168,4 @@ async def running(db: Database, dsn: str, settings: WebhookSettings) -> AsyncIte
     try:
         yield dispatcher
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task, "the webhook dispatcher")
