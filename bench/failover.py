@@ -21,44 +21,15 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "operator"))
+from ha_common import ROOT, operated_instance, pct, status, streaming, wait
+from live_harness import WriteLoad
+from test_live_failover import stored
 
-from live_harness import AppClient, WriteLoad, secret_value, service_ip  # noqa: E402
-from operator_harness import OPERATOR_NAMESPACE, OPERATOR_SA, Kubectl, Operator, install_rbac_and_crd  # noqa: E402
-from test_live_failover import NAME, stored  # noqa: E402
-
-from req1_testenv.kube import NODE_SELECTOR_ANNOTATION, PROCESS_NODE_SELECTOR, KubeCluster  # noqa: E402
-from req1_testenv.kubelet import faults  # noqa: E402
-
-
-def wait(what: str, probe: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = probe()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def status(admin: Kubectl, ns: str) -> dict[str, Any]:
-    return dict((admin.get("req1", NAME, ns) or {}).get("status") or {})
-
-
-def streaming(st: dict[str, Any]) -> int:
-    return sum(1 for m in (st.get("postgres") or {}).get("members") or []
-               if m.get("role") == "replica" and m.get("streaming"))  # fmt: skip
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+from req1_testenv.kubelet import faults
 
 
 def report(rounds: list[dict[str, Any]], lost: int | None, acked: int, mode: str, started: float,
@@ -123,28 +94,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "failover.md")
     args = parser.parse_args()
     started = time.time()
-    cluster = KubeCluster(args.dir.resolve(), nodes=0, process_nodes=3)
-    cluster.start()
-    op: Operator | None = None
-    try:
-        admin = Kubectl(Path(cluster.kubeconfig))
-        install_rbac_and_crd(admin)
-        kubeconfig = Path(cluster.service_account_kubeconfig(OPERATOR_NAMESPACE, OPERATOR_SA, create=False))
-        ns = "failover"
-        admin.apply({"apiVersion": "v1", "kind": "Namespace",
-                     "metadata": {"name": ns, "annotations": {NODE_SELECTOR_ANNOTATION: PROCESS_NODE_SELECTOR}}})
-        wait("default ServiceAccount", lambda: admin.get("serviceaccount", "default", ns), 60)
-        op = Operator(kubeconfig, args.dir.resolve() / "operator", [ns]).start()
-        # The API's own rate limit (600 requests a minute per user, fixed windows) is off: the one client writes
-        # back to back, and its 429s until the next minute were measured as the failover (the 34-49 s rounds).
-        api = {"replicas": 1, "extraEnv": [{"name": "RATE_LIMIT_ENABLED", "value": "false"}]}
-        admin.apply({"apiVersion": "req1.io/v1alpha1", "kind": "Req1Instance", "metadata": {"name": NAME},
-                     "spec": {"api": api, "postgres": {"replicas": args.replicas, "synchronousMode": args.mode}}},
-                    ns)  # fmt: skip
-        wait("phase Ready", lambda: status(admin, ns).get("phase") == "Ready", 600)
-        password = secret_value(admin, ns, f"{NAME}-api", "admin-password")
-        app = AppClient(f"http://{service_ip(admin, cluster, ns, f'{NAME}-api')}")
-        app.login("admin@localhost", password)
+    with operated_instance(args.dir.resolve(), args.replicas, args.mode) as (cluster, admin, ns, app):
         rounds: list[dict[str, Any]] = []
         pending: dict[int, tuple[str, float]] = {}  # round index -> (killed pod, writes resumed at)
 
@@ -194,10 +144,6 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
         print(text)
-    finally:
-        if op is not None:
-            op.stop()
-        cluster.stop()
 
 
 if __name__ == "__main__":

@@ -10,3 +10,7 @@ crds: venv ## regenerate crds/req1instances.yaml from the pydantic spec (and the
 .PHONY: bench-failover
 bench-failover: venv cluster-build helm ## kill the PostgreSQL primary 20 times under a write load (writes docs/benchmarks/failover.md; root)
 	$(VENV_PY) bench/failover.py $(BENCH_FAILOVER_ARGS)
+
+.PHONY: bench-switchover
+bench-switchover: venv cluster-build helm ## switch the PostgreSQL primary over 10 times under a write load (writes docs/benchmarks/switchover.md; root)
+	$(VENV_PY) bench/switchover.py $(BENCH_SWITCHOVER_ARGS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import itertools
 import json
 import subprocess
 import threading
@@ -188,6 +189,14 @@ class WriteLoad:
             if later and writes[-1].start >= w.end + settle and all(x.ok for x in later):
                 return w.end - t0
         return None
+
+    def longest_pause(self, t0: float, t1: float) -> tuple[float, float]:
+        """The longest time in [t0, t1] with no write acknowledged, and when it began: the write pause a client
+        saw (between two acknowledgments; a write that hung and then succeeded counts as paused, not as working)."""
+        acks = sorted(w.end for w in list(self.writes) if w.ok and t0 <= w.end <= t1)
+        marks = [t0, *acks, t1]
+        gap, began = max(((b - a, a) for a, b in itertools.pairwise(marks)), default=(0.0, t0))
+        return gap, began
 
     def failures_after(self, t0: float) -> int:
         return sum(1 for w in list(self.writes) if w.start >= t0 and not w.ok)

@@ -119,12 +119,15 @@ def test_switchover_on_request(ha: dict[str, Any], admin: Kubectl, kube_cluster:
         t0 = time.time()
         admin.patch("req1", NAME, ns, {"spec": {"postgres": {"primary": new}}})
         wait_for(f"{new} primary", lambda: status(admin, ns).get("primary") == new, timeout=120)
-        pause = wait_for("writes resumed", lambda: load.resumed_after(t0), timeout=120)
+        resumed = wait_for("writes resumed", lambda: load.resumed_after(t0), timeout=120)
         load.wait_writes(10, after=time.time())
+        pause, began = load.longest_pause(t0, time.time())
     last = status(admin, ns)["lastFailover"]
     assert (last["from"], last["to"]) == (old, new) and last["reason"].startswith("Switchover")
-    print(f"switchover {old} -> {new}: writes resumed {pause:.2f} s after the request, "
-          f"status.lastFailover.rtoSeconds {last.get('rtoSeconds')}")
+    # The goal (writes paused for at most 2 s) is measured by `make bench-switchover`, not asserted here.
+    print(f"switchover {old} -> {new}: longest write pause {pause:.2f} s (from {began - t0:.2f} s after the request), "
+          f"writes steady {resumed:.2f} s after the request, status.lastFailover.rtoSeconds {last.get('rtoSeconds')}")
+    assert pause < RESUME_LIMIT, pause
     assert "Switchover" in [e["reason"] for e in events_for(admin, NAME, ns)]
     check_ledger(admin, kube_cluster, ns, load)
     wait_for(f"{old} back as a streaming replica", lambda: any(
