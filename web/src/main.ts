@@ -16,6 +16,8 @@ import { renderTraceability } from "./views/traceability";
 import { renderAudit } from "./views/audit";
 import { notificationBell, renderNotifications } from "./views/notifications";
 import { renderReviews } from "./views/reviews";
+import { renderObjectTypes } from "./views/objectTypes";
+import { renderProposals } from "./views/proposals";
 import { renderWebhooks } from "./views/webhooks";
 import { renderAccount, renderUsers } from "./views/users";
 import { renderValidation } from "./views/validation";
@@ -138,6 +140,12 @@ async function show(route: Route): Promise<void> {
         break;
       case "reviews":
         await renderReviews(ctx, main, route.ws, route.p, route.m);
+        break;
+      case "objectTypes":
+        await renderObjectTypes(ctx, main, route.ws, route.p, route.m);
+        break;
+      case "proposals":
+        await renderProposals(ctx, main, route.ws, route.p, route.m);
         break;
       case "account":
         renderAccount(ctx, main);

@@ -14,6 +14,8 @@ describe("router", () => {
     expect(parseRoute(`/w/${ws}/p/p1/m/m1/diff`, "?a=x&b=y")).toEqual({ name: "diff", ws, p: "p1", m: "m1", a: "x", b: "y" });
     expect(parseRoute(`/w/${ws}/p/p1/m/m1/traceability`, "?target=m2&type=t1")).toEqual({ name: "traceability", ws, p: "p1", m: "m1", target: "m2", type: "t1" });
     expect(parseRoute(`/w/${ws}/p/p1/m/m1/validate`)).toEqual({ name: "validate", ws, p: "p1", m: "m1" });
+    expect(parseRoute(`/w/${ws}/p/p1/m/m1/object-types`)).toEqual({ name: "objectTypes", ws, p: "p1", m: "m1" });
+    expect(parseRoute(`/w/${ws}/p/p1/m/m1/proposals`)).toEqual({ name: "proposals", ws, p: "p1", m: "m1" });
     expect(parseRoute("/admin/users")).toEqual({ name: "users" });
     expect(parseRoute("/account")).toEqual({ name: "account" });
     expect(parseRoute("/search", "?q=brake+pedal")).toEqual({ name: "search", q: "brake pedal" });
@@ -33,6 +35,8 @@ describe("router", () => {
       { name: "traceability", ws, p: "p", m: "m" },
       { name: "traceability", ws, p: "p", m: "m", target: "t", type: "x y" },
       { name: "validate", ws, p: "p", m: "m" },
+      { name: "objectTypes", ws, p: "p", m: "m" },
+      { name: "proposals", ws, p: "p", m: "m" },
       { name: "users" },
       { name: "account" },
     ];

@@ -15,6 +15,8 @@ export type Route =
   | { name: "validate"; ws: string; p: string; m: string }
   | { name: "webhooks"; ws: string; p: string; m: string }
   | { name: "reviews"; ws: string; p: string; m: string }
+  | { name: "objectTypes"; ws: string; p: string; m: string }
+  | { name: "proposals"; ws: string; p: string; m: string }
   | { name: "users" }
   | { name: "notifications" }
   | { name: "audit"; filters: AuditFilters }
@@ -64,6 +66,8 @@ const PATTERNS: [RegExp, (m: RegExpMatchArray, q: URLSearchParams) => Route][] =
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/validate$`), (m) => ({ name: "validate", ws: m[1], p: m[2], m: m[3] })],
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/webhooks$`), (m) => ({ name: "webhooks", ws: m[1], p: m[2], m: m[3] })],
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/reviews$`), (m) => ({ name: "reviews", ws: m[1], p: m[2], m: m[3] })],
+  [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/object-types$`), (m) => ({ name: "objectTypes", ws: m[1], p: m[2], m: m[3] })],
+  [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}/proposals$`), (m) => ({ name: "proposals", ws: m[1], p: m[2], m: m[3] })],
   [/^\/admin\/users$/, () => ({ name: "users" })],
   [/^\/notifications$/, () => ({ name: "notifications" })],
   [/^\/admin\/audit$/, (_m, q) => ({ name: "audit", filters: auditFilters(q) })],
@@ -113,6 +117,10 @@ export function hrefOf(route: Route): string {
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/webhooks`;
     case "reviews":
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/reviews`;
+    case "objectTypes":
+      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/object-types`;
+    case "proposals":
+      return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/proposals`;
     case "users":
       return "/admin/users";
     case "notifications":

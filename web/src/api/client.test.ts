@@ -308,6 +308,38 @@ describe("ApiClient", () => {
     }
   });
 
+  it("sends object types, change proposals and workspace members to their routes", async () => {
+    const store = new MemorySessionStore();
+    store.set({ token: "t", refresh_token: null, user, expires_at: null });
+    const empty = () => json(200, { items: [], total: 0, offset: 0, limit: 1000 });
+    const f = fakeFetch(empty(), json(201, {}), json(200, {}), new Response(null, { status: 204 }), empty(), json(200, {}),
+      json(200, { proposal: {}, objects_updated: 2 }), empty(), json(200, {}), new Response(null, { status: 204 }));
+    const api = new ApiClient({ store, fetch: f.fn });
+    await api.listObjectTypes("m 1");
+    await api.createObjectType("m1", { name: "Safety", required_attributes: ["ASIL"] });
+    await api.updateObjectType("t1", { description: null });
+    await api.deleteObjectType("t1");
+    await api.listChangeProposals("m1");
+    await api.updateChangeProposal("m1", "c1", { status: "submitted" });
+    expect((await api.applyChangeProposal("m1", "c1")).objects_updated).toBe(2);
+    await api.listWorkspaceMembers("w1");
+    await api.setWorkspaceMember("w1", "u2", "reviewer");
+    await api.removeWorkspaceMember("w1", "u2");
+    const sent = f.calls.map((c) => [c.init.method, c.url, c.init.body === undefined ? undefined : JSON.parse(String(c.init.body))]);
+    expect(sent).toEqual([
+      ["GET", "/api/v1/object-types?module_id=m+1&limit=1000", undefined],
+      ["POST", "/api/v1/object-types", { module_id: "m1", name: "Safety", required_attributes: ["ASIL"] }],
+      ["PATCH", "/api/v1/object-types/t1", { description: null }],
+      ["DELETE", "/api/v1/object-types/t1", undefined],
+      ["GET", "/api/v1/modules/m1/change-proposals?limit=1000", undefined],
+      ["PATCH", "/api/v1/modules/m1/change-proposals/c1", { status: "submitted" }],
+      ["POST", "/api/v1/modules/m1/change-proposals/c1/apply", {}],
+      ["GET", "/api/v1/workspaces/w1/members?limit=1000", undefined],
+      ["PUT", "/api/v1/workspaces/w1/members/u2", { role: "reviewer" }],
+      ["DELETE", "/api/v1/workspaces/w1/members/u2", undefined],
+    ]);
+  });
+
   it("turns network failures into ApiError", async () => {
     const api = new ApiClient({ store: new MemorySessionStore(), fetch: (async () => { throw new TypeError("Failed to fetch"); }) as typeof fetch });
     await expect(api.listWorkspaces()).rejects.toMatchObject({ code: "NETWORK_ERROR" });

@@ -3,6 +3,11 @@
 
 import { sessionFromLogin, type SessionStore } from "./session";
 import type {
+  ChangeProposal,
+  ObjectType,
+  ObjectTypeInput,
+  ProposalInput,
+  WorkspaceMember,
   AppNotification,
   ESignature,
   ESignatureVerification,
@@ -47,6 +52,7 @@ import type {
   UserInput,
   ValidationReport,
   ModuleIndicators,
+  Role,
 } from "./types";
 
 export class ApiError extends Error {
@@ -329,6 +335,48 @@ export class ApiClient {
 
   listLifecycleModels(moduleId: string): Promise<LifecycleModel[]> {
     return this.request("GET", `/modules/${enc(moduleId)}/lifecycle-models`);
+  }
+
+  listObjectTypes(moduleId: string): Promise<Page<ObjectType>> {
+    return this.request("GET", "/object-types", { query: { module_id: moduleId, limit: 1000 } });
+  }
+  createObjectType(moduleId: string, input: ObjectTypeInput & { name: string }): Promise<ObjectType> {
+    return this.request("POST", "/object-types", { json: { module_id: moduleId, ...input } });
+  }
+  updateObjectType(id: string, input: ObjectTypeInput): Promise<ObjectType> {
+    return this.request("PATCH", `/object-types/${enc(id)}`, { json: input });
+  }
+  deleteObjectType(id: string): Promise<void> {
+    return this.request("DELETE", `/object-types/${enc(id)}`);
+  }
+
+  listChangeProposals(moduleId: string): Promise<Page<ChangeProposal>> {
+    return this.request("GET", `/modules/${enc(moduleId)}/change-proposals`, { query: { limit: 1000 } });
+  }
+  createChangeProposal(moduleId: string, input: ProposalInput & { title: string }): Promise<ChangeProposal> {
+    return this.request("POST", `/modules/${enc(moduleId)}/change-proposals`, { json: input });
+  }
+  /** Fields, or `status` along the proposal's graph. */
+  updateChangeProposal(moduleId: string, id: string, input: ProposalInput): Promise<ChangeProposal> {
+    return this.request("PATCH", `/modules/${enc(moduleId)}/change-proposals/${enc(id)}`, { json: input });
+  }
+  deleteChangeProposal(moduleId: string, id: string): Promise<void> {
+    return this.request("DELETE", `/modules/${enc(moduleId)}/change-proposals/${enc(id)}`);
+  }
+  /** Apply an approved proposal: every object of it edited in one transaction, then `applied`. */
+  applyChangeProposal(moduleId: string, id: string): Promise<{ proposal: ChangeProposal; objects_updated: number }> {
+    return this.request("POST", `/modules/${enc(moduleId)}/change-proposals/${enc(id)}/apply`, { json: {} });
+  }
+
+  listWorkspaceMembers(ws: string): Promise<Page<WorkspaceMember>> {
+    return this.request("GET", `/workspaces/${enc(ws)}/members`, { query: { limit: 1000 } });
+  }
+  /** Add a user to the workspace, or change their role there. */
+  setWorkspaceMember(ws: string, userId: string, role: Role): Promise<WorkspaceMember> {
+    return this.request("PUT", `/workspaces/${enc(ws)}/members/${enc(userId)}`, { json: { role } });
+  }
+  removeWorkspaceMember(ws: string, userId: string): Promise<void> {
+    return this.request("DELETE", `/workspaces/${enc(ws)}/members/${enc(userId)}`);
   }
 
   listWebhooks(moduleId: string): Promise<Webhook[]> {
@@ -616,4 +664,5 @@ export interface ObjectInput {
   classification?: Classification;
   attributes?: Record<string, AttrValue>;
   lifecycle_state?: string | null;
+  object_type_id?: string | null;
 }

@@ -479,3 +479,65 @@ export interface ESignatureVerification {
   valid: boolean;
   entity_changed: boolean;
 }
+
+/** A module's kind of object (extended contract §1): the attributes it requires and a form layout. */
+export interface ObjectType {
+  id: string;
+  module_id: string;
+  name: string;
+  description: string | null;
+  default_classification: Classification;
+  required_attributes: string[];
+  /** `{}` or `{"sections": [{id, title, columns, fields: [{attribute_name, order, width, required}]}]}` */
+  attribute_schema: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ObjectTypeInput {
+  name?: string;
+  description?: string | null;
+  default_classification?: Classification;
+  required_attributes?: string[];
+  attribute_schema?: Record<string, unknown>;
+}
+
+export type ProposalStatus = "draft" | "submitted" | "in_review" | "approved" | "rejected" | "applied";
+
+/** One entry of a proposal's `diff_data`: set `field` (heading, body, classification, lifecycle_state or
+ * `attributes.<name>`) of an object from `old_value` to `new_value`. */
+export interface ProposalChange {
+  object_id: string;
+  field: string;
+  old_value: AttrValue;
+  new_value: AttrValue;
+}
+
+export interface ChangeProposal {
+  id: string;
+  module_id: string;
+  title: string;
+  description: string | null;
+  status: ProposalStatus;
+  author_id: string | null;
+  /** An array of changes, or `{}` (none). */
+  diff_data: ProposalChange[] | Record<string, never>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProposalInput {
+  title?: string;
+  description?: string | null;
+  status?: ProposalStatus;
+  diff_data?: ProposalChange[];
+}
+
+/** A user's role in one workspace (per-workspace access). */
+export interface WorkspaceMember {
+  user_id: string;
+  email: string;
+  display_name: string;
+  role: Role;
+  created_at: string;
+}

@@ -15,10 +15,14 @@ export interface Ctx {
 
 const RANK: Record<Role, number> = { viewer: 0, reviewer: 1, editor: 2, admin: 3 };
 
+/** True when `mine` is at least `role` in viewer < reviewer < editor < admin. */
+export function roleAtLeast(mine: Role | undefined, role: Role): boolean {
+  return mine !== undefined && RANK[mine] >= RANK[role];
+}
+
 /** True when the logged-in user's role is at least `role` (the server decides; this only hides buttons). */
 export function hasRole(ctx: Ctx, role: Role): boolean {
-  const mine = ctx.api.session?.user.role;
-  return mine !== undefined && RANK[mine] >= RANK[role];
+  return roleAtLeast(ctx.api.session?.user.role, role);
 }
 
 const leaving: (() => void)[] = [];

@@ -1080,6 +1080,8 @@ export async function renderGrid(ctx: Ctx, root: HTMLElement, ws: string, p: str
         link({ name: "traceability", ws, p, m }, "Traceability"),
         link({ name: "validate", ws, p, m }, "Validate"),
         link({ name: "reviews", ws, p, m }, "Reviews"),
+        link({ name: "proposals", ws, p, m }, "Proposals"),
+        link({ name: "objectTypes", ws, p, m }, "Object types"),
         hasRole(ctx, "admin") ? link({ name: "webhooks", ws, p, m }, "Webhooks") : null,
         exports,
         savedViews.length ? h("span", { class: "group view-links", role: "group", "aria-label": "Saved views" }, h("span", { class: "muted" }, "Views:"), savedViews.map((v) => link({ name: "module", ws, p, m, view: v.id }, v.name))) : null,

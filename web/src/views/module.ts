@@ -414,6 +414,8 @@ export async function renderModule(ctx: Ctx, root: HTMLElement, ws: string, p: s
         link({ name: "traceability", ws, p, m }, "Traceability"),
         link({ name: "validate", ws, p, m }, "Validate"),
         link({ name: "reviews", ws, p, m }, "Reviews"),
+        link({ name: "proposals", ws, p, m }, "Proposals"),
+        link({ name: "objectTypes", ws, p, m }, "Object types"),
         hasRole(ctx, "admin") ? link({ name: "webhooks", ws, p, m }, "Webhooks") : null,
         h("span", { class: "group", role: "group", "aria-label": "Export" }, h("span", { class: "muted" }, "Export:"), exportReqif, exportReqifz),
         h("span", { class: "group", role: "group", "aria-label": "Publish" }, h("span", { class: "muted" }, "Publish:"), pubHtml, pubMd, pubCsv),

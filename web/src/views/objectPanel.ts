@@ -1,7 +1,7 @@
 // Side panel for the selected object: details and review, links (suspect markers,
 // clearing, creating), impact, comments, attachments and the attribute-level history.
 
-import type { ImpactObject, LifecycleModel, Link, ReqObject } from "../api/types";
+import type { ImpactObject, LifecycleModel, Link, ObjectType, ReqObject } from "../api/types";
 import { h, replace } from "../lib/dom";
 import { formatTime, shortId } from "../lib/format";
 import { formatValue, historyWithChanges } from "../lib/history";
@@ -15,6 +15,7 @@ import { renderComments } from "./comments";
 import { renderImpact } from "./impact";
 import { lifecycleFacts, modelOf } from "./lifecycle";
 import type { ModuleData } from "./module";
+import { typeFacts } from "./objectTypes";
 
 export interface PanelHooks {
   reload: () => Promise<void>;
@@ -60,22 +61,32 @@ export async function renderObjectPanel(ctx: Ctx, panel: HTMLElement, data: Modu
 
 // One request per module and screen, not one per object opened: panels open on every selection.
 const modelCache = new Map<string, Promise<LifecycleModel[]>>();
+const typeCache = new Map<string, Promise<ObjectType[]>>();
+
+function cachedPerScreen<T>(cache: Map<string, Promise<T[]>>, moduleId: string, load: () => Promise<T[]>): Promise<T[]> {
+  let items = cache.get(moduleId);
+  if (!items) {
+    if (cache.size === 0) onLeave(() => cache.clear());
+    items = Promise.resolve().then(load).catch(() => []);
+    cache.set(moduleId, items);
+  }
+  return items;
+}
 
 function lifecycleModelsOf(ctx: Ctx, moduleId: string): Promise<LifecycleModel[]> {
-  let models = modelCache.get(moduleId);
-  if (!models) {
-    if (modelCache.size === 0) onLeave(() => modelCache.clear());
-    models = ctx.api.listLifecycleModels(moduleId).catch(() => []);
-    modelCache.set(moduleId, models);
-  }
-  return models;
+  return cachedPerScreen(modelCache, moduleId, () => ctx.api.listLifecycleModels(moduleId));
+}
+
+function objectTypesOf(ctx: Ctx, moduleId: string): Promise<ObjectType[]> {
+  return cachedPerScreen(typeCache, moduleId, async () => (await ctx.api.listObjectTypes(moduleId)).items);
 }
 
 async function detailsTab(ctx: Ctx, body: HTMLElement, data: ModuleData, obj: ReqObject, hooks: PanelHooks): Promise<void> {
   const facts = details(ctx, data, obj, hooks);
   replace(body, facts);
-  // Lifecycle models are per module and few; without any, the panel shows no lifecycle row.
-  const models = await lifecycleModelsOf(ctx, data.module.id);
+  // Lifecycle models and object types are per module and few; without any, the panel shows no row for them.
+  const [models, types] = await Promise.all([lifecycleModelsOf(ctx, data.module.id), objectTypesOf(ctx, data.module.id)]);
+  if (types.length || obj.object_type_id) facts.insertBefore(typeFacts(ctx, obj, types, hooks.reload), facts.children[3] ?? null);
   const model = modelOf(obj, models, data.module.default_lifecycle_model_id);
   if (model || obj.lifecycle_state) facts.insertBefore(lifecycleFacts(ctx, obj, model, hooks.reload), facts.children[3] ?? null);
 }
