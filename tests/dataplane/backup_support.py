@@ -4,6 +4,7 @@ of the module's SeaweedFS, archiving and writing with time stamps, and a new ins
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -96,3 +97,35 @@ def restore_into(clusters: Callable[..., Cluster], namespace: str, s3: SeaweedS3
 
 
 
+
+
+def take_backup(c: Cluster, pod: str, request: str) -> dict[str, Any]:
+    """A base backup on ``pod``, asked for as the operator does (``req1.io/backup-request``); its result."""
+    c.core.patch_namespaced_pod(pod, c.ns, {"metadata": {"annotations": {
+        "req1.io/backup-request": json.dumps({"id": request})}}})  # fmt: skip
+
+    def finished() -> dict[str, Any] | None:
+        b = c.status(pod).get("backup") or {}
+        return b if b.get("requestId") == request and b.get("phase") in ("completed", "failed") else None
+
+    done: dict[str, Any] = wait_for(finished, f"backup {request} on {pod}", timeout=180, interval=0.5)
+    assert done["phase"] == "completed", done
+    return done
+
+
+def request_in_place(c: Cluster, request: str, phase: str = "restoring", **fields: str) -> None:
+    """``status.restore.inPlace`` as the operator writes it (``backupId``, ``targetTime``, ``preRestoreBackup``)."""
+    c.custom.patch_namespaced_custom_object_status("req1.io", "v1alpha1", c.ns, "req1instances", INSTANCE, {
+        "status": {"restore": {"inPlace": {"request": request, "phase": phase, **fields}}}})  # fmt: skip
+
+
+def wait_in_place(c: Cluster, pod: str, request: str, timeout: float = 180) -> dict[str, Any]:
+    """``pod``'s ``inPlaceRestore`` report once it is final (completed or failed) for ``request``."""
+
+    def final() -> dict[str, Any] | None:
+        r = c.status(pod).get("inPlaceRestore") or {}
+        return r if r.get("request") == request and r.get("phase") in ("completed", "failed") else None
+
+    result: dict[str, Any] = wait_for(final, f"{pod}: in-place restore {request} to end", timeout=timeout,
+                                      interval=0.3)  # fmt: skip
+    return result

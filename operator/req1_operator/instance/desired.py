@@ -7,6 +7,7 @@ import asyncio
 import time
 from typing import Any
 
+from req1_operator.instance import inplace
 from req1_operator.instance.kube import ApiError
 from req1_operator.instance.state import ManagerState, log
 from req1_operator.instance.syncrep import sync_mode
@@ -30,6 +31,11 @@ class DesiredState(ManagerState):
             if self.fenced:
                 self.wake.set()  # a fenced manager waits for the operator to have seen it (manager.start_stopped)
         mode = sync_mode(instance)
+        request = inplace.parse_request(status)
+        if request != self.inplace_request:
+            log.info("in-place restore request: %s", request)
+            self.inplace_request = request
+            self.wake.set()
         if target != self.target or mode != self.mode or not self.target_known:
             log.info("targetPrimary=%s synchronousMode=%s%s", target, mode,
                      " (read; the watch had not delivered it)" if read and self.target_known else "")  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from req1_operator.instance import inplace
 from req1_operator.instance.holding import LeaseHolding
 from req1_operator.instance.report import InstanceStatus, Role
 from req1_operator.instance.syncrep import sync_state
@@ -20,6 +21,8 @@ class Health(LeaseHolding):
             return "failed"
         if self.fenced:
             return "fenced"
+        if inplace.primary_busy(self.inplace.result):
+            return "starting"  # restoring in place: its server in recovery is no replica to count on
         if self.pg.running and self.obs is not None:
             return "replica" if self.obs.in_recovery else "primary"
         return "starting"
@@ -56,6 +59,7 @@ class Health(LeaseHolding):
         base = InstanceStatus(
             role=role, ready=ready, system_identifier=self.system_identifier, message=message,
             backup=self.backups.result, restore=self.restore.report(),
+            in_place_restore=inplace.report(self.inplace.result),
             archiving=self.archiving if role == "primary" else None,
         )  # fmt: skip
         if obs is None or not self.pg.running:

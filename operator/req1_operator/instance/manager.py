@@ -18,13 +18,13 @@ import time
 from req1_operator.instance import archiving
 from req1_operator.instance.control import ToolError
 from req1_operator.instance.desired import DesiredState
+from req1_operator.instance.inplace_flow import InPlaceRestoring
 from req1_operator.instance.kube import ApiError
 from req1_operator.instance.lease import now
 from req1_operator.instance.report import InstanceStatus
 from req1_operator.instance.sql import Observation
 from req1_operator.instance.state import ROLES_INTERVAL, SLOTS_INTERVAL, Exit, log
 from req1_operator.instance.syncrep import sync_mode, sync_names
-from req1_operator.instance.transitions import Transitions
 
 __all__ = ["Exit", "Manager", "sync_mode", "sync_names"]
 
@@ -36,7 +36,7 @@ MAX_RESTARTS = 5  # postmaster deaths within RESTART_WINDOW before the container
 RESTART_WINDOW = 120.0
 
 
-class Manager(DesiredState, Transitions):
+class Manager(DesiredState, InPlaceRestoring):
     """The main loop: one step toward what the Req1Instance asks, then a report."""
 
     async def run(self) -> None:
@@ -75,6 +75,8 @@ class Manager(DesiredState, Transitions):
         if self.expect_running and not pg.running:
             self.on_postmaster_death()
         await self.observe()
+        if await self.in_place():  # an in-place restore under way takes the step (inplace_flow.py)
+            return
         me = self.s.pod_name
         target = self.target
         if not pg.has_data() or self.restore.interrupted_download:
@@ -121,6 +123,8 @@ class Manager(DesiredState, Transitions):
         self.obs = None
         if self.restore.recovering:
             self.restore.failed(f"postgres exited during recovery (code {code}); see its log")
+        if self.inplace.recovering:  # recovery cannot reach the target (or the copy is damaged): roll back
+            self.inplace.update(phase="rolling-back", error=f"postgres exited during recovery (code {code})")
         if len(self.deaths) > MAX_RESTARTS:
             self.failed = True
             self.message = f"postmaster died {len(self.deaths)} times in {RESTART_WINDOW:.0f}s"

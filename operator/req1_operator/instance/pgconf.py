@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 from req1_operator.instance import objectstore
+from req1_operator.instance.objectstore import RestoreConfig
 from req1_operator.instance.settings import Settings
 
 AUTO_CONF = "postgresql.auto.conf"
@@ -47,12 +48,14 @@ def archive_command(s: Settings) -> str:
     return " ".join(shlex.quote(a) for a in head) + " %f " + " ".join(shlex.quote(a) for a in argv[3:]) + " %p"
 
 
-def recovery_settings(s: Settings) -> dict[str, str]:
-    """restore_command and the target of a restore bootstrap (kept until the restored server has promoted)."""
-    assert s.restore is not None
-    values = {"restore_command": objectstore.wal_restore_command(s.restore.location, s.restore.own_credentials)}
-    if s.restore.target_time:
-        values["recovery_target_time"] = s.restore.target_time
+def recovery_settings(s: Settings, cfg: RestoreConfig | None = None) -> dict[str, str]:
+    """restore_command and the target of a restore (kept until the restored server has promoted). ``cfg``: the
+    restore under way (default: the bootstrap's; an in-place restore reads the instance's own backups)."""
+    cfg = cfg if cfg is not None else s.restore
+    assert cfg is not None
+    values = {"restore_command": objectstore.wal_restore_command(cfg.location, cfg.own_credentials)}
+    if cfg.target_time:
+        values["recovery_target_time"] = cfg.target_time
         values["recovery_target_action"] = "promote"
     return values
 
@@ -94,12 +97,14 @@ def standby_settings(s: Settings) -> dict[str, str]:
     }
 
 
-def managed_settings(s: Settings, *, standby: bool, sync_names: str, recovering: bool = False) -> dict[str, str]:
+def managed_settings(s: Settings, *, standby: bool, sync_names: str,
+                     recovering: RestoreConfig | None = None) -> dict[str, str]:  # fmt: skip
+    """``recovering``: the restore whose recovery runs (its restore_command and target), None otherwise."""
     values = {"synchronous_standby_names": sync_names, "archive_command": archive_command(s)}
     if standby:
         values.update(standby_settings(s))
-    elif recovering:
-        values.update(recovery_settings(s))
+    elif recovering is not None:
+        values.update(recovery_settings(s, recovering))
     return values
 
 

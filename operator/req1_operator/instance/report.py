@@ -41,11 +41,13 @@ class InstanceStatus:
     archiving: dict[str, Any] | None = field(default=None, hash=False)
     backup: dict[str, Any] | None = field(default=None, hash=False)
     restore: dict[str, Any] | None = field(default=None, hash=False)
+    in_place_restore: dict[str, Any] | None = field(default=None, hash=False)  # inPlaceRestore (inplace.py)
 
     def significant(self) -> tuple[Any, ...]:
         return (self.role, self.ready, self.timeline, self.streaming, self.system_identifier, self.message,
                 self.synchronous, archiving.significant(self.archiving), json.dumps(self.backup, sort_keys=True),
-                json.dumps(self.restore, sort_keys=True))  # fmt: skip
+                json.dumps(self.restore, sort_keys=True),
+                json.dumps(self.in_place_restore, sort_keys=True))  # fmt: skip
 
     def to_json(self, updated_at: dt.datetime) -> str:
         d = asdict(self)
@@ -66,6 +68,8 @@ class InstanceStatus:
         for key in ("archiving", "backup", "restore"):
             if d[key] is not None:
                 doc[key] = d[key]
+        if d["in_place_restore"] is not None:
+            doc["inPlaceRestore"] = d["in_place_restore"]
         return json.dumps(doc, separators=(",", ":"))
 
 

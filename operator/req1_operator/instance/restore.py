@@ -12,6 +12,10 @@ Two phases, each persisted beside PGDATA so a restart of the manager lands back 
   recovery settings across its own restarts until then.
 
 Then ``completed`` records what was restored: backup, target, timeline, the LSN reached and the duration.
+
+One mechanism, two users: the bootstrap (``REQ1_RESTORE_*``, ``restore.json``) and the in-place restore of an
+existing instance from its own backups (inplace.py, ``inplace-restore.json``), which adds its own keys (the
+request, where the old PGDATA waits) to the same persisted document.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 from req1_operator.instance import objectstore
 from req1_operator.instance.control import Postgres, ToolError
+from req1_operator.instance.objectstore import RestoreConfig
 from req1_operator.instance.settings import Settings
 from req1_operator.instance.statefile import StateFile, utc_now
 
@@ -34,15 +39,25 @@ BACKUP_ID_LINE = re.compile(r"Restoring from backup_id: (\S+)")
 
 
 class Restore:
-    def __init__(self, settings: Settings, pg: Postgres) -> None:
+    """One restore into PGDATA: ``cfg`` says from where (default: the bootstrap's ``REQ1_RESTORE_*``)."""
+
+    def __init__(self, settings: Settings, pg: Postgres, cfg: RestoreConfig | None = None, *,
+                 file_name: str = RESULT_FILE) -> None:  # fmt: skip
         self.s = settings
         self.pg = pg
-        self.file = StateFile(settings.state_dir, RESULT_FILE)
+        self.cfg = cfg if cfg is not None else settings.restore
+        self.file = StateFile(settings.state_dir, file_name)
         self.result: dict[str, Any] | None = self.file.load()
 
     def _save(self, doc: dict[str, Any]) -> None:
         self.result = doc
         self.file.save(doc)
+
+    def update(self, **fields: Any) -> dict[str, Any]:
+        """Add ``fields`` to the persisted document (the in-place restore's own keys and phases)."""
+        doc = {**(self.result or {}), **fields}
+        self._save(doc)
+        return doc
 
     @property
     def phase(self) -> str:
@@ -50,7 +65,7 @@ class Restore:
 
     def wanted(self) -> bool:
         """Bootstrap by restore: configured, and not already done into this volume."""
-        return self.s.restore is not None and self.phase != "completed"
+        return self.cfg is not None and self.phase != "completed"
 
     @property
     def recovering(self) -> bool:
@@ -62,12 +77,14 @@ class Restore:
 
     async def fetch(self) -> None:
         """Download the base backup into an emptied PGDATA and arm recovery (recovery.signal)."""
-        cfg = self.s.restore
+        cfg = self.cfg
         assert cfg is not None
         before = self.result if self.interrupted_download else None
+        kept = {k: v for k, v in (self.result or {}).items() if k not in ("error", "backupId", "downloadSeconds")}
         doc: dict[str, Any] = {
+            "startedAt": utc_now(), "startedAtEpoch": time.time(), **kept,
             "phase": "downloading", "source": cfg.location.full, "requestedBackup": cfg.backup_id,
-            "targetTime": cfg.target_time, "startedAt": utc_now(), "startedAtEpoch": time.time(), "attempts": 1,
+            "targetTime": cfg.target_time, "attempts": 1,
         }  # fmt: skip
         if before is not None:
             doc.update(startedAt=before.get("startedAt", doc["startedAt"]), attempts=int(before.get("attempts", 1)) + 1,

@@ -203,6 +203,11 @@ class Local:
         conn = await self.connect()
         await conn.execute("CHECKPOINT", timeout=limit)
 
+    async def switch_wal(self, limit: float = 10.0) -> None:
+        """Close the current WAL segment, so it is archived (at the latest, during the shutdown that follows)."""
+        conn = await self.connect()
+        await conn.execute("SELECT pg_switch_wal()", timeout=limit)
+
     async def accepts_writes(self) -> bool:
         conn = await self.connect()
         return not await conn.fetchval("SELECT pg_is_in_recovery()")

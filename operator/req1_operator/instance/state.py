@@ -11,13 +11,15 @@ from typing import Any
 
 import asyncpg
 
-from req1_operator.instance import pgconf
+from req1_operator.instance import inplace, pgconf
 from req1_operator.instance.backup import Backups
 from req1_operator.instance.control import Postgres, ToolError
 from req1_operator.instance.fencing import Fence
 from req1_operator.instance.following import Follower
+from req1_operator.instance.inplace import InPlaceRequest
 from req1_operator.instance.kube import Kube
 from req1_operator.instance.lease import PrimaryLease
+from req1_operator.instance.objectstore import RestoreConfig
 from req1_operator.instance.report import Reporter
 from req1_operator.instance.restore import Restore
 from req1_operator.instance.settings import Settings
@@ -46,12 +48,14 @@ class ManagerState:
         self.reporter = Reporter(kube, settings.pod_name)
         self.wake = asyncio.Event()
         self.backups = Backups(settings, kube, self.pg, self.wake)
-        self.restore = Restore(settings, self.pg)
+        self.restore = Restore(settings, self.pg)  # the bootstrap from another instance's backups
+        self.inplace = inplace.load(settings, self.pg)  # an in-place restore from this instance's own backups
         self.archiving: dict[str, Any] | None = None
         # desired state, from the instance watch
         self.target: str | None = None
         self.target_known = False
         self.mode = "off"
+        self.inplace_request: InPlaceRequest | None = None  # status.restore.inPlace
         self.instance_rv = 0  # resourceVersion of what _set_instance last applied (an older read is ignored)
         self.next_instance_read = 0.0
         # local state
@@ -92,7 +96,14 @@ class ManagerState:
         self.pg.set_standby_signal(standby)
         pgconf.write(self.s.pgdata, pgconf.managed_settings(
             self.s, standby=standby, sync_names=sync_names(self.mode, streaming_standbys),
-            recovering=self.restore.recovering))  # fmt: skip
+            recovering=self.recovering()))  # fmt: skip
+
+    def recovering(self) -> RestoreConfig | None:
+        """The restore whose recovery runs in this PGDATA (its restore_command and target), if any."""
+        for restore in (self.inplace, self.restore):
+            if restore.recovering:
+                return restore.cfg
+        return None
 
     async def start(self, *, standby: bool) -> None:
         await self.pg.start()
