@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from req1_server import resources
+from req1_server.access import WorkspaceAccess
 from req1_server.appkeys import LIMITER, ROUTE_SPECS, RUNTIME, SESSIONS, USER_CACHE, Runtime
 from req1_server.auth import passwords
 from req1_server.auth.gate import AuthGate
@@ -27,7 +28,7 @@ from req1_server.middleware import IN_FLIGHT, request_middleware, stamp_headers
 from req1_server.migrate import migrate
 from req1_server.ratelimit import RateLimiter
 from req1_server.redisstore import REDIS, RedisStore
-from req1_server.routing import GATE, Routes, RouteSpec, guarded
+from req1_server.routing import ACCESS, GATE, Routes, RouteSpec, guarded
 from req1_server.static import static_files, static_middleware_for
 from req1_server.storage import STORAGE, Storage
 from req1_server.webhooks import dispatcher
@@ -95,6 +96,8 @@ async def backends(app: web.Application) -> AsyncIterator[None]:
     gate = AuthGate(settings, db, store, sessions, limiter, metrics, app[USER_CACHE])
     db.recent_write = gate.wrote_recently
     app[GATE] = gate
+    if settings.access_model == "workspace":
+        app[ACCESS] = WorkspaceAccess(db)
     metrics.backend_up.labels(backend="database").set(1)
     try:
         yield

@@ -72,6 +72,7 @@ class Settings:
     admin_email: str = "admin@localhost"
     admin_password: str | None = None
     registration_enabled: bool = False
+    access_model: str = "workspace"  # "global": every user sees every workspace with their global role (#13)
     max_upload_bytes: int = 52_428_800
     max_json_bytes: int = 2 * 1024 * 1024
     download_url_ttl_seconds: int = 300
@@ -291,6 +292,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         admin_email=admin_email,
         admin_password=admin_password,
         registration_enabled=r.flag("REGISTRATION_ENABLED", False),
+        access_model=r.choice("ACCESS_MODEL", "workspace", ("workspace", "global")),
         max_upload_bytes=r.integer("MAX_UPLOAD_BYTES", 52_428_800, minimum=1),
         download_url_ttl_seconds=r.integer("DOWNLOAD_URL_TTL_SECONDS", 300, minimum=1),
         hsts_max_age=r.integer("HSTS_MAX_AGE", 31_536_000, minimum=0),

@@ -19,7 +19,6 @@ the 403 message is the same everywhere. The OpenAPI document is generated from t
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from pydantic import BaseModel
 
 from req1_server.apischema import Body, Schema
 from req1_server.errors import forbidden
+from req1_server.scope import PARAM, In, scope_of
 from req1_server.typed import BodyModel, PathModel, QueryModel, parse_path, parse_query, read_body, validate
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
@@ -38,9 +38,6 @@ BodySpec = Body | type[BodyModel] | None  # raw content types (multipart, CSV) a
 # a row-independent check of who may send this body, run on the raw JSON object before its fields are validated
 Guard = Callable[[web.Request, BaseModel | None, Mapping[str, Any]], None]
 Precondition = Callable[[web.Request], None]  # a refusal that comes before the request is read at all
-
-
-PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 
 class Role(StrEnum):
@@ -70,6 +67,11 @@ class CurrentUser:
     role: Role
     display_name: str
     session_id: str | None = None
+    global_role: Role | None = None  # set when ``role`` is the member role of the workspace the request acts in
+
+    @property
+    def global_admin(self) -> bool:
+        return (self.global_role or self.role) == Role.ADMIN
 
 
 USER: web.RequestKey[CurrentUser | None] = web.RequestKey("req1.user", object)  # type: ignore[arg-type]
@@ -97,6 +99,15 @@ class RouteSpec:
         doc = (self.handler.__doc__ or "").strip()
         return doc.splitlines()[0] if doc else self.handler.__name__.replace("_", " ")
 
+    @property
+    def scope(self) -> tuple[In, ...]:
+        """Where the request names the workspace it acts in (scope.py); empty: not inside one."""
+        return scope_of(self.path, self.meta.scope)
+
+    @property
+    def in_body(self) -> bool:
+        return any(loc.source == "body" for loc in self.meta.scope)
+
 
 @dataclass(frozen=True)
 class RouteMeta:
@@ -111,15 +122,18 @@ class RouteMeta:
     body_model: type[BodyModel] | None = None
     guard: Guard | None = None
     precondition: Precondition | None = None
+    scope: tuple[In, ...] = ()
 
     @staticmethod
     def of(query: type[QueryModel] | None = None, body: BodySpec = None, response: Schema | None = None,
            status: int | None = None, summary: str | None = None, params: type[PathModel] | None = None,
-           guard: Guard | None = None, precondition: Precondition | None = None) -> RouteMeta:
-        """Decorator arguments: ``params``/``query``/``body`` models, or a raw :class:`Body` the handler reads."""
+           guard: Guard | None = None, precondition: Precondition | None = None,
+           scope: tuple[In, ...] = ()) -> RouteMeta:
+        """Decorator arguments: ``params``/``query``/``body`` models, or a raw :class:`Body` the handler reads;
+        ``scope``: locators of the workspace beyond the path's telling parameters (scope.py)."""
         body_model = body if isinstance(body, type) and issubclass(body, BaseModel) else None
         raw_body = body if isinstance(body, Body) else None
-        return RouteMeta(raw_body, response, status, summary, params, query, body_model, guard, precondition)
+        return RouteMeta(raw_body, response, status, summary, params, query, body_model, guard, precondition, scope)
 
     @property
     def typed(self) -> bool:
@@ -161,6 +175,18 @@ class Gate(Protocol):
 
 
 GATE: web.AppKey[Gate] = web.AppKey("gate", Gate)
+
+
+class Access(Protocol):
+    """Per-workspace access (access.py), installed unless ACCESS_MODEL=global."""
+
+    async def narrow(self, request: web.Request, spec: RouteSpec, user: CurrentUser,
+                     body: BaseModel | None) -> CurrentUser:
+        """The caller with their role in the workspace the request names (path and query, or ``body``); 404 for
+        a workspace they are not a member of."""
+
+
+ACCESS: web.AppKey[Access] = web.AppKey("access", Access)
 
 
 class Routes:
@@ -235,13 +261,23 @@ def guarded(spec: RouteSpec) -> Handler:
         request[ROUTE] = spec
         gate = request.app.get(GATE)
         user = await gate.enter(request, spec) if gate is not None else None
+        access = request.app.get(ACCESS) if spec.auth else None
+        # a body that names the workspace: the role is checked once the body is read (the role there counts)
+        deferred = access is not None and spec.meta.body_model is not None and spec.in_body
         if spec.auth:
             if user is None:
                 raise RuntimeError("no authenticated user on an auth route; is the gate installed?")
-            require_role(user, spec.role)
+            if access is not None:
+                user = await access.narrow(request, spec, user, None)
+            if not deferred:
+                require_role(user, spec.role)
         request[USER] = user
         if spec.meta.typed:
-            response = await spec.handler(request, **await spec.meta.arguments(request))
+            args = await spec.meta.arguments(request)
+            if deferred and access is not None and user is not None:
+                request[USER] = user = await access.narrow(request, spec, user, args.get("body"))
+                require_role(user, spec.role)
+            response = await spec.handler(request, **args)
         else:
             response = await spec.handler(request)
         if gate is not None:

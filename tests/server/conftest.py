@@ -61,6 +61,10 @@ def server_env(pg_dsn: str, redis_url: str, s3_bucket: Any) -> dict[str, str]:
         "REQ1_TEST_ROUTES": "true",
         "SHUTDOWN_TIMEOUT_SECONDS": "5",
         "REGISTRATION_ENABLED": "true",  # off by default; the register tests need it
+        # The core tests check the original contract, where every user sees every workspace (they create users
+        # after the admin made the workspaces, without memberships); per-workspace access (the default) is
+        # tested in test_workspace_access*.py, which set ACCESS_MODEL=workspace.
+        "ACCESS_MODEL": "global",
     }
 
 

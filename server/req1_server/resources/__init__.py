@@ -9,6 +9,7 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.users",
     "req1_server.resources.stubs",
     "req1_server.resources.workspaces",
+    "req1_server.resources.members",
     "req1_server.resources.projects",
     "req1_server.resources.modules",
     "req1_server.resources.objects",

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from req1_server.apischema import INT, ROLE, STR, UUID, obj, ref
+from req1_server.apischema import INT, ROLE, STR, UUID, array, obj, ref
 from req1_server.appkeys import SESSIONS
 from req1_server.auth import tokens
 from req1_server.auth.gate import CLAIMS
@@ -23,7 +23,7 @@ from req1_server.net import client_ip
 from req1_server.redisstore import RedisUnavailable
 from req1_server.resources.users import Email
 from req1_server.routing import Role, Routes, user_of
-from req1_server.store import audit, users
+from req1_server.store import audit, members, users
 from req1_server.typed import BodyModel, Name, Text
 
 log = logging.getLogger("req1.auth")
@@ -121,13 +121,18 @@ async def register(request: web.Request, body: Registration) -> web.Response:
     return json_response(users.public(row), status=201)
 
 
+MEMBERSHIP = obj(["workspace_id", "role"], workspace_id=UUID, role=ROLE)
+
+
 @routes.get("/api/v1/auth/me", response=obj(["id", "email", "role", "display_name"], id=UUID, email=STR, role=ROLE,
-                                             display_name=STR))
+                                             display_name=STR, workspaces=array(MEMBERSHIP)))
 async def me(request: web.Request) -> web.Response:
-    """The caller as the database sees them now."""
+    """The caller as the database sees them now, with their role in each workspace they belong to."""
     user = user_of(request)
+    async with database(request).acquire() as conn:
+        workspaces = [dict(r) for r in await members.of_user(conn, user.id)]
     return json_response({"id": user.id, "email": user.email, "role": user.role.value,
-                          "display_name": user.display_name})
+                          "display_name": user.display_name, "workspaces": workspaces})
 
 
 @routes.post("/api/v1/auth/change-password", role=Role.VIEWER, status=204, body=PasswordChange)

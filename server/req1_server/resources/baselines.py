@@ -9,12 +9,14 @@ import asyncpg
 from aiohttp import web
 from pydantic import Field
 
+from req1_server.access import visible_workspaces
 from req1_server.apischema import envelope, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.http import dumps, json_response, no_content
 from req1_server.resources.crud import page_response
 from req1_server.routing import Role, Routes, user_of
+from req1_server.scope import query as in_query
 from req1_server.store import baselines as store
 from req1_server.typed import (
     BodyModel,
@@ -70,8 +72,9 @@ async def list_module_baselines(request: web.Request, path: InModule, query: Lon
 
 @routes.get("/api/v1/baselines", query=Paged, response=envelope("Baseline"))
 async def list_baselines(request: web.Request, query: Paged) -> web.Response:
-    """Baselines of all modules, newest first."""
-    return await page_response(request, query.page, lambda conn, page: store.page(conn, None, page))
+    """Baselines of all modules (of the caller's workspaces), newest first."""
+    within = await visible_workspaces(request)
+    return await page_response(request, query.page, lambda conn, page: store.page(conn, None, page, within))
 
 
 @routes.post("/api/v1/modules/{module_id}/baselines", params=InModule, body=BaselineCreate, status=201,
@@ -107,7 +110,8 @@ async def module_baseline_diff(request: web.Request, path: InModule, query: Diff
         request, lambda conn: store.diff(conn, path.module_id, query.a, query.live)))
 
 
-@routes.get("/api/v1/baseline-diff", query=DiffQuery, response=ref("BaselineDiff"))
+@routes.get("/api/v1/baseline-diff", query=DiffQuery, response=ref("BaselineDiff"),
+            scope=(in_query("baseline", "a"), in_query("baseline", "b")))
 async def baseline_diff(request: web.Request, query: DiffQuery) -> web.Response:
     """Added / removed / modified objects between two baselines of one module."""
     return json_response(await database(request).read(request, lambda conn: store.diff(conn, None, query.a,

@@ -16,11 +16,13 @@ import asyncpg
 from aiohttp import web
 from pydantic import create_model
 
+from req1_server.access import visible_workspaces
 from req1_server.apischema import array, envelope, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
 from req1_server.http import Page, json_response, no_content, page_envelope
 from req1_server.routing import CurrentUser, Handler, Role, Routes, user_of
+from req1_server.scope import In
 from req1_server.store import crud
 from req1_server.store.patch import changes
 from req1_server.typed import BodyModel, Name, OptName, OptText, Paged, PathId, PathModel
@@ -28,6 +30,7 @@ from req1_server.typed import BodyModel, Name, OptName, OptText, Paged, PathId, 
 Values = dict[str, Any]
 PageFetch = Callable[[asyncpg.Connection, Page], Awaitable[tuple[Sequence[Any], int]]]
 CreateHook = Callable[[asyncpg.Connection, CurrentUser, Values], Awaitable[Values]]
+AfterCreate = Callable[[asyncpg.Connection, CurrentUser, asyncpg.Record], Awaitable[None]]
 UpdateHook = Callable[[asyncpg.Connection, CurrentUser, asyncpg.Record, Values], Awaitable[Values]]
 DeleteHook = Callable[[asyncpg.Connection, CurrentUser, asyncpg.Record], Awaitable[Any]]
 AfterDelete = Callable[[web.Request, Any], Awaitable[None]]
@@ -70,10 +73,12 @@ class Resource:
     parent_checked_on: frozenset[str] = frozenset({"list", "create"})
     paging: type[Paged] | None = Paged  # None: the list is a plain array of every row
     on_create: CreateHook | None = None
+    after_create: AfterCreate | None = None  # in the insert's transaction, with the new row
     on_update: UpdateHook | None = None  # the row is locked and passed when set
     on_delete: DeleteHook | None = None  # runs before the delete, the row locked; its result goes to after_delete
     after_delete: AfterDelete | None = None
     docs: dict[str, str] = field(default_factory=dict)
+    item_scope: tuple[In, ...] = ()  # what the item's {id} locates (scope.py) when no parent param does
 
 
 def path_models(res: Resource) -> tuple[type[PathModel] | None, type[PathModel]]:
@@ -98,11 +103,12 @@ class Calls:
         if self.res.parent_check is not None and parent_id is not None and verb in self.res.parent_checked_on:
             await self.res.parent_check(conn, parent_id)
 
-    async def listing(self, conn: asyncpg.Connection, parent_id: uuid.UUID | None, query: Paged | None) -> Any:
+    async def listing(self, conn: asyncpg.Connection, parent_id: uuid.UUID | None, query: Paged | None,
+                      within: list[uuid.UUID] | None = None) -> Any:
         await self.check_parent(conn, "list", parent_id)
         if query is None:
-            return await crud.every(conn, self.table, parent_id)
-        rows, total = await crud.page(conn, self.table, parent_id, query.page)
+            return await crud.every(conn, self.table, parent_id, within)
+        rows, total = await crud.page(conn, self.table, parent_id, query.page, within)
         return page_envelope(rows, total, query.page)
 
     async def create(self, conn: asyncpg.Connection, user: CurrentUser, parent_id: uuid.UUID | None,
@@ -116,7 +122,10 @@ class Calls:
             values[name] = info.get_default(call_default_factory=True) if value is None else value
         if self.res.on_create is not None:
             values = await self.res.on_create(conn, user, values)
-        return await crud.insert(conn, self.table, values)
+        row = await crud.insert(conn, self.table, values)
+        if self.res.after_create is not None:
+            await self.res.after_create(conn, user, row)
+        return row
 
     async def get(self, conn: asyncpg.Connection, parent_id: uuid.UUID | None, row_id: uuid.UUID) -> asyncpg.Record:
         await self.check_parent(conn, "get", parent_id)
@@ -150,8 +159,9 @@ def declare(routes: Routes, base: str, res: Resource, module: str) -> None:
     listed = envelope(res.component) if res.paging else array(ref(res.component))
 
     async def listing(request: web.Request, path: Any = None, query: Paged | None = None) -> web.Response:
+        within = await visible_workspaces(request) if res.table.workspace else None
         async with database(request).acquire() as conn:
-            return json_response(await calls.listing(conn, calls.parent_of(path), query))
+            return json_response(await calls.listing(conn, calls.parent_of(path), query, within))
 
     async def create(request: web.Request, body: BodyModel, path: Any = None) -> web.Response:
         user, parent_id = user_of(request), calls.parent_of(path)
@@ -187,9 +197,10 @@ def declare(routes: Routes, base: str, res: Resource, module: str) -> None:
                name=operation("get", "list", plural))(named(listing, "list", plural))
     routes.post(base, role=res.write_role, params=collection, body=res.create, status=201, response=ref(
         res.component), name=operation("post", "create", singular))(named(create, "create", singular))
-    routes.get(item_path, role=res.read_role, params=item, response=ref(res.component),
+    scope = res.item_scope
+    routes.get(item_path, role=res.read_role, params=item, response=ref(res.component), scope=scope,
                name=operation("get", "get", singular))(named(get, "get", singular))
     routes.patch(item_path, role=res.write_role, params=item, body=res.patch, response=ref(res.component),
-                 name=operation("patch", "update", singular))(named(update, "update", singular))
-    routes.delete(item_path, role=res.write_role, params=item, name=operation("delete", "delete", singular))(
-        named(delete, "delete", singular))
+                 scope=scope, name=operation("patch", "update", singular))(named(update, "update", singular))
+    routes.delete(item_path, role=res.write_role, params=item, scope=scope,
+                  name=operation("delete", "delete", singular))(named(delete, "delete", singular))

@@ -17,6 +17,8 @@ from req1_server.errors import bad_request
 from req1_server.http import json_response
 from req1_server.resources.esignatures_reauth import reauthenticate
 from req1_server.routing import CurrentUser, Role, Routes, user_of
+from req1_server.scope import ENTITY, In
+from req1_server.scope import path as in_path
 from req1_server.store import esignatures as store
 from req1_server.typed import BodyModel, ById, Id, PathId, PathModel, Text, as_str, checked, query_check, reject
 
@@ -77,7 +79,8 @@ async def four_eyes(conn: Any, user: CurrentUser, body: SignatureCreate) -> None
         raise bad_request(FOUR_EYES_MODIFIER)
 
 
-@routes.post("/api/v1/e-signatures", role=Role.REVIEWER, body=SignatureCreate, status=201, response=ref("ESignature"))
+@routes.post("/api/v1/e-signatures", role=Role.REVIEWER, body=SignatureCreate, status=201, response=ref("ESignature"),
+             scope=(In(ENTITY, "entity_id", "body", "entity_type"),))
 async def create_signature(request: web.Request, body: SignatureCreate) -> web.Response:
     """Sign an entity as it is now: password again, a meaning; the hash binds signer, content and meaning."""
     user = user_of(request)
@@ -94,14 +97,15 @@ async def create_signature(request: web.Request, body: SignatureCreate) -> web.R
 
 
 @routes.get("/api/v1/e-signatures/entity/{entity_type}/{entity_id}", params=EntityPath,
-            response=array(ref("ESignature")))
+            response=array(ref("ESignature")), scope=(In(ENTITY, "entity_id", "path", "entity_type"),))
 async def list_signatures(request: web.Request, path: EntityPath) -> web.Response:
     """An entity's signatures by creation (a plain array; they outlive the entity)."""
     async with database(request).acquire() as conn:
         return json_response(await store.for_entity(conn, path.entity_type, path.entity_id))
 
 
-@routes.get("/api/v1/e-signatures/{id}/verify", params=ById, response=ref("ESignatureVerification"))
+@routes.get("/api/v1/e-signatures/{id}/verify", params=ById, response=ref("ESignatureVerification"),
+            scope=(in_path("e_signature"),))
 async def verify_signature(request: web.Request, path: ById) -> web.Response:
     """Whether the signature's hash recomputes (`valid`) and whether the entity changed since it was signed."""
     async with database(request).acquire() as conn:

@@ -10,6 +10,7 @@ import asyncpg
 from aiohttp import web
 from pydantic import Field
 
+from req1_server.access import visible_workspaces
 from req1_server.apischema import envelope, ref
 from req1_server.db import database
 from req1_server.domain.ids import new_id
@@ -17,6 +18,9 @@ from req1_server.http import json_response, no_content
 from req1_server.resources.cleanup import delete_attachment_blobs
 from req1_server.resources.crud import page_response
 from req1_server.routing import Role, Routes, require_role, user_of
+from req1_server.scope import body as in_body
+from req1_server.scope import path as in_path
+from req1_server.scope import query as in_query
 from req1_server.store import crud, lifecycle
 from req1_server.store import modules as store
 from req1_server.store.patch import changes
@@ -91,13 +95,20 @@ class ModulePatch(Settings):
     check_order = ("name", "default_lifecycle_model_id", "default_classification")
 
 
-@routes.get("/api/v1/modules", query=ModuleQuery, response=envelope("Module"))
+ITEM = (in_path("module"),)
+
+
+@routes.get("/api/v1/modules", query=ModuleQuery, response=envelope("Module"),
+            scope=(in_query("project", "project_id"),))
 async def list_modules(request: web.Request, query: ModuleQuery) -> web.Response:
     """Modules (optionally of one project), by name."""
-    return await page_response(request, query.page, lambda conn, page: store.page(conn, query.project_id, page))
+    within = await visible_workspaces(request)
+    return await page_response(request, query.page,
+                               lambda conn, page: store.page(conn, query.project_id, page, within))
 
 
-@routes.post("/api/v1/modules", body=ModuleCreate, status=201, response=ref("Module"))
+@routes.post("/api/v1/modules", body=ModuleCreate, status=201, response=ref("Module"),
+             scope=(in_body("project", "project_id"),))
 async def create_module(request: web.Request, body: ModuleCreate) -> web.Response:
     """Create a module in a project."""
     values = {"id": new_id(), "project_id": body.project_id, "name": body.name, **body.values()}
@@ -105,7 +116,8 @@ async def create_module(request: web.Request, body: ModuleCreate) -> web.Respons
         return json_response(await store.create(conn, values), status=201)
 
 
-@routes.post("/api/v1/modules/from-template", body=TemplateCopy, status=201, response=ref("Module"))
+@routes.post("/api/v1/modules/from-template", body=TemplateCopy, status=201, response=ref("Module"),
+             scope=(in_body("project", "project_id"), in_body("module", "template_module_id")))
 async def create_from_template(request: web.Request, body: TemplateCopy) -> web.Response:
     """Copy a module's settings and attribute definitions (and with copy_objects, its live objects and links)."""
     values = {"id": new_id(), "project_id": body.project_id, "name": body.name,
@@ -116,14 +128,14 @@ async def create_from_template(request: web.Request, body: TemplateCopy) -> web.
     return json_response(row, status=201)
 
 
-@routes.get("/api/v1/modules/{id}", params=ById, response=ref("Module"))
+@routes.get("/api/v1/modules/{id}", params=ById, response=ref("Module"), scope=ITEM)
 async def get_module(request: web.Request, path: ById) -> web.Response:
     """One module."""
     async with database(request).acquire() as conn:
         return json_response(await crud.get(conn, store.MODULES, path.id))
 
 
-@routes.patch("/api/v1/modules/{id}", params=ById, body=ModulePatch, response=ref("Module"))
+@routes.patch("/api/v1/modules/{id}", params=ById, body=ModulePatch, response=ref("Module"), scope=ITEM)
 async def update_module(request: web.Request, path: ById, body: ModulePatch) -> web.Response:
     """Update settings; null clears nullable fields; a default lifecycle model must be the module's own."""
     updates = changes(body, store.MODULES.nullable | {"default_lifecycle_model_id"})
@@ -137,7 +149,7 @@ async def update_module(request: web.Request, path: ById, body: ModulePatch) -> 
     return json_response(await database(request).transaction(run))
 
 
-@routes.delete("/api/v1/modules/{id}", params=ById)
+@routes.delete("/api/v1/modules/{id}", params=ById, scope=ITEM)
 async def delete_module(request: web.Request, path: ById) -> web.Response:
     """Delete a module and its contents (history stays); attachment content goes after commit. A module with
     baselines takes them along, so only an admin (who alone deletes baselines) may delete it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from req1_server.access import visible_workspaces
 from req1_server.apischema import BOOL, COMPONENTS, INT, JSON_OBJ, STR, TIME, UUID, Body, envelope, nullable, obj, ref
 from req1_server.db import database
 from req1_server.errors import not_found
@@ -33,24 +34,27 @@ class NotificationQuery(Paged):
 @routes.get("/api/v1/notifications", query=NotificationQuery, response=envelope("Notification"))
 async def list_notifications(request: web.Request, query: NotificationQuery) -> web.Response:
     """The caller's notifications, newest first (`unread_only=true` for the unread ones)."""
+    within = await visible_workspaces(request)
     async with database(request).acquire() as conn:
-        rows, total = await store.page(conn, user_of(request).id, query.unread_only, query.page)
+        rows, total = await store.page(conn, user_of(request).id, query.unread_only, query.page, within)
     return json_response(page_envelope(rows, total, query.page))
 
 
 @routes.get("/api/v1/notifications/unread-count", response=obj(["count"], count=INT))
 async def unread_count(request: web.Request) -> web.Response:
     """How many of the caller's notifications are unread."""
+    within = await visible_workspaces(request)
     async with database(request).acquire() as conn:
-        return json_response({"count": await store.unread(conn, user_of(request).id)})
+        return json_response({"count": await store.unread(conn, user_of(request).id, within)})
 
 
 @routes.post("/api/v1/notifications/{id}/read", role=Role.VIEWER, params=ById, body=NO_BODY,
              response=ref("Notification"))
 async def read_notification(request: web.Request, path: ById) -> web.Response:
     """Mark one of the caller's notifications read (again is fine); another user's is not found."""
+    within = await visible_workspaces(request)
     async with database(request).acquire() as conn:
-        row = await store.mark_read(conn, user_of(request).id, path.id)
+        row = await store.mark_read(conn, user_of(request).id, path.id, within)
     if row is None:
         raise not_found("notification", path.id)
     return json_response(row)
@@ -60,5 +64,6 @@ async def read_notification(request: web.Request, path: ById) -> web.Response:
              response=obj(["updated"], updated=INT))
 async def read_all(request: web.Request) -> web.Response:
     """Mark every unread notification of the caller read; how many were."""
+    within = await visible_workspaces(request)
     async with database(request).acquire() as conn:
-        return json_response({"updated": await store.mark_all_read(conn, user_of(request).id)})
+        return json_response({"updated": await store.mark_all_read(conn, user_of(request).id, within)})

@@ -14,6 +14,9 @@ from req1_server.domain.ids import new_id
 from req1_server.domain.object_types import LayoutError, check_layout
 from req1_server.http import json_response, no_content, page_envelope
 from req1_server.routing import Routes
+from req1_server.scope import body as in_body
+from req1_server.scope import path as in_path
+from req1_server.scope import query as in_query
 from req1_server.store import crud, object_types
 from req1_server.store.patch import changes
 from req1_server.typed import (
@@ -35,6 +38,7 @@ from req1_server.typed import (
 routes = Routes(tag="object types")
 COLLECTION = "/api/v1/object-types"
 ITEM = COLLECTION + "/{id}"
+IN_TYPE = (in_path("object_type"),)
 
 
 def _layout(value: Any, name: str) -> dict[str, Any]:
@@ -84,7 +88,8 @@ class ObjectTypePatch(BodyModel):
     attribute_schema: Layout = None
 
 
-@routes.get(COLLECTION, query=ObjectTypeQuery, response=envelope("ObjectType"))
+@routes.get(COLLECTION, query=ObjectTypeQuery, response=envelope("ObjectType"),
+            scope=(in_query("module", "module_id"),))
 async def list_object_types(request: web.Request, query: ObjectTypeQuery) -> web.Response:
     """The module's object types by name (``module_id`` required; unknown module 404)."""
     async with database(request).acquire() as conn:
@@ -92,7 +97,8 @@ async def list_object_types(request: web.Request, query: ObjectTypeQuery) -> web
     return json_response(page_envelope(rows, total, query.page))
 
 
-@routes.post(COLLECTION, body=ObjectTypeCreate, status=201, response=ref("ObjectType"))
+@routes.post(COLLECTION, body=ObjectTypeCreate, status=201, response=ref("ObjectType"),
+             scope=(in_body("module", "module_id"),))
 async def create_object_type(request: web.Request, body: ObjectTypeCreate) -> web.Response:
     """Create an object type in a module."""
     values = {"id": new_id(), "module_id": body.module_id, "name": body.name, "description": body.description,
@@ -102,14 +108,14 @@ async def create_object_type(request: web.Request, body: ObjectTypeCreate) -> we
     return json_response(row, status=201)
 
 
-@routes.get(ITEM, params=ById, response=ref("ObjectType"))
+@routes.get(ITEM, params=ById, response=ref("ObjectType"), scope=IN_TYPE)
 async def get_object_type(request: web.Request, path: ById) -> web.Response:
     """One object type."""
     async with database(request).acquire() as conn:
         return json_response(await crud.get(conn, object_types.TABLE, path.id))
 
 
-@routes.patch(ITEM, params=ById, body=ObjectTypePatch, response=ref("ObjectType"))
+@routes.patch(ITEM, params=ById, body=ObjectTypePatch, response=ref("ObjectType"), scope=IN_TYPE)
 async def update_object_type(request: web.Request, path: ById, body: ObjectTypePatch) -> web.Response:
     """Change any field but the module; objects already stored are not re-checked."""
     updates = changes(body, {"description"})
@@ -117,7 +123,7 @@ async def update_object_type(request: web.Request, path: ById, body: ObjectTypeP
     return json_response(row)
 
 
-@routes.delete(ITEM, params=ById)
+@routes.delete(ITEM, params=ById, scope=IN_TYPE)
 async def delete_object_type(request: web.Request, path: ById) -> web.Response:
     """Delete an object type; its objects keep their content and lose the type."""
     await database(request).transaction(lambda conn: crud.delete(conn, object_types.TABLE, path.id, None))

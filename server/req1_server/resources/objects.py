@@ -14,6 +14,7 @@ from req1_server.errors import not_found
 from req1_server.http import json_response, no_content, page_envelope, raw_page_response
 from req1_server.resources.crud import page_response
 from req1_server.routing import Role, Routes, user_of
+from req1_server.scope import body as in_body
 from req1_server.store import object_moves, objects
 from req1_server.store.object_writes import Draft, Edit, create, edit
 from req1_server.store.objects import Filter, object_json
@@ -146,7 +147,8 @@ async def list_objects(request: web.Request, path: InModule, query: ObjectQuery)
     return json_response(page_envelope(items, total, query.page))
 
 
-@routes.post(COLLECTION, params=InModule, body=ObjectCreate, status=201, response=ref("Object"))
+@routes.post(COLLECTION, params=InModule, body=ObjectCreate, status=201, response=ref("Object"),
+             scope=(in_body("object", "source_object_id"), in_body("module", "source_module_id")))
 async def create_object(request: web.Request, path: InModule, body: ObjectCreate) -> web.Response:
     """Create an object (appended, or inserted at `position`), with history and levels."""
     fields = body.model_dump(include=set(Draft.__dataclass_fields__) - {"references", "is_placeholder"})

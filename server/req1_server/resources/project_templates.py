@@ -16,6 +16,7 @@ from req1_server.errors import bad_request
 from req1_server.http import json_response
 from req1_server.resources.crud import Resource, Values, declare
 from req1_server.routing import CurrentUser, Role, Routes, user_of
+from req1_server.scope import body as in_body
 from req1_server.store import project_templates as store
 from req1_server.typed import BodyModel, ById, Id, Name, OptBool, OptName, OptObject, OptText, as_object, checked
 
@@ -98,6 +99,7 @@ declare(routes, COLLECTION, Resource(
 
 
 @routes.post(COLLECTION + "/{id}/instantiate", role=Role.ADMIN, params=ById, body=InstantiateBody, status=201,
+             scope=(in_body("workspace", "workspace_id"),),
              response=ref("TemplateInstance"))
 async def instantiate(request: web.Request, path: ById, body: InstantiateBody) -> web.Response:
     """Create a project from the template in one transaction: its modules with their attribute definitions,

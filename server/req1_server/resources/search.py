@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import model_validator
 
+from req1_server.access import visible_workspaces
 from req1_server.apischema import envelope
 from req1_server.db import database
 from req1_server.http import json_response, page_envelope
@@ -40,9 +41,10 @@ class SearchQuery(Paged, SearchText):
 
 @routes.get("/api/v1/search", query=SearchQuery, response=envelope("SearchHit"))
 async def global_search(request: web.Request, query: SearchQuery) -> web.Response:
-    """Search live objects of every module, best match first, with highlights."""
+    """Search live objects of every module (of the caller's workspaces), best match first, with highlights."""
+    within = await visible_workspaces(request)
     async with database(request).acquire_read(request) as conn:
-        rows, total = await search(conn, query.q, query.page)
+        rows, total = await search(conn, query.q, query.page, within)
     items = [object_json(row) | {"module_name": row["module_name"], "project_id": row["project_id"],
                                  "workspace_id": row["workspace_id"], "rank": row["rank"], "highlight": highlight(row)}
              for row in rows]

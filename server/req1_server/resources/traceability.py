@@ -6,10 +6,13 @@ from typing import Annotated, Literal
 
 from aiohttp import web
 
+from req1_server.access import visible_workspaces
 from req1_server.apischema import BOOL, INT, JSON_OBJ, NUM, STR, UUID, array, obj
 from req1_server.db import database
 from req1_server.http import json_response
 from req1_server.routing import Routes
+from req1_server.scope import path as in_path
+from req1_server.scope import query as in_query
 from req1_server.store import traceability as store
 from req1_server.typed import ById, IdParam, InModule, QId, QueryModel, query_check, reject
 
@@ -54,7 +57,8 @@ class ImpactQuery(QueryModel):
 @routes.get("/api/v1/traceability-matrix", query=MatrixQuery, response=obj(
     ["source_objects", "target_objects", "cells"], source_objects=array(JSON_OBJ), target_objects=array(JSON_OBJ),
     cells=array(obj(["source_id", "target_id", "link_id", "suspect"], source_id=UUID, target_id=UUID, link_id=UUID,
-                    suspect=BOOL))))
+                    suspect=BOOL))),
+    scope=(in_query("module", "source_module_id"), in_query("module", "target_module_id")))
 async def matrix(request: web.Request, query: MatrixQuery) -> web.Response:
     """Objects of two modules in document order and the links between them."""
     return json_response(await database(request).read(request, lambda conn: store.matrix(
@@ -71,8 +75,9 @@ async def coverage(request: web.Request, path: InModule, query: LinkTypeQuery) -
 
 @routes.get("/api/v1/object-impact/{id}", params=ById, query=ImpactQuery, response=obj(
     ["root_id", "direction", "max_depth", "objects", "edges"], root_id=UUID, direction=STR, max_depth=INT,
-    objects=array(JSON_OBJ), edges=array(JSON_OBJ)))
+    objects=array(JSON_OBJ), edges=array(JSON_OBJ)), scope=(in_path("object"),))
 async def impact(request: web.Request, path: ById, query: ImpactQuery) -> web.Response:
-    """Objects reachable over links, breadth first, each once, with the edges that discovered them."""
+    """Objects reachable over links (in the caller's workspaces), breadth first, each once, with their edges."""
+    within = await visible_workspaces(request)
     return json_response(await database(request).read(
-        request, lambda conn: store.impact(conn, path.id, query.direction, query.max_depth)))
+        request, lambda conn: store.impact(conn, path.id, query.direction, query.max_depth, within)))

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import Field
 
+from req1_server.access import visible_workspaces
 from req1_server.apischema import envelope, ref
 from req1_server.appkeys import SESSIONS, USER_CACHE
 from req1_server.auth.passwords import hash_password, password_problem
@@ -25,6 +26,8 @@ from req1_server.ids import new_id
 from req1_server.redisstore import RedisUnavailable
 from req1_server.resources.crud import page_response
 from req1_server.routing import ROLE_NAMES, Role, Routes, require_role, user_of
+from req1_server.scope import USER as USER_KIND
+from req1_server.scope import path as in_path
 from req1_server.store import users
 from req1_server.store.patch import changes
 from req1_server.typed import (
@@ -111,11 +114,16 @@ async def revoke_sessions(request: web.Request, user_id: uuid.UUID, keep: str | 
 
 @routes.get("/api/v1/users", query=UserQuery, response=envelope("AppUser"))
 async def list_users(request: web.Request, query: UserQuery) -> web.Response:
-    """Users by email; ``?active=true|false`` filters."""
-    return await page_response(request, query.page, lambda conn, page: users.page(conn, query.active, page))
+    """Users by email (non-admins: those sharing a workspace with them); ``?active=true|false`` filters."""
+    within, caller = await visible_workspaces(request), user_of(request).id
+    return await page_response(request, query.page,
+                               lambda conn, page: users.page(conn, query.active, page, caller, within))
 
 
-@routes.get("/api/v1/users/{id}", params=ById, response=ref("AppUser"))
+SHARED = (in_path(USER_KIND),)  # per-workspace access: a user who shares no workspace with the caller is not found
+
+
+@routes.get("/api/v1/users/{id}", params=ById, response=ref("AppUser"), scope=SHARED)
 async def get_user(request: web.Request, path: ById) -> web.Response:
     """One user."""
     async with database(request).acquire() as conn:
@@ -144,7 +152,7 @@ def own_display_name(request: web.Request, path: Any, raw: Mapping[str, Any]) ->
 
 
 @routes.patch("/api/v1/users/{id}", role=Role.VIEWER, params=ById, body=UserPatch, guard=own_display_name,
-              response=ref("AppUser"))
+              response=ref("AppUser"), scope=SHARED)
 async def update_user(request: web.Request, path: ById, body: UserPatch) -> web.Response:
     """Update a user: admins anything, users their own display_name."""
     caller = user_of(request)

@@ -11,6 +11,7 @@ import asyncpg
 from req1_server.domain.diff import classify
 from req1_server.errors import bad_request, not_found
 from req1_server.http import Page
+from req1_server.store.access import module_in_workspaces
 from req1_server.store.outline import lock_module
 from req1_server.store.rows import paged, require_module
 
@@ -19,8 +20,9 @@ LIST_MODULE = f"""
 SELECT {COLUMNS} FROM baseline WHERE module_id = $1 ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT $3
 """
 COUNT_MODULE = "SELECT count(*) FROM baseline WHERE module_id = $1"
-LIST_ALL = f"SELECT {COLUMNS} FROM baseline ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT $2"
-COUNT_ALL = "SELECT count(*) FROM baseline"
+WITHIN = module_in_workspaces("module_id", 1)
+LIST_ALL = f"SELECT {COLUMNS} FROM baseline WHERE {WITHIN} ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT $3"
+COUNT_ALL = f"SELECT count(*) FROM baseline WHERE {WITHIN}"
 GET = f"SELECT {COLUMNS} FROM baseline WHERE id = $1"
 # entries are rendered to JSON text by PostgreSQL: 10,000 entries cost no Python work per row
 ENTRIES = """
@@ -70,10 +72,11 @@ DIFF_CURRENT = DIFF_TEMPLATE.format(
 
 
 
-async def page(conn: asyncpg.Connection, module_id: uuid.UUID | None, window: Page) -> tuple[list[Any], int]:
-    """Baselines of one module (or of all), newest first."""
+async def page(conn: asyncpg.Connection, module_id: uuid.UUID | None, window: Page,
+               within: list[uuid.UUID] | None = None) -> tuple[list[Any], int]:
+    """Baselines of one module (or of all in the caller's workspaces, ``within``), newest first."""
     if module_id is None:
-        return await paged(conn, LIST_ALL, COUNT_ALL, (), window)
+        return await paged(conn, LIST_ALL, COUNT_ALL, (within,), window)
     await require_module(conn, module_id)
     return await paged(conn, LIST_MODULE, COUNT_MODULE, (module_id,), window)
 

@@ -12,6 +12,7 @@ import asyncpg
 
 from req1_server.errors import not_found
 from req1_server.http import Page
+from req1_server.store.access import in_workspaces
 from req1_server.store.patch import update_sql
 from req1_server.store.rows import paged
 
@@ -27,6 +28,7 @@ class Table:
     parent: str | None = None  # the column that scopes rows to the parent in the path
     nullable: frozenset[str] = field(default_factory=frozenset)
     touch: bool = False  # has updated_at
+    workspace: str | None = None  # the column naming the row's workspace: lists show the caller's workspaces only
 
     def where(self, scoped: bool) -> str:
         return f"id = $1 AND {self.parent} = $2" if scoped and self.parent else "id = $1"
@@ -35,21 +37,35 @@ class Table:
         return [row_id, parent_id] if self.parent else [row_id]
 
 
+def scoped(table: Table, parent_id: uuid.UUID | None, within: list[uuid.UUID] | None,
+           parent_required: bool = True) -> tuple[str, list[Any]]:
+    """The WHERE clause and its arguments: the parent in the path, the caller's workspaces."""
+    terms: list[str] = []
+    args: list[Any] = []
+    if table.parent and (parent_required or parent_id is not None):
+        args.append(parent_id)
+        terms.append(f"{table.parent} = ${len(args)}")
+    if table.workspace:
+        args.append(within)
+        terms.append(in_workspaces(table.workspace, len(args)))
+    return ("WHERE " + " AND ".join(terms) if terms else ""), args
+
+
 async def page(conn: asyncpg.Connection, table: Table, parent_id: uuid.UUID | None,
-               window: Page) -> tuple[list[asyncpg.Record], int]:
-    scope, args = (f"WHERE {table.parent} = $1", [parent_id]) if table.parent else ("", [])
+               window: Page, within: list[uuid.UUID] | None = None) -> tuple[list[asyncpg.Record], int]:
+    """One page of the parent's rows (``within``: the caller's workspaces, None for all)."""
+    scope, args = scoped(table, parent_id, within)
     n = len(args)
     list_sql = (f"SELECT {table.columns} FROM {table.name} {scope} ORDER BY {table.order} "
                 f"OFFSET ${n + 1} LIMIT ${n + 2}")
     return await paged(conn, list_sql, f"SELECT count(*) FROM {table.name} {scope}", args, window)
 
 
-async def every(conn: asyncpg.Connection, table: Table, parent_id: uuid.UUID | None = None) -> list[asyncpg.Record]:
-    """Every row (of the parent in the path, when the table has one)."""
-    if table.parent and parent_id is not None:
-        sql = f"SELECT {table.columns} FROM {table.name} WHERE {table.parent} = $1 ORDER BY {table.order}"
-        return await conn.fetch(sql, parent_id)
-    return await conn.fetch(f"SELECT {table.columns} FROM {table.name} ORDER BY {table.order}")
+async def every(conn: asyncpg.Connection, table: Table, parent_id: uuid.UUID | None = None,
+                within: list[uuid.UUID] | None = None) -> list[asyncpg.Record]:
+    """Every row (of the parent in the path, when the table has one; of the caller's workspaces)."""
+    scope, args = scoped(table, parent_id, within, parent_required=False)
+    return await conn.fetch(f"SELECT {table.columns} FROM {table.name} {scope} ORDER BY {table.order}", *args)
 
 
 async def get(conn: asyncpg.Connection, table: Table, row_id: uuid.UUID, parent_id: uuid.UUID | None = None,

@@ -12,18 +12,20 @@ import asyncpg
 from req1_server.errors import bad_request, not_found, not_found_message
 from req1_server.http import Page
 from req1_server.store import crud
+from req1_server.store.access import object_in_workspaces
 from req1_server.store.patch import update_sql
 
 LINKS = crud.Table("link", "link", "id, source_object_id, target_object_id, link_type_id, attributes, suspect, "
                    "source_fingerprint, target_fingerprint, created_at, updated_at", "created_at, id",
                    nullable=frozenset({"attributes"}), touch=True)
-FILTER = """
+FILTER = f"""
 ($1::uuid IS NULL OR l.source_object_id = $1) AND ($2::uuid IS NULL OR l.target_object_id = $2)
 AND ($3::uuid IS NULL OR l.link_type_id = $3)
 AND ($4::uuid IS NULL OR l.source_object_id IN (SELECT id FROM object WHERE module_id = $4)
                       OR l.target_object_id IN (SELECT id FROM object WHERE module_id = $4))
+AND {object_in_workspaces("l.source_object_id", 5)} AND {object_in_workspaces("l.target_object_id", 5)}
 """
-LIST = f"SELECT {LINKS.columns} FROM link l WHERE {FILTER} ORDER BY l.created_at, l.id OFFSET $5 LIMIT $6"
+LIST = f"SELECT {LINKS.columns} FROM link l WHERE {FILTER} ORDER BY l.created_at, l.id OFFSET $6 LIMIT $7"
 COUNT = f"SELECT count(*) FROM link l WHERE {FILTER}"
 TYPE = "SELECT 1 FROM link_type WHERE id = $1"
 # Both ends locked FOR SHARE until the link commits: a soft delete (FOR UPDATE, then DELETE of its links) or an
@@ -44,13 +46,14 @@ RESOLVED = (
 DUPLICATE_MESSAGE = "a link with this source, target, and type already exists"
 
 
-async def page(conn: asyncpg.Connection, ends: tuple[uuid.UUID | None, ...],
-               window: Page) -> tuple[list[asyncpg.Record], int]:
-    """Links filtered by (source, target, type, module at either end); None matches any."""
-    rows = await conn.fetch(LIST, *ends, window.offset, window.limit)
+async def page(conn: asyncpg.Connection, ends: tuple[uuid.UUID | None, ...], window: Page,
+               within: list[uuid.UUID] | None = None) -> tuple[list[asyncpg.Record], int]:
+    """Links filtered by (source, target, type, module at either end), both ends in the caller's workspaces
+    (``within``); None matches any."""
+    rows = await conn.fetch(LIST, *ends, within, window.offset, window.limit)
     if window.offset == 0 and len(rows) < window.limit:
         return rows, len(rows)
-    return rows, await conn.fetchval(COUNT, *ends)
+    return rows, await conn.fetchval(COUNT, *ends, within)
 
 
 async def create(conn: asyncpg.Connection, link_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID,

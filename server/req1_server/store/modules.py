@@ -13,6 +13,7 @@ import asyncpg
 from req1_server.domain.ids import new_id
 from req1_server.http import Page
 from req1_server.store import crud
+from req1_server.store.access import module_in_workspaces
 from req1_server.store.outline import NewObject, create_objects
 from req1_server.store.rows import paged, require_project
 
@@ -22,10 +23,12 @@ MODULES = crud.Table(
     "publish_template, default_lifecycle_model_id, signature_config, created_at, updated_at",
     "name, id", nullable=frozenset({"description", "publish_template"}), touch=True,
 )
+WITHIN = module_in_workspaces("id", 2)
 LIST = f"""
-SELECT {MODULES.columns} FROM module WHERE ($1::uuid IS NULL OR project_id = $1) ORDER BY name, id OFFSET $2 LIMIT $3
+SELECT {MODULES.columns} FROM module WHERE ($1::uuid IS NULL OR project_id = $1) AND {WITHIN}
+ORDER BY name, id OFFSET $3 LIMIT $4
 """
-COUNT = "SELECT count(*) FROM module WHERE ($1::uuid IS NULL OR project_id = $1)"
+COUNT = f"SELECT count(*) FROM module WHERE ($1::uuid IS NULL OR project_id = $1) AND {WITHIN}"
 ATTACHMENT_KEYS = "SELECT a.storage_path FROM attachment a JOIN object o ON o.id = a.object_id WHERE o.module_id = $1"
 SETTINGS = ("description", "prefix", "separator", "digits", "required_attributes", "default_classification",
             "publish_template", "signature_config")
@@ -74,8 +77,10 @@ JOIN object s ON s.id = u.s JOIN object t ON t.id = u.t
 """
 
 
-async def page(conn: asyncpg.Connection, project_id: uuid.UUID | None, window: Page) -> tuple[list[Any], int]:
-    return await paged(conn, LIST, COUNT, (project_id,), window)
+async def page(conn: asyncpg.Connection, project_id: uuid.UUID | None, window: Page,
+               within: list[uuid.UUID] | None = None) -> tuple[list[Any], int]:
+    """Modules (of one project) in the caller's workspaces (``within``; None: every one)."""
+    return await paged(conn, LIST, COUNT, (project_id, within), window)
 
 
 async def create(conn: asyncpg.Connection, values: Mapping[str, Any]) -> asyncpg.Record:

@@ -12,6 +12,7 @@ import uuid
 import asyncpg
 
 from req1_server.http import Page
+from req1_server.store.access import in_workspaces
 from req1_server.store.rows import paged
 
 COLUMNS = ("n.id, n.user_id, n.notification_type, n.title, n.body, n.entity_type, n.entity_id, n.read, "
@@ -23,35 +24,44 @@ TARGET = """
  JOIN project p ON p.id = m.project_id
  WHERE n.entity_type = 'comment' AND c.id = n.entity_id) AS target
 """
-SCOPE = "n.user_id = $1 AND (NOT $2::bool OR NOT n.read)"
+
+# per-workspace access: only notifications pointing into the caller's workspaces ($n NULL: all of them)
+def visible(param: int) -> str:
+    return in_workspaces("req1_workspace_of(n.entity_type, n.entity_id)", param)
+
+
+SCOPE = f"n.user_id = $1 AND (NOT $2::bool OR NOT n.read) AND {visible(3)}"
 LIST = f"""
 SELECT {COLUMNS}, {TARGET} FROM notification n WHERE {SCOPE}
-ORDER BY n.created_at DESC, n.id DESC OFFSET $3 LIMIT $4
+ORDER BY n.created_at DESC, n.id DESC OFFSET $4 LIMIT $5
 """
 COUNT = f"SELECT count(*) FROM notification n WHERE {SCOPE}"
-UNREAD = "SELECT count(*) FROM notification WHERE user_id = $1 AND NOT read"
+UNREAD = f"SELECT count(*) FROM notification n WHERE n.user_id = $1 AND NOT n.read AND {visible(2)}"
 READ_ONE = f"""
-WITH done AS (UPDATE notification SET read = true WHERE id = $1 AND user_id = $2 RETURNING *)
+WITH done AS (UPDATE notification n SET read = true WHERE n.id = $1 AND n.user_id = $2 AND {visible(3)} RETURNING *)
 SELECT {COLUMNS}, {TARGET} FROM done n
 """
-READ_ALL = "UPDATE notification SET read = true WHERE user_id = $1 AND NOT read"
+READ_ALL = f"UPDATE notification n SET read = true WHERE n.user_id = $1 AND NOT n.read AND {visible(2)}"
 
 
-async def page(conn: asyncpg.Connection, user_id: uuid.UUID, unread_only: bool, window: Page
-               ) -> tuple[list[asyncpg.Record], int]:
-    return await paged(conn, LIST, COUNT, [user_id, unread_only], window)
+Within = list[uuid.UUID] | None  # the caller's workspaces; None: every one
 
 
-async def unread(conn: asyncpg.Connection, user_id: uuid.UUID) -> int:
-    return int(await conn.fetchval(UNREAD, user_id))
+async def page(conn: asyncpg.Connection, user_id: uuid.UUID, unread_only: bool, window: Page,
+               within: Within = None) -> tuple[list[asyncpg.Record], int]:
+    return await paged(conn, LIST, COUNT, [user_id, unread_only, within], window)
 
 
-async def mark_read(conn: asyncpg.Connection, user_id: uuid.UUID, notification_id: uuid.UUID
-                    ) -> asyncpg.Record | None:
-    """The notification, now read (idempotent); None when it is not the caller's."""
-    return await conn.fetchrow(READ_ONE, notification_id, user_id)
+async def unread(conn: asyncpg.Connection, user_id: uuid.UUID, within: Within = None) -> int:
+    return int(await conn.fetchval(UNREAD, user_id, within))
 
 
-async def mark_all_read(conn: asyncpg.Connection, user_id: uuid.UUID) -> int:
-    status = await conn.execute(READ_ALL, user_id)
+async def mark_read(conn: asyncpg.Connection, user_id: uuid.UUID, notification_id: uuid.UUID,
+                    within: Within = None) -> asyncpg.Record | None:
+    """The notification, now read (idempotent); None when it is not the caller's (or points elsewhere)."""
+    return await conn.fetchrow(READ_ONE, notification_id, user_id, within)
+
+
+async def mark_all_read(conn: asyncpg.Connection, user_id: uuid.UUID, within: Within = None) -> int:
+    status = await conn.execute(READ_ALL, user_id, within)
     return int(status.split()[-1])

@@ -8,11 +8,13 @@ markers, so the text can be HTML-escaped in Python and only then given its `<mar
 from __future__ import annotations
 
 import html
+import uuid
 from typing import Any
 
 import asyncpg
 
 from req1_server.http import Page
+from req1_server.store.access import in_workspaces, module_in_workspaces
 from req1_server.store.objects import prefixed
 
 START, STOP = "\ue000", "\ue001"
@@ -30,12 +32,15 @@ SELECT p.*, {HIGHLIGHT_COLUMNS} FROM (
   SELECT {prefixed("o")}, o.body_text, m.name AS module_name, m.project_id, pr.workspace_id,
          ts_rank_cd(o.search_vector, {TSQUERY}) AS rank
   FROM object o JOIN module m ON m.id = o.module_id JOIN project pr ON pr.id = m.project_id
-  WHERE o.deleted_at IS NULL AND o.search_vector @@ {TSQUERY}
+  WHERE o.deleted_at IS NULL AND o.search_vector @@ {TSQUERY} AND {in_workspaces("pr.workspace_id", 4)}
   ORDER BY rank DESC, o.updated_at DESC, o.id
   OFFSET $2 LIMIT $3
 ) p ORDER BY p.rank DESC, p.updated_at DESC, p.id
 """
-GLOBAL_COUNT = f"SELECT count(*) FROM object o WHERE o.deleted_at IS NULL AND o.search_vector @@ {TSQUERY}"
+GLOBAL_COUNT = f"""
+SELECT count(*) FROM object o WHERE o.deleted_at IS NULL AND o.search_vector @@ {TSQUERY}
+AND {module_in_workspaces("o.module_id", 2)}
+"""
 
 
 def mark(text: str | None) -> str | None:
@@ -50,9 +55,10 @@ def highlight(row: Any) -> dict[str, str | None]:
     return {"heading": mark(row["hl_heading"]), "body": mark(row["hl_body"])}
 
 
-async def search(conn: asyncpg.Connection, text: str, window: Page) -> tuple[list[asyncpg.Record], int]:
-    """Live objects of every module matching ``text``, best match first."""
-    rows = await conn.fetch(GLOBAL, text, window.offset, window.limit)
+async def search(conn: asyncpg.Connection, text: str, window: Page,
+                 within: list[uuid.UUID] | None = None) -> tuple[list[asyncpg.Record], int]:
+    """Live objects of every module (of the workspaces ``within``; None: all) matching ``text``, best first."""
+    rows = await conn.fetch(GLOBAL, text, window.offset, window.limit, within)
     if window.offset == 0 and len(rows) < window.limit:
         return rows, len(rows)
-    return rows, await conn.fetchval(GLOBAL_COUNT, text)
+    return rows, await conn.fetchval(GLOBAL_COUNT, text, within)

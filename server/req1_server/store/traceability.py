@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from req1_server.store.access import object_in_workspaces
 from req1_server.store.rows import live_object, require_module
 
 MATRIX_OBJECTS = """
@@ -34,13 +35,16 @@ SELECT count(*) AS total_objects, count(*) FILTER (WHERE up) AS with_upstream,
        count(*) FILTER (WHERE down) AS with_downstream, count(*) FILTER (WHERE up OR down) AS with_any_link
 FROM flags
 """
-FORWARD = """
+# each step stays inside the caller's workspaces ($2; NULL: all): impact never walks into another workspace
+FORWARD = f"""
 SELECT l.source_object_id AS from_id, l.target_object_id AS to_id, lt.name AS link_type, l.suspect
-FROM link l JOIN link_type lt ON lt.id = l.link_type_id WHERE l.source_object_id = ANY($1::uuid[]) ORDER BY l.id
+FROM link l JOIN link_type lt ON lt.id = l.link_type_id
+WHERE l.source_object_id = ANY($1::uuid[]) AND {object_in_workspaces("l.target_object_id", 2)} ORDER BY l.id
 """
-BACKWARD = """
+BACKWARD = f"""
 SELECT l.target_object_id AS from_id, l.source_object_id AS to_id, lt.name AS link_type, l.suspect
-FROM link l JOIN link_type lt ON lt.id = l.link_type_id WHERE l.target_object_id = ANY($1::uuid[]) ORDER BY l.id
+FROM link l JOIN link_type lt ON lt.id = l.link_type_id
+WHERE l.target_object_id = ANY($1::uuid[]) AND {object_in_workspaces("l.source_object_id", 2)} ORDER BY l.id
 """
 IMPACT_OBJECTS = """
 SELECT id, heading, level, module_id FROM object WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL
@@ -78,8 +82,9 @@ async def coverage(conn: asyncpg.Connection, module_id: uuid.UUID, link_type: uu
 class Walk:
     """Breadth-first over links from a root: each object once, with the edge that discovered it."""
 
-    def __init__(self, root: uuid.UUID, direction: str) -> None:
+    def __init__(self, root: uuid.UUID, direction: str, within: list[uuid.UUID] | None = None) -> None:
         self.direction = direction
+        self.within = within
         self.seen: set[uuid.UUID] = {root}
         self.depth_of: dict[uuid.UUID, tuple[int, str]] = {}
         self.order: list[uuid.UUID] = []
@@ -88,9 +93,9 @@ class Walk:
     async def steps(self, conn: asyncpg.Connection, frontier: list[uuid.UUID]) -> list[tuple[asyncpg.Record, bool]]:
         steps: list[tuple[asyncpg.Record, bool]] = []
         if self.direction in ("forward", "both"):
-            steps += [(r, True) for r in await conn.fetch(FORWARD, frontier)]
+            steps += [(r, True) for r in await conn.fetch(FORWARD, frontier, self.within)]
         if self.direction in ("backward", "both"):
-            steps += [(r, False) for r in await conn.fetch(BACKWARD, frontier)]
+            steps += [(r, False) for r in await conn.fetch(BACKWARD, frontier, self.within)]
         return steps
 
     def visit(self, record: asyncpg.Record, forward: bool, depth: int) -> uuid.UUID | None:
@@ -114,10 +119,12 @@ class Walk:
             frontier = [node for node in found if node is not None]
 
 
-async def impact(conn: asyncpg.Connection, root: uuid.UUID, direction: str, max_depth: int) -> dict[str, Any]:
-    """Objects reachable over links, breadth first, each once, with the edges that discovered them."""
+async def impact(conn: asyncpg.Connection, root: uuid.UUID, direction: str, max_depth: int,
+                 within: list[uuid.UUID] | None = None) -> dict[str, Any]:
+    """Objects reachable over links (inside the workspaces ``within``; None: all), breadth first, each once,
+    with the edges that discovered them."""
     await live_object(conn, root)
-    walk = Walk(root, direction)
+    walk = Walk(root, direction, within)
     await walk.run(conn, root, max_depth)
     rows = {r["id"]: r for r in await conn.fetch(IMPACT_OBJECTS, walk.order)}
     objects = [

@@ -14,11 +14,14 @@ from req1_server.http import Page
 from req1_server.routing import CurrentUser, Role
 
 COLUMNS = "id, email, display_name, role, active, created_at, updated_at"
+# per-workspace access: the caller ($4) and the members of the caller's workspaces ($5; NULL: everyone)
+SHOWN = """($1::boolean IS NULL OR active = $1)
+AND ($5::uuid[] IS NULL OR id = $4 OR id IN (SELECT user_id FROM workspace_member WHERE workspace_id = ANY($5)))"""
 LIST = f"""
-SELECT {COLUMNS}, count(*) OVER () AS total FROM app_user WHERE ($1::boolean IS NULL OR active = $1)
+SELECT {COLUMNS}, count(*) OVER () AS total FROM app_user WHERE {SHOWN}
 ORDER BY lower(email), id OFFSET $2 LIMIT $3
 """
-COUNT = "SELECT count(*) FROM app_user WHERE ($1::boolean IS NULL OR active = $1)"
+COUNT = f"SELECT count(*) FROM app_user WHERE {SHOWN.replace('$4', '$2').replace('$5', '$3')}"
 LOCKED = f"SELECT {COLUMNS} FROM app_user WHERE id = $1 FOR UPDATE"
 REHASH = "UPDATE app_user SET password_hash = $2 WHERE id = $1 AND password_hash = $3"
 SET_PASSWORD = "UPDATE app_user SET password_hash = $2, updated_at = now() WHERE id = $1"
@@ -86,9 +89,11 @@ async def ensure_not_last_admin(conn: asyncpg.Connection, target: asyncpg.Record
         raise conflict(LAST_ADMIN)
 
 
-async def page(conn: asyncpg.Connection, active: bool | None, window: Page) -> tuple[list[dict[str, Any]], int]:
-    rows = await conn.fetch(LIST, active, window.offset, window.limit)
-    total = rows[0]["total"] if rows else await conn.fetchval(COUNT, active)
+async def page(conn: asyncpg.Connection, active: bool | None, window: Page, caller: uuid.UUID | None = None,
+               within: list[uuid.UUID] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Users by email; with ``within`` (the caller's workspaces) only the caller and their fellow members."""
+    rows = await conn.fetch(LIST, active, window.offset, window.limit, caller, within)
+    total = rows[0]["total"] if rows else await conn.fetchval(COUNT, active, caller, within)
     return [public(r) for r in rows], total
 
 
