@@ -27,6 +27,7 @@ MAX_RECHECK = 3600.0
 SCHEDULED = "scheduled"
 ON_DEMAND = "on-demand"
 PRE_UPGRADE = "pre-upgrade"
+PRE_RESTORE = "pre-restore"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class BackupObservation:
     previous: Mapping[str, Any]  # the last status (backup, restore, conditions)
     now: float
     pre_upgrade: str | None = None  # the backup an upgrade's migrations wait for (`pre_upgrade_wait`)
+    pre_restore: str | None = None  # the backup an in-place restore takes first (`restore_plan.pre_restore_wait`)
+    paused: bool = False  # an in-place restore is replacing the data: no new backup is asked until it has ended
 
 
 @dataclass
@@ -133,6 +136,8 @@ def _finished(plan: BackupPlan, obs: BackupObservation, pending: Mapping[str, An
             if pending.get("kind") == PRE_UPGRADE:
                 status["lastPreUpgrade"] = obs.pre_upgrade if obs.pre_upgrade and rid.startswith(obs.pre_upgrade) \
                     else rid
+            elif pending.get("kind") == PRE_RESTORE:
+                status["lastPreRestore"] = rid
             where = "a replica" if rep.get("fromReplica") else "the primary"
             plan.events.append(("Normal", "BackupCompleted",
                                 f"base backup {rid} ({rep.get('backupId')}) on {m.name}, {where}: "
@@ -249,6 +254,7 @@ def plan(obs: BackupObservation) -> BackupPlan:
         "lastFailure": prev.get("lastFailure"),
         "lastOnDemand": prev.get("lastOnDemand"),
         "lastPreUpgrade": prev.get("lastPreUpgrade"),
+        "lastPreRestore": prev.get("lastPreRestore"),
     }
     pending: Mapping[str, Any] | None = prev.get("pending") or None
     if pending is not None and _finished(out, obs, pending, status):
@@ -261,11 +267,16 @@ def plan(obs: BackupObservation) -> BackupPlan:
     if pending is None and obs.pre_upgrade and status.get("lastPreUpgrade") != obs.pre_upgrade:
         failed_before = (status.get("lastFailure") or {}).get("request", "").startswith(obs.pre_upgrade)
         ask = (PRE_UPGRADE, f"{obs.pre_upgrade}-{int(obs.now)}" if failed_before else obs.pre_upgrade)
+    elif pending is None and obs.pre_restore and status.get("lastPreRestore") != obs.pre_restore \
+            and (status.get("lastFailure") or {}).get("request") != obs.pre_restore:
+        ask = (PRE_RESTORE, obs.pre_restore)  # once: a failure fails the in-place restore (restore_plan)
     elif pending is None and obs.on_demand and obs.on_demand != prev.get("lastOnDemand"):
         ask = (ON_DEMAND, f"on-demand-{obs.on_demand}")
     elif pending is None and obs.now >= due:
         ask = (SCHEDULED, scheduled_id(due, obs.time_zone))
     waiting_for_member = False
+    if ask is not None and obs.paused:
+        ask, waiting_for_member = None, True  # it stays due
     if ask is not None:
         member = choose_member(obs.members, obs.primary)
         if member is None:

@@ -110,6 +110,13 @@ def _printer_columns() -> list[dict[str, Any]]:
             "jsonPath": ".status.backup.lastDrill.result",
             "description": "Result of the last restore drill (Passed or Failed)",
         },
+        {
+            "name": "Restore",
+            "type": "string",
+            "jsonPath": ".status.restore.inPlace.phase",
+            "description": "Phase of the last in-place restore (shown with -o wide)",
+            "priority": 1,
+        },
         {"name": "URL", "type": "string", "jsonPath": ".status.url", "description": "Where req1 is served"},
         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     ]

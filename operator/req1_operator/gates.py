@@ -1,16 +1,18 @@
 """Gates of a reconcile pass: what waits for what during an upgrade (pure decisions over desired and observed).
 
 The API Deployment waits for the migrate Job of its image; with backups on, that Job and the PostgreSQL roll wait
-for a base backup taken for the new version (`backup_plan.pre_upgrade_wait`).
+for a base backup taken for the new version (`backup_plan.pre_upgrade_wait`). An in-place restore stops the API
+(0 replicas) and holds the migrations and the PostgreSQL roll until it has ended (`restore_plan`).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from req1_operator import backup_plan
+from req1_operator import backup_plan, restore_plan
 from req1_operator.kube.observe import LABEL_COMPONENT, Observed
 from req1_operator.render import names
 from req1_operator.spec import Req1InstanceSpec
@@ -100,3 +102,33 @@ def hold_for_backup(
         gate.hold.add(("StatefulSet", names.postgres(instance)))
         gate.upgrading = f"taking base backup {name} before the migrations of {spec.version}"
     return name
+
+
+def _component(obj: Mapping[str, Any]) -> str | None:
+    return ((obj.get("metadata") or {}).get("labels") or {}).get(LABEL_COMPONENT)
+
+
+def api_held(gate: Gate, desired: list[dict[str, Any]]) -> bool:
+    """Whether the migration gate keeps the API Deployment as it is this pass (an upgrade waits for migrations)."""
+    return any(o["kind"] == "Deployment" and _component(o) == "api" and ("Deployment", o["metadata"]["name"])
+               in gate.hold for o in desired)
+
+
+def hold_for_restore(
+    instance: str, gate: Gate, desired: list[dict[str, Any]], previous: Mapping[str, Any],
+) -> str | None:
+    """From the API's stop until the in-place restore has ended: the API Deployment at 0 replicas (an HPA does not
+    scale a Deployment at 0), and neither the migrate Job nor a PostgreSQL roll touches the members meanwhile.
+    While it holds, why the API is stopped."""
+    if not restore_plan.api_stopped(previous):
+        return None
+    for i, obj in enumerate(desired):
+        if obj["kind"] == "Deployment" and _component(obj) == "api":
+            stopped = copy.deepcopy(obj)
+            stopped["spec"]["replicas"] = 0
+            desired[i] = stopped
+        elif obj["kind"] == "Job" and _component(obj) == "migrate":
+            gate.hold.add(("Job", obj["metadata"]["name"]))
+    gate.hold.add(("StatefulSet", names.postgres(instance)))
+    record = restore_plan.record_of(previous) or {}
+    return f"stopped for in-place restore {record.get('request')} ({record.get('phase')})"

@@ -71,10 +71,19 @@ def render_status(obj: dict[str, Any]) -> str:
                      f"  next {bk.get('nextScheduledAt', '-')}")
         if bk.get("pending"):
             lines.append(f"  under way: {bk['pending']['id']} on {bk['pending']['pod']}")
-    rs = st.get("restore")
-    if rs:
+    rs = st.get("restore") or {}
+    if rs.get("phase"):
         lines.append(f"restored from {rs.get('source')} backup {rs.get('backupId')} to "
                      f"{rs.get('targetTime') or 'the end of the archive'}: {rs.get('phase')}")
+    ip = rs.get("inPlace")
+    if ip:
+        lines.append(f"in-place restore {ip.get('request')}: {ip.get('phase')}  backup {ip.get('backupId') or 'latest'}"
+                     f" to {ip.get('targetTime') or 'the end of the archive'}  (before it: {ip.get('preRestoreBackup')}"
+                     f" {ip.get('preRestoreBackupId') or ''})".replace(" )", ")"))
+        if ip.get("phase") in ("completed", "failed"):
+            lines.append(f"  timeline {ip.get('timeline') or '-'}  lsn {ip.get('lsn') or '-'}  "
+                         f"{ip.get('durationSeconds', 0)} s  at {ip.get('completedAt') or '-'}"
+                         + (f"  error: {ip['error']}" if ip.get("error") else ""))
     return "\n".join(lines)
 
 

@@ -203,6 +203,8 @@ async def reconcile(
     url: str | None = None
     spec: Req1InstanceSpec | None = None
     gate = gates.Gate()
+    restoring: str | None = None  # why the API is stopped: an in-place restore
+    api_upgrading = False
     try:
         spec = parse_spec(dict(body.get("spec") or {}))
     except ValidationError as e:
@@ -229,6 +231,8 @@ async def reconcile(
         gate = gates.migration_gate(desired, observed)
         out.error = gate.error
         pre_upgrade = gates.hold_for_backup(owner.name, spec, gate, desired, observed, old_status)
+        api_upgrading = gates.api_held(gate, desired)
+        restoring = gates.hold_for_restore(owner.name, gate, desired, old_status)
         if migrate.legacy_statefulset(observed, owner.name):
             out.writes += await migrate.retire_legacy(client, owner, observed)
             gate.hold.add(("StatefulSet", names.postgres(owner.name)))
@@ -247,6 +251,7 @@ async def reconcile(
             api_deployment=api["metadata"]["name"] if api else None,
             url=url,
             upgrading=gate.upgrading,
+            restoring=restoring,
             error=out.error,
         )
     )
@@ -261,7 +266,7 @@ async def reconcile(
         out.writes += pg.writes
         out.recheck_in = pg.recheck_in
         bk = await backups.reconcile_backups(client, owner, inp, observed, old_status, status.get("targetPrimary"),
-                                             time.time(), pre_upgrade)
+                                             time.time(), pre_upgrade, api_upgrading)
         status.update(bk.status)
         status["conditions"] = [*status["conditions"], *bk.conditions]
         out.writes += bk.writes

@@ -43,6 +43,7 @@ class StatusInput:
     api_deployment: str | None = None  # name of the API Deployment
     url: str | None = None
     upgrading: str | None = None  # message while a migration gates the API rollout
+    restoring: str | None = None  # message while an in-place restore keeps the API stopped
     error: UserError | None = None
     now: datetime.datetime | None = None
 
@@ -158,6 +159,8 @@ def compute_status(inp: StatusInput) -> dict[str, Any]:
         str(c.get("type")): c for c in inp.previous.get("conditions") or [] if isinstance(c, Mapping)
     }
     states = component_states(inp.desired, inp.observed)
+    if inp.restoring and "api" in states:
+        states["api"] = ComponentState(False, inp.restoring, rolling=True)  # at 0 replicas on purpose, not ready
     ready_n = sum(1 for s in states.values() if s.ready)
     all_ready = bool(states) and ready_n == len(states)
     broken = {c: s for c, s in states.items() if not s.ready and not s.rolling}
@@ -199,13 +202,15 @@ def compute_status(inp: StatusInput) -> dict[str, Any]:
             )
         )
     progressing = phase in (PROVISIONING, UPGRADING, PENDING) or any(s.rolling for s in not_ready.values())
-    prog_msg = inp.upgrading or ("; ".join(f"{c}: {s.message}" for c, s in not_ready.items() if s.rolling))
+    rolling = "; ".join(f"{c}: {s.message}" for c, s in not_ready.items() if s.rolling)
+    prog_msg = inp.upgrading or inp.restoring or rolling
+    prog_reason = "Upgrading" if inp.upgrading else ("RestoringInPlace" if inp.restoring else "Reconciling")
     conds.append(
         _condition(
             prev_conds,
             "Progressing",
             progressing,
-            "Upgrading" if inp.upgrading else ("Reconciling" if progressing else "Stable"),
+            prog_reason if progressing else "Stable",
             prog_msg if progressing else "nothing is rolling out",
             g,
             now,

@@ -163,6 +163,27 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
         {"restore": {"source": S3, "targetTime": "2026-01-02T03:04:05Z", "backupId": "20260101T000000"}},
         "restore.targetTime and restore.backupId are mutually exclusive",
     ),
+    (
+        "restore-in-place-time",
+        {"backup": {"restoreInPlace": {"request": "r1", "confirm": "x", "targetTime": "2026-01-02 03:04:05"}}},
+        "backup.restoreInPlace.targetTime must be an RFC 3339 timestamp with a zone",
+    ),
+    (
+        "restore-in-place-time-and-backup",
+        {"backup": {"restoreInPlace": {"request": "r1", "confirm": "x", "targetTime": "2026-01-02T03:04:05Z",
+                                       "backupId": "20260101T000000"}}},
+        "backup.restoreInPlace.targetTime and backup.restoreInPlace.backupId are mutually exclusive",
+    ),
+    (
+        "restore-in-place-unconfirmed",
+        {"backup": {"restoreInPlace": {"request": "r1", "backupId": "20260101T000000"}}},
+        "spec.backup.restoreInPlace.confirm: Required value",
+    ),
+    (
+        "restore-in-place-request",
+        {"backup": {"restoreInPlace": {"request": "no spaces", "confirm": "x"}}},
+        "spec.backup.restoreInPlace.request: Invalid value",
+    ),
     ("unknown-field", {"api": {"replica": 3}}, 'unknown field "spec.api.replica"'),
     ("cors-origin", {"api": {"corsOrigin": "example.com"}}, "spec.api.corsOrigin: Invalid value"),
 ]
@@ -350,3 +371,38 @@ def test_pull_secret_names_are_validated(ctl: Ctl, kube_namespace: str) -> None:
     assert proc.returncode != 0
     assert "spec.imagePullSecrets[0]: Invalid value" in proc.stderr
     assert create(ctl, kube_namespace, instance({"imagePullSecrets": ["regcred"]})).returncode == 0
+
+
+def test_an_in_place_restore_request_is_accepted_and_its_record_kept_as_written(ctl: Ctl, kube_namespace: str) -> None:
+    """The API server takes any `confirm` (the operator refuses a wrong one with a condition); the operator's
+    `status.restore.inPlace` comes back exactly as written (no default added, so no status write loops), with or
+    without a bootstrap record beside it, and `-o wide` shows its phase."""
+    body = instance({"backup": {"enabled": True, "restoreInPlace": {
+        "request": "r1", "confirm": "not-the-name", "targetTime": "2026-01-02T03:04:05+01:00"}}})
+    name = body["metadata"]["name"]
+    assert create(ctl, kube_namespace, body).returncode == 0
+    assert ctl.get(name, kube_namespace)["spec"]["backup"]["restoreInPlace"]["confirm"] == "not-the-name"
+    record = {
+        "request": "r1", "phase": "restoring", "backupId": "", "targetTime": "2026-01-02T03:04:05+01:00",
+        "preRestoreBackup": "pre-restore-r1", "preRestoreBackupId": "20260102T030000", "timeline": 0, "lsn": "",
+        "startedAt": "2026-01-02T04:00:00Z", "primaryCompletedAt": "", "completedAt": "", "durationSeconds": 0,
+        "restoreSeconds": 0, "attempts": 1, "error": "",
+    }
+    status = {"phase": "Provisioning", "restore": {"inPlace": record}, "backup": {
+        "destination": "s3://b/p", "lastPreRestore": "pre-restore-r1"}}
+    ctl.ok("patch", "req1instance", name, "-n", kube_namespace, "--subresource=status", "--type=merge",
+           "-p", json.dumps({"status": status}))
+    got = ctl.get(name, kube_namespace)["status"]
+    assert got["restore"] == {"inPlace": record} and got["backup"]["lastPreRestore"] == "pre-restore-r1"
+    wide = ctl.ok("get", "req1", name, "-n", kube_namespace, "-o", "wide").splitlines()
+    assert "RESTORE" in wide[0].split() and "restoring" in wide[1].split(), wide
+    assert "RESTORE" not in ctl.ok("get", "req1", name, "-n", kube_namespace).splitlines()[0].split()
+    bootstrap = {"phase": "completed", "source": "s3://b/p/ns/orig", "backupId": "x", "targetTime": "", "timeline": 2,
+                 "lsn": "0/1", "durationSeconds": 3.5, "completedAt": "2026-01-01T00:00:00Z", "error": ""}
+    ctl.ok("patch", "req1instance", name, "-n", kube_namespace, "--subresource=status", "--type=merge",
+           "-p", json.dumps({"status": {"restore": bootstrap}}))
+    assert ctl.get(name, kube_namespace)["status"]["restore"] == {**bootstrap, "inPlace": record}
+    bad = {**record, "phase": "half-done"}
+    proc = ctl("patch", "req1instance", name, "-n", kube_namespace, "--subresource=status", "--type=merge",
+               "-p", json.dumps({"status": {"restore": {"inPlace": bad}}}))
+    assert proc.returncode != 0 and "Unsupported value" in proc.stderr, proc.stderr

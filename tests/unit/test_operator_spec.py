@@ -169,8 +169,10 @@ def test_crd_schema_is_structural() -> None:
     assert ".status.kopf" in seen
     assert version["subresources"]["scale"]["specReplicasPath"] == ".spec.api.replicas"
     columns = [c["name"].upper() for c in version["additionalPrinterColumns"]]
-    assert columns == ["PHASE", "READY", "API", "PRIMARY", "TIMELINE", "REPLICATION", "LAST BACKUP", "DRILL", "URL",
-                       "AGE"]
+    assert columns == ["PHASE", "READY", "API", "PRIMARY", "TIMELINE", "REPLICATION", "LAST BACKUP", "DRILL",
+                       "RESTORE", "URL", "AGE"]
+    wide_only = [c["name"] for c in version["additionalPrinterColumns"] if c.get("priority")]
+    assert wide_only == ["Restore"]  # the in-place restore's phase: `kubectl get req1 -o wide`
 
 
 def test_pull_secret_names_are_checked() -> None:
@@ -203,6 +205,8 @@ FULL = {
     "storage": {"seaweedfs": {"masters": 3, "volumeServers": 3, "replication": "002"}},
     "restore": {"source": {"endpoint": "https://s3.example.com", "bucket": "bkp", "secretName": "s"},
                 "targetTime": "2026-01-02T03:04:05Z"},
+    "backup": {"enabled": True, "restoreInPlace": {"request": "r1", "targetTime": "2026-01-02T03:04:05Z",
+                                                   "confirm": "prod"}},
 }  # fmt: skip
 
 
@@ -227,7 +231,7 @@ def test_every_rule_of_the_crd_runs_in_parse_spec() -> None:
             value = value[0] if step == "[]" else value[step]
         assert cel.holds(rule, cel.celpy.json_to_cel(value)), (path, rule["rule"])
         checked += 1
-    assert checked == 18, found  # every cross-field rule of the models, none lost on the way
+    assert checked == 20, found  # every cross-field rule of the models, none lost on the way
     assert skipped == {
         "", "postgres.version", "postgres.storage", "redis.persistence", "redis.storage",
         "storage.seaweedfs.storage", "storage.seaweedfs.masterStorage", "storage.seaweedfs.filerStorage",
@@ -250,6 +254,15 @@ def test_every_rule_of_the_crd_runs_in_parse_spec() -> None:
         (
             {"restore": {"source": FULL["restore"]["source"], "targetTime": "yesterday at noon"}},
             "restore.targetTime must be an RFC 3339 timestamp with a zone",
+        ),
+        (
+            {"backup": {"restoreInPlace": {"request": "r", "confirm": "x", "targetTime": "2026-01-02T03:04:05Z",
+                                           "backupId": "b"}}},
+            "backup.restoreInPlace.targetTime and backup.restoreInPlace.backupId are mutually exclusive",
+        ),
+        (
+            {"backup": {"restoreInPlace": {"request": "r", "confirm": "x", "targetTime": "2026-01-02 03:04"}}},
+            "backup.restoreInPlace.targetTime must be an RFC 3339 timestamp with a zone",
         ),
     ],
 )

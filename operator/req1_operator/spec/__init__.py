@@ -17,6 +17,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from req1_operator.spec import cel
 from req1_operator.spec.backup import (
     BackupSpec,
+    InPlaceRestoreSpec,
     MonitoringSpec,
     ObjectStoreRef,
     RestoreSpec,
@@ -85,6 +86,7 @@ from req1_operator.spec.status import (
     ComponentStatus,
     Condition,
     FailoverRecord,
+    InPlaceRestoreStatus,
     Phase,
     PostgresMember,
     PostgresStatus,
@@ -223,6 +225,8 @@ __all__ = [
     "EnvVar",
     "ExternalS3",
     "FailoverRecord",
+    "InPlaceRestoreSpec",
+    "InPlaceRestoreStatus",
     "IngressSpec",
     "IngressTLS",
     "Issuer",

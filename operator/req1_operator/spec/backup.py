@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
@@ -21,6 +21,9 @@ from req1_operator.spec.base import (
 )
 
 # ---------------------------------------------------------------------------------------------- backup / restore
+
+#: A request value (`backup.request`, `backup.restoreInPlace.request`): it becomes part of a backup's name.
+REQUEST_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 class ObjectStoreRef(Model):
@@ -71,6 +74,74 @@ class DrillSpec(Model):
     )
 
 
+def _backup_id_field() -> Any:
+    return Field(
+        default=None,
+        description="A specific base backup (its id or its name); the latest when omitted.",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        max_length=128,
+    )
+
+
+def _target_time_field(where: str) -> Any:
+    """`targetTime` of a restore; `where` names the field in the API server's message (`restore`, ...)."""
+    return Field(
+        default=None,
+        description="Point in time to recover to, RFC 3339 with zone, e.g. `2026-01-02T03:04:05Z`.",
+        max_length=64,
+        json_schema_extra=_rules(
+            _cel(
+                "self.matches('" + RFC3339_PATTERN.replace("\\", "\\\\") + "')",
+                f"{where}.targetTime must be an RFC 3339 timestamp with a zone, e.g. 2026-01-02T03:04:05Z",
+            )
+        ),
+    )
+
+
+def _one_target(where: str) -> dict[str, Any]:
+    return _cel(
+        "!(has(self.targetTime) && has(self.backupId))",
+        f"{where}.targetTime and {where}.backupId are mutually exclusive",
+    )
+
+
+class RestoreSpec(Model):
+    """Create the instance from a backup (read only at creation)."""
+
+    model_config = _model_rules(_one_target("restore"))
+
+    source: ObjectStoreRef = Field(description="Backup location to restore from.")
+    backup_id: str | None = _backup_id_field()
+    target_time: str | None = _target_time_field("restore")
+
+
+class InPlaceRestoreSpec(Model):
+    """Restore this very instance from its own backups: a deliberate act, confirmed by the instance's name.
+
+    The operator first takes a base backup of the current state, stops the API, lets the instance managers restore,
+    then starts the API again (docs/backups.md, "In-place restore")."""
+
+    model_config = _model_rules(_one_target("backup.restoreInPlace"))
+
+    request: str = Field(
+        description=(
+            "Each new value runs one in-place restore (a value already handled, completed or failed, never runs "
+            "again: a retry takes a new value). The pre-restore backup is named `pre-restore-<value>`."
+        ),
+        pattern=REQUEST_PATTERN,
+        max_length=48,
+    )
+    backup_id: str | None = _backup_id_field()
+    target_time: str | None = _target_time_field("backup.restoreInPlace")
+    confirm: str = Field(
+        description=(
+            "Must equal the instance's `metadata.name`: a restore in place replaces the data the API serves. "
+            "Anything else is refused (condition InPlaceRestore=False, reason NotConfirmed)."
+        ),
+        max_length=253,
+    )
+
+
 class BackupSpec(Model):
     """Scheduled base backups and continuous WAL archiving (used by the backup feature)."""
 
@@ -106,38 +177,15 @@ class BackupSpec(Model):
             "On-demand base backup: each new value (e.g. a date or a ticket id) takes one backup now; "
             "the backup is named `on-demand-<value>`."
         ),
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        pattern=REQUEST_PATTERN,
         max_length=48,
     )
     drill: DrillSpec = _sub(DrillSpec, "Restore drills of the latest backup.")
-
-
-class RestoreSpec(Model):
-    """Create the instance from a backup (read only at creation)."""
-
-    model_config = _model_rules(
-        _cel(
-            "!(has(self.targetTime) && has(self.backupId))",
-            "restore.targetTime and restore.backupId are mutually exclusive",
-        ),
-    )
-
-    source: ObjectStoreRef = Field(description="Backup location to restore from.")
-    backup_id: str | None = Field(
+    restore_in_place: InPlaceRestoreSpec | None = Field(
         default=None,
-        description="A specific base backup; the latest when omitted.",
-        pattern=r"^[A-Za-z0-9_.-]+$",
-        max_length=128,
-    )
-    target_time: str | None = Field(
-        default=None,
-        description="Point in time to recover to, RFC 3339 with zone, e.g. `2026-01-02T03:04:05Z`.",
-        max_length=64,
-        json_schema_extra=_rules(
-            _cel(
-                "self.matches('" + RFC3339_PATTERN.replace("\\", "\\\\") + "')",
-                "restore.targetTime must be an RFC 3339 timestamp with a zone, e.g. 2026-01-02T03:04:05Z",
-            )
+        description=(
+            "Restore this instance in place from its own backups: a backup of the current state first, the API "
+            "stopped while the data is replaced, then started again. Needs `enabled`."
         ),
     )
 

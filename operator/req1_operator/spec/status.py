@@ -163,6 +163,9 @@ class BackupStatus(Model):
     last_pre_upgrade: str | None = Field(
         default=None, description="The backup the last upgrade's migrations waited for (`pre-upgrade-<version>`)."
     )
+    last_pre_restore: str | None = Field(
+        default=None, description="The last backup an in-place restore took first (`pre-restore-<request>`)."
+    )
     archiving: str | None = Field(default=None, description="Continuous WAL archiving: ok, failing or waiting.")
     last_archived_wal: str | None = Field(default=None, description="Last WAL segment archived.")
     last_archived_at: str | None = Field(default=None, description="When it was archived (RFC 3339).")
@@ -176,20 +179,54 @@ class BackupStatus(Model):
     last_drill: DrillRecord | None = Field(default=None, description="The last restore drill.")
 
 
-class RestoreStatus(Model):
-    """What the bootstrap from a backup restored (`spec.restore`), as the restoring member reported it."""
+class InPlaceRestoreStatus(Model):
+    """An in-place restore (`spec.backup.restoreInPlace`), as the operator walks it; the instance managers act while
+    `phase` is `restoring` and read what to restore from here."""
 
     model_config = ConfigDict(frozen=False)
 
-    phase: str = Field(description="downloading, recovering, completed or failed.")
-    source: str = Field(default="", description="The backups restored from.")
-    backup_id: str = Field(default="", description="The base backup used.")
-    target_time: str = Field(default="", description="The recovery target, if any.")
+    request: str = Field(description="The `spec.backup.restoreInPlace.request` value this record is for.")
+    phase: Literal["backing-up", "api-stopped", "restoring", "completed", "failed"] = Field(
+        description="backing-up, api-stopped, restoring, then completed or failed."
+    )
+    backup_id: str = Field(
+        default="", description="The base backup asked for (empty: the latest before the target); at the end, the "
+        "one restored."
+    )
+    target_time: str = Field(default="", description="The recovery target (empty: the end of the archive).")
+    pre_restore_backup: str = Field(default="", description="The backup of the state before (its name).")
+    pre_restore_backup_id: str = Field(default="", description="That backup's id, once taken.")
     timeline: int = Field(default=0, description="Timeline after the restore.")
     lsn: str = Field(default="", description="WAL position reached.")
-    duration_seconds: float = Field(default=0, description="From the start of the download to promotion.")
-    completed_at: str = Field(default="", description="When it finished (RFC 3339).")
+    started_at: str = Field(default="", description="When the operator took the request (RFC 3339).")
+    primary_completed_at: str = Field(
+        default="", description="When the target primary reported its restore done (replicas then catch up)."
+    )
+    completed_at: str = Field(default="", description="When it completed or failed (RFC 3339).")
+    duration_seconds: float = Field(default=0, description="From startedAt to completedAt: backup, restore, API back.")
+    restore_seconds: float = Field(default=0, description="The primary's restore alone, as its manager measured it.")
+    attempts: int = Field(
+        default=1, description="Requests run for this target in a row (a retry after a failure adds one)."
+    )
     error: str = Field(default="", description="Why it failed, if it did.", max_length=2048)
+
+
+class RestoreStatus(Model):
+    """What the bootstrap from a backup restored (`spec.restore`), as the restoring member reported it, and the last
+    in-place restore (`inPlace`)."""
+
+    model_config = ConfigDict(frozen=False)
+
+    phase: str | None = Field(default=None, description="downloading, recovering, completed or failed.")
+    source: str | None = Field(default=None, description="The backups restored from.")
+    backup_id: str | None = Field(default=None, description="The base backup used.")
+    target_time: str | None = Field(default=None, description="The recovery target, if any.")
+    timeline: int | None = Field(default=None, description="Timeline after the restore.")
+    lsn: str | None = Field(default=None, description="WAL position reached.")
+    duration_seconds: float | None = Field(default=None, description="From the start of the download to promotion.")
+    completed_at: str | None = Field(default=None, description="When it finished (RFC 3339).")
+    error: str | None = Field(default=None, description="Why it failed, if it did.", max_length=2048)
+    in_place: InPlaceRestoreStatus | None = Field(default=None, description="The last in-place restore.")
 
 
 class Req1InstanceStatus(Model):
@@ -208,7 +245,9 @@ class Req1InstanceStatus(Model):
     postgres: PostgresStatus | None = Field(default=None, description="PostgreSQL members and replication.")
     last_failover: FailoverRecord | None = Field(default=None, description="The last failover or switchover.")
     backup: BackupStatus | None = Field(default=None, description="Backups and WAL archiving (`spec.backup`).")
-    restore: RestoreStatus | None = Field(default=None, description="The restore this instance was created from.")
+    restore: RestoreStatus | None = Field(
+        default=None, description="The restore this instance was created from, and the last in-place restore."
+    )
     url: str | None = Field(default=None, description="Where req1 is served.")
     version: str | None = Field(default=None, description="req1 version running (migrations applied).")
     observed_generation: int | None = Field(default=None, description="Last spec generation reconciled.")
