@@ -173,7 +173,7 @@ async def two_worlds(client: Any, admin_token: str, make_user: Any) -> dict[str,
     await member(api, a["workspace"], w["id"], "editor")
     await member(api, b["workspace"], v["id"], "editor")
     a["user"], b["user"] = w["id"], v["id"]
-    return {"a": a, "b": b, "token": uma_token, "uma": uma}
+    return {"a": a, "b": b, "token": uma_token, "uma": uma, "admin_token": admin_token}
 
 
 def ids_of(world_ids: dict[str, str]) -> set[str]:
@@ -222,8 +222,17 @@ async def test_lists_show_what_is_in_a(client: Any, two_worlds: dict[str, Any]) 
     assert a["user"] in users and two_worlds["uma"]["id"] in users and b["user"] not in users
     me = await api.get("/auth/me")
     assert me["workspaces"] == [{"workspace_id": a["workspace"], "role": "admin"}]
+    # a link from A into B (made by a global admin) is neither listed nor walked for a member of A only
+    admin = Api(client, two_worlds["admin_token"])
+    link_type = (await admin.get("/link-types"))[0]["id"]
+    across = await admin.post("/links", {"source_object_id": a["object"], "target_object_id": b["object"],
+                                         "link_type_id": link_type})
+    assert across["id"] in {x["id"] for x in (await admin.get("/links"))["items"]}
+    assert [link["id"] for link in (await api.get("/links"))["items"]] == [a["link"]]
+    assert [link["id"] for link in (await api.get(f"/links?module_id={a['module']}"))["items"]] == [a["link"]]
     impact = await api.get(f"/object-impact/{a['object']}")
     assert [o["id"] for o in impact["objects"]] == [a["object2"]]
+    assert len((await admin.get(f"/object-impact/{a['object']}"))["objects"]) == 3  # B's two objects too
 
 
 async def b_notification(client: Any, two_worlds: dict[str, Any]) -> str:

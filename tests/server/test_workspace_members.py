@@ -57,6 +57,10 @@ async def test_members_routes(client: Any, admin_token: str, make_user: Any) -> 
     assert (item["user_id"], item["email"], item["role"]) == (ed["id"], ed["email"], "admin")
     assert (await member(api.as_(ed_token), ws, vi["id"], "viewer"))["role"] == "viewer"
     assert (await member(api.as_(ed_token), ws, vi["id"], "reviewer"))["role"] == "reviewer"  # changes the role
+    audited = (await api.get("/audit-log?entity_type=workspace_member&limit=200"))["items"]
+    created = [e["details"]["after"] for e in audited if e["action"] == "create"]
+    assert any(c["workspace_id"] == ws and c["user_id"] == vi["id"] and c["role"] == "viewer" for c in created)
+    assert any(e["action"] == "update" and e["details"]["after"] == {"role": "reviewer"} for e in audited)
     await api.error("PUT", f"{base}/{out['id']}", {"role": "editor"}, status=403, token=vi_token,
                     message="insufficient role: requires admin")
     await api.error("PUT", f"{base}/{out['id']}", {"role": "editor"}, status=404, token=out_token,
