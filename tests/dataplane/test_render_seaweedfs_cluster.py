@@ -52,6 +52,14 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 @pytest.fixture
 def workdir() -> Iterator[Path]:
     path = scratch_dir("sw-render")
@@ -104,7 +112,10 @@ def test_rendered_seaweedfs_serves_s3_with_generated_keys(workdir: Path) -> None
                 role,
                 [weed_binary(), *args],
                 workdir,
-                ready=lambda p=port, path=ready_path: http_ok(f"http://127.0.0.1:{p}{path}"),  # type: ignore[misc]
+                # the filer's S3 gateway comes up after the filer itself: wait for both, or a busy machine sees
+                # "connection refused" from the first S3 call
+                ready=lambda p=port, path=ready_path, r=role: http_ok(f"http://127.0.0.1:{p}{path}") and (  # type: ignore[misc]
+                    r != "filer" or accepts(ports[8333])),
                 timeout=90,
             )
             started.append(proc.start())
