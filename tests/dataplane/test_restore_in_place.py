@@ -6,8 +6,8 @@
   started again), promotes on a higher timeline, has every row up to T and none after, drops the old PGDATA and
   archives its new timeline; the replica re-clones and streams from it; a restarted manager never runs the request
   again.
-- A restore that cannot run (a backup that does not exist) reports failed, and the data from before is back,
-  writable and replicated.
+- A restore that cannot run (a backup that does not exist), then one whose recovery cannot reach its target, report
+  failed, and each time the data from before is back, writable and replicated.
 """
 
 from __future__ import annotations
@@ -158,6 +158,18 @@ def test_a_failed_in_place_restore_brings_the_data_back(
     assert replica["phase"] == "failed" and "kept its data" in replica["error"], replica
     wait_for(lambda: labels(m1.pg_port) == {"A": 20, "B": 20}, "the new row on the replica", timeout=30)
     c.wait_status(m1.name, "streaming", role="replica", streaming=True, timeline=1)
+
+    # A new request whose recovery cannot reach its target (a time before the backup ends): PostgreSQL exits during
+    # recovery, and the restored copy gives way to the data from before.
+    backup = take_backup(c, m1.name, "b1")
+    request_in_place(c, "early", backupId=backup["backupId"], targetTime="2001-01-01T00:00:00Z")
+    early = wait_in_place(c, m0.name, "early")
+    assert early["phase"] == "failed" and "exited during recovery" in early["error"], early
+    assert early["backupId"] == backup["backupId"]
+    c.wait_status(m0.name, "primary again on the data from before", role="primary", ready=True, timeline=1)
+    write_batch(m0.pg_port, "C")
+    wait_for(lambda: labels(m1.pg_port) == {"A": 20, "B": 20, "C": 20}, "every row on the replica", timeout=30)
+    assert wait_in_place(c, m1.name, "early")["phase"] == "failed"
 
 
 # ------------------------------------------------------------------------------------------------- pure parts
