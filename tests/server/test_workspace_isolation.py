@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from domain_api import Api
-from workspace_world import WORKSPACE_ENV, member, world
+from workspace_world import WORKSPACE_ENV, two_worlds, world
 
 from req1_server.appkeys import ROUTE_SPECS
 from req1_server.db import DATABASE
@@ -160,28 +160,16 @@ async def fetch(client: TestClient[web.Request, web.Application], url: str, toke
 
 
 @pytest.fixture
-async def two_worlds(client: Any, admin_token: str, make_user: Any) -> dict[str, Any]:
-    """Workspaces A and B with data in each; U is a global viewer and an admin member of A only; W belongs to A
-    only and V to B only (so /users/{id} has one user of each workspace)."""
-    api = Api(client, admin_token)
-    uma, uma_token = await make_user("viewer", display_name="Uma Member")
-    a = await world(api, "A", mention="Uma Member")
-    b = await world(api, "B", mention="Uma Member")
-    w, _ = await make_user("editor")
-    v, _ = await make_user("editor")
-    await member(api, a["workspace"], uma["id"], "admin")
-    await member(api, a["workspace"], w["id"], "editor")
-    await member(api, b["workspace"], v["id"], "editor")
-    a["user"], b["user"] = w["id"], v["id"]
-    return {"a": a, "b": b, "token": uma_token, "uma": uma, "admin_token": admin_token}
+async def worlds(client: Any, admin_token: str, make_user: Any) -> dict[str, Any]:
+    return await two_worlds(client, admin_token, make_user)
 
 
 def ids_of(world_ids: dict[str, str]) -> set[str]:
     return set(world_ids.values())
 
 
-async def test_member_of_a_sees_nothing_of_b(client: Any, app: web.Application, two_worlds: dict[str, Any]) -> None:
-    a, b, token = two_worlds["a"], two_worlds["b"], two_worlds["token"]
+async def test_member_of_a_sees_nothing_of_b(client: Any, app: web.Application, worlds: dict[str, Any]) -> None:
+    a, b, token = worlds["a"], worlds["b"], worlds["token"]
     b_ids, problems, walked = ids_of(b) - ids_of(a), [], 0
     for spec in get_routes(app):
         if spec.path in INSIDE:
@@ -194,6 +182,11 @@ async def test_member_of_a_sees_nothing_of_b(client: Any, app: web.Application, 
                 status, text = await fetch(client, url_for(spec.path, id_key, query, a), token)
                 if status != 200:
                     problems.append(f"A {spec.path}?{query}: {status} {text[:200]}")
+                if id_key is not None and len(PARAM.findall(spec.path)) > 1:  # A's parent, B's {id}
+                    status, text = await fetch(client, url_for(spec.path, id_key, query, {**a, id_key: b[id_key]}),
+                                               token)
+                    if status != 404:
+                        problems.append(f"A+B {spec.path}?{query}: {status} {text[:200]}")
         if spec.path in EVERYWHERE or (spec.path in OUTSIDE and "{" not in spec.path):
             for query in EVERYWHERE.get(spec.path, ("",)):
                 status, text = await fetch(client, url_for(spec.path, None, query, a), token)
@@ -205,10 +198,10 @@ async def test_member_of_a_sees_nothing_of_b(client: Any, app: web.Application, 
     assert walked > 60
 
 
-async def test_lists_show_what_is_in_a(client: Any, two_worlds: dict[str, Any]) -> None:
+async def test_lists_show_what_is_in_a(client: Any, worlds: dict[str, Any]) -> None:
     """The lists over every workspace are not simply empty: A's rows are there, B's are not."""
-    api = Api(client, two_worlds["token"])
-    a, b = two_worlds["a"], two_worlds["b"]
+    api = Api(client, worlds["token"])
+    a, b = worlds["a"], worlds["b"]
     assert [w["id"] for w in (await api.get("/workspaces"))["items"]] == [a["workspace"]]
     assert [m["id"] for m in (await api.get("/modules"))["items"]] == [a["module"]]
     assert [link["id"] for link in (await api.get("/links"))["items"]] == [a["link"]]
@@ -217,13 +210,13 @@ async def test_lists_show_what_is_in_a(client: Any, two_worlds: dict[str, Any]) 
     notes = (await api.get("/notifications"))["items"]
     assert [n["entity_id"] for n in notes] == [a["comment"]]
     assert (await api.get("/notifications/unread-count"))["count"] == 1
-    await api.error("POST", f"/notifications/{(await b_notification(client, two_worlds))}/read", {}, status=404)
+    await api.error("POST", f"/notifications/{(await b_notification(client, worlds))}/read", {}, status=404)
     users = {u["id"] for u in (await api.get("/users?limit=200"))["items"]}
-    assert a["user"] in users and two_worlds["uma"]["id"] in users and b["user"] not in users
+    assert a["user"] in users and worlds["uma"]["id"] in users and b["user"] not in users
     me = await api.get("/auth/me")
     assert me["workspaces"] == [{"workspace_id": a["workspace"], "role": "admin"}]
     # a link from A into B (made by a global admin) is neither listed nor walked for a member of A only
-    admin = Api(client, two_worlds["admin_token"])
+    admin = Api(client, worlds["admin_token"])
     link_type = (await admin.get("/link-types"))[0]["id"]
     across = await admin.post("/links", {"source_object_id": a["object"], "target_object_id": b["object"],
                                          "link_type_id": link_type})
@@ -235,11 +228,11 @@ async def test_lists_show_what_is_in_a(client: Any, two_worlds: dict[str, Any]) 
     assert len((await admin.get(f"/object-impact/{a['object']}"))["objects"]) == 3  # B's two objects too
 
 
-async def b_notification(client: Any, two_worlds: dict[str, Any]) -> str:
+async def b_notification(client: Any, worlds: dict[str, Any]) -> str:
     """The id of U's notification from B's comment (read from the database: U cannot list it)."""
     async with client.app[DATABASE].acquire() as conn:
         return str(await conn.fetchval("SELECT id FROM notification WHERE entity_id = $1",
-                                       uuid.UUID(two_worlds["b"]["comment"])))
+                                       uuid.UUID(worlds["b"]["comment"])))
 
 
 async def test_global_model_keeps_the_original_behaviour(client_for: Any, server_env: dict[str, str]) -> None:

@@ -58,3 +58,19 @@ async def world(api: Api, name: str, mention: str) -> dict[str, str]:
 async def member(api: Api, workspace_id: str, user_id: str, role: str) -> dict[str, Any]:
     """Make the user a member of the workspace with this role (the caller must be allowed to)."""
     return dict(await api.call("PUT", f"/workspaces/{workspace_id}/members/{user_id}", {"role": role}, expect=200))
+
+
+async def two_worlds(client: Any, admin_token: str, make_user: Any) -> dict[str, Any]:
+    """Workspaces A and B with data in each; U is a global viewer and an admin member of A only; W belongs to A
+    only and V to B only (so /users/{id} has one user of each workspace)."""
+    api = Api(client, admin_token)
+    uma, uma_token = await make_user("viewer", display_name="Uma Member")
+    a = await world(api, "A", mention="Uma Member")
+    b = await world(api, "B", mention="Uma Member")
+    w, _ = await make_user("editor")
+    v, _ = await make_user("editor")
+    await member(api, a["workspace"], uma["id"], "admin")
+    await member(api, a["workspace"], w["id"], "editor")
+    await member(api, b["workspace"], v["id"], "editor")
+    a["user"], b["user"] = w["id"], v["id"]
+    return {"a": a, "b": b, "token": uma_token, "uma": uma, "admin_token": admin_token}
