@@ -20,11 +20,10 @@ from req1_server.auth import links
 from req1_server.db import Database
 from req1_server.errors import not_found
 from req1_server.routing import ACCESS, ROLE_RANK, USER, CurrentUser, Role, RouteSpec
-from req1_server.scope import ENTITY, GLOBAL_ENTITIES, In
+from req1_server.scope import ENTITY, WORKSPACE_ENTITIES, In
 from req1_server.scope import USER as USER_KIND
 from req1_server.store import access as store
 
-Found = tuple[uuid.UUID | None, str | None]
 CACHE: web.RequestKey[dict[tuple[str, uuid.UUID], Any]] = web.RequestKey("req1.access", dict)
 
 
@@ -67,12 +66,14 @@ class WorkspaceAccess:
     @staticmethod
     def value(request: web.Request, loc: In, body: BaseModel | None) -> tuple[str, uuid.UUID | None]:
         """(kind, id) the locator names in this request."""
-        if loc.source == "path":
-            get: Any = request.match_info.get
-        elif loc.source == "query":
-            get = request.query.get
-        else:
-            get = lambda name: getattr(body, name, None)  # noqa: E731
+
+        def get(name: str) -> Any:
+            if loc.source == "path":
+                return request.match_info.get(name)
+            if loc.source == "query":
+                return request.query.get(name)
+            return getattr(body, name, None)
+
         kind = str(get(loc.type_field) or "") if loc.kind == ENTITY and loc.type_field else loc.kind
         return kind, as_uuid(get(loc.field))
 
@@ -80,7 +81,7 @@ class WorkspaceAccess:
                       named: tuple[str, uuid.UUID | None]) -> Role | None:
         """The user's member role where the locator points (None: nothing to check); 404 when not a member."""
         kind, key = named
-        if key is None or kind in GLOBAL_ENTITIES or not kind:
+        if key is None or (loc.kind == ENTITY and kind not in WORKSPACE_ENTITIES):
             return None
         cache = request.setdefault(CACHE, {})
         if (kind, key) not in cache:

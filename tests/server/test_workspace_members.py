@@ -127,6 +127,9 @@ async def test_the_role_inside_a_workspace_replaces_the_global_role(client: Any,
     await api.patch(f"/workspaces/{ws}", {"description": "renamed by its admin member"}, token=gv_token)
     # creating a workspace stays with global admins
     await api.error("POST", "/workspaces", {"name": "x"}, status=403, token=gv_token)
+    # bad input inside a workspace is still the route's 400, not a 404
+    await api.error("GET", f"/e-signatures/entity/thing/{obj['id']}", status=400, token=gv_token)
+    await api.error("GET", "/links?module_id=nope", status=400, token=gv_token)
     # a global admin needs no membership
     _, other_admin = await make_user("admin")
     assert (await api.get(f"/modules/{m}", token=other_admin))["id"] == m
