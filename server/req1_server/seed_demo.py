@@ -86,6 +86,9 @@ async def seed_demo(conn: asyncpg.Connection) -> None:
         workspace_id, project_id = new_id(), new_id()
         await conn.execute("INSERT INTO workspace (id, name, description) VALUES ($1, 'Demo', $2)", workspace_id,
                            "Sample content to explore req1")
+        # per-workspace access: the accounts that exist now (the first admin) are its members, as 0070 did
+        await conn.execute("INSERT INTO workspace_member (workspace_id, user_id, role) "
+                           "SELECT $1, id, role FROM app_user", workspace_id)
         await conn.execute("INSERT INTO project (id, workspace_id, name, description) VALUES ($1, $2, $3, $4)",
                            project_id, workspace_id, "Brake-by-wire", "A small example project")
         reqs = await _module(conn, project_id, "System Requirements", "SYS", "What the system shall do", REQUIREMENTS)
