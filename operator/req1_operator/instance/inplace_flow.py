@@ -43,6 +43,8 @@ class InPlaceRestoring(Transitions):
             return await self._replica_step(doc)
         if doc and doc.get("phase") == "completed" and doc.get("aside") and not doc.get("asideRemoved"):
             await self._remove_aside(doc)
+            if not (self.inplace.result or {}).get("asideRemoved"):
+                return False  # its path stays recorded until it is gone: no new request replaces this document
         req = self.inplace_request
         if req is None or req.phase != inplace.ACTIVE or not self.target_known or self.target is None:
             return False
