@@ -226,6 +226,10 @@ async def test_lists_show_what_is_in_a(client: Any, worlds: dict[str, Any]) -> N
     impact = await api.get(f"/object-impact/{a['object']}")
     assert [o["id"] for o in impact["objects"]] == [a["object2"]]
     assert len((await admin.get(f"/object-impact/{a['object']}"))["objects"]) == 3  # B's two objects too
+    # coverage counts only links whose other end the caller sees: without A's own link, A's object links into B only
+    await admin.delete(f"/links/{a['link']}")
+    assert (await api.get(f"/modules/{a['module']}/coverage"))["with_downstream"] == 0
+    assert (await admin.get(f"/modules/{a['module']}/coverage"))["with_downstream"] == 1
 
 
 async def b_notification(client: Any, worlds: dict[str, Any]) -> str:

@@ -69,8 +69,9 @@ async def matrix(request: web.Request, query: MatrixQuery) -> web.Response:
             response=obj(list(COVERAGE_SHAPE), **COVERAGE_SHAPE))
 async def coverage(request: web.Request, path: InModule, query: LinkTypeQuery) -> web.Response:
     """Share of live objects with upstream (target of a link) / downstream (source) links."""
+    within = await visible_workspaces(request)
     return json_response(await database(request).read(
-        request, lambda conn: store.coverage(conn, path.module_id, query.link_type_id)))
+        request, lambda conn: store.coverage(conn, path.module_id, query.link_type_id, within)))
 
 
 @routes.get("/api/v1/object-impact/{id}", params=ById, query=ImpactQuery, response=obj(

@@ -24,12 +24,14 @@ WHERE s.deleted_at IS NULL AND t.deleted_at IS NULL
   AND ($3::uuid IS NULL OR l.link_type_id = $3)
 ORDER BY 1, 2, 3
 """
-COVERAGE = """
+COVERAGE = f"""
 WITH flags AS (
   SELECT EXISTS (SELECT 1 FROM link l WHERE l.target_object_id = o.id
-                 AND ($2::uuid IS NULL OR l.link_type_id = $2)) AS up,
+                 AND ($2::uuid IS NULL OR l.link_type_id = $2)
+                 AND {object_in_workspaces("l.source_object_id", 3)}) AS up,
          EXISTS (SELECT 1 FROM link l WHERE l.source_object_id = o.id
-                 AND ($2::uuid IS NULL OR l.link_type_id = $2)) AS down
+                 AND ($2::uuid IS NULL OR l.link_type_id = $2)
+                 AND {object_in_workspaces("l.target_object_id", 3)}) AS down
   FROM object o WHERE o.module_id = $1 AND o.deleted_at IS NULL)
 SELECT count(*) AS total_objects, count(*) FILTER (WHERE up) AS with_upstream,
        count(*) FILTER (WHERE down) AS with_downstream, count(*) FILTER (WHERE up OR down) AS with_any_link
@@ -67,10 +69,12 @@ def pct(part: int, total: int) -> float:
     return 100.0 * part / total if total else 0.0
 
 
-async def coverage(conn: asyncpg.Connection, module_id: uuid.UUID, link_type: uuid.UUID | None) -> dict[str, Any]:
-    """Share of live objects with upstream (target of a link) / downstream (source) links."""
+async def coverage(conn: asyncpg.Connection, module_id: uuid.UUID, link_type: uuid.UUID | None,
+                   within: list[uuid.UUID] | None = None) -> dict[str, Any]:
+    """Share of live objects with upstream (target of a link) / downstream (source) links, counting only links
+    whose other end is in the workspaces ``within`` (None: all)."""
     await require_module(conn, module_id)
-    row = await conn.fetchrow(COVERAGE, module_id, link_type)
+    row = await conn.fetchrow(COVERAGE, module_id, link_type, within)
     total = row["total_objects"]
     return {
         "total_objects": total, "with_upstream": row["with_upstream"], "with_downstream": row["with_downstream"],
