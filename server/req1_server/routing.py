@@ -269,7 +269,7 @@ def guarded(spec: RouteSpec) -> Handler:
                 raise RuntimeError("no authenticated user on an auth route; is the gate installed?")
             if access is not None:
                 user = await access.narrow(request, spec, user, None)
-            if not deferred:
+            if not deferred or user.global_role is not None:  # a role from the path: the body can only lower it
                 require_role(user, spec.role)
         request[USER] = user
         if spec.meta.typed:

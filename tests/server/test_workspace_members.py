@@ -117,6 +117,8 @@ async def test_the_role_inside_a_workspace_replaces_the_global_role(client: Any,
         await api.error("PATCH", f"/modules/{m}/objects/{obj['id']}", {"heading": "x"}, status=403, token=token)
         await api.error("POST", "/modules", {"name": "N", "project_id": project}, status=403, token=token)
         await api.error("POST", f"/objects/{obj['id']}/comments", {"body": "c"}, status=403, token=token)
+    # the member's role is checked before the body when the path names the workspace (403 before 400)
+    await api.error("POST", f"/modules/{m}/objects", {"heading": 5}, status=403, token=ge_token)
     # an editor member can, even a viewer globally (the body's project_id names the workspace too)
     await api.post(f"/modules/{m}/objects", {"heading": "by a member"}, token=gv_token)
     await api.patch(f"/modules/{m}/objects/{obj['id']}", {"heading": "edited"}, token=gv_token)
