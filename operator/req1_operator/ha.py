@@ -92,13 +92,7 @@ def _lsn_text(v: int) -> str:
 
 def desired_role(m: failover.Member, target: str | None) -> str | None:
     """The label a pod should carry: primary only for the target that confirms it, replica as reported."""
-    if m.terminating:
-        return None
-    if m.report.role == "primary" and m.name == target:
-        return names.ROLE_PRIMARY
-    if m.report.role == "replica":
-        return names.ROLE_REPLICA
-    return None
+    return names.role_label(m.report.role, m.name == target, m.terminating)
 
 
 async def reconcile_postgres(

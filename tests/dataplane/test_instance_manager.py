@@ -423,6 +423,10 @@ class Cluster:
         raw = (self.core.read_namespaced_pod(pod, self.ns).metadata.annotations or {}).get(ANNOTATION)
         return json.loads(raw) if raw else {}
 
+    def role_label(self, pod: str) -> str | None:
+        """The pod's `req1.io/role` label: here no operator runs, so only the managers write it."""
+        return (self.core.read_namespaced_pod(pod, self.ns).metadata.labels or {}).get("req1.io/role")
+
     def wait_status(self, pod: str, what: str, timeout: float = 60, **expect: Any) -> dict[str, Any]:
         def probe() -> dict[str, Any] | None:
             st = self.status(pod)
@@ -557,12 +561,15 @@ def test_bootstrap_report_slots_and_switchover(make_cluster: Callable[..., Clust
     c.set_target(m1.name)
     c.wait_status(m1.name, "promotion", role="primary", ready=True, timeline=2)
     promoted = time.monotonic() - began
+    # The manager moved the role label with its report (the -rw Service follows without an operator pass).
+    assert c.role_label(m1.name) == "primary"
     c.rw.move(m1.pg_port)
     assert query(m1.pg_port, "SELECT pg_is_in_recovery()") == "f"
     assert c.lease().holder_identity == m1.name
     query(m1.pg_port, "INSERT INTO probe VALUES (now())", db="req1", user="req1", password=APP_PW)
     # The former primary is rewound and streams from the new one, on its timeline.
     c.wait_status(m0.name, "rewind and follow", role="replica", streaming=True, ready=True, timeline=2)
+    assert c.role_label(m0.name) == "replica"
     assert query(m0.pg_port, "SELECT pg_is_in_recovery()") == "t"
     wait_for(lambda: query(m0.pg_port, "SELECT count(*) FROM probe", db="req1") == "2", "the new primary's row")
     wait_for(lambda: query(m1.pg_port, "SELECT string_agg(slot_name || ':' || active, ',') FROM pg_replication_slots")

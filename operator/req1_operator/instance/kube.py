@@ -173,6 +173,13 @@ class Kube:
             content_type="application/merge-patch+json",
         )  # fmt: skip
 
+    async def patch_pod(self, pod: str, annotations: dict[str, str], labels: dict[str, str | None]) -> None:
+        """Annotations and labels in one merge patch (a None label is removed)."""
+        await self.request(
+            "PATCH", self._pod(pod), {"metadata": {"annotations": annotations, "labels": labels}},
+            content_type="application/merge-patch+json",
+        )  # fmt: skip
+
     async def pod_annotations(self, pod: str) -> dict[str, str]:
         """The pod's annotations (where the operator asks this member for a backup)."""
         result = await self.request("GET", self._pod(pod))

@@ -2,7 +2,12 @@
 
 A change of role, readiness, timeline, streaming, system identifier or message is written at once (the operator
 watches pods and acts on these); LSN and lag changes at most every 5 s, so a busy primary costs the API server
-one patch per pod per 5 s. The operator derives the ``req1.io/role`` label from this; the manager never sets it.
+one patch per pod per 5 s.
+
+The same patch sets the pod's ``req1.io/role`` label by the operator's own rule (`names.role_label`): a promoted
+primary is behind the -rw Service one patch after its promotion, and a demoted one leaves it, without waiting for
+an operator pass (a switchover's write pause lasted that long, and standbys in ``required`` mode reach the new
+primary through the same Service). The operator still writes the label too, from the reports it reads.
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ import datetime as dt
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from req1_operator.instance import archiving
 from req1_operator.instance.kube import ApiError, Kube
+from req1_operator.roles import LABEL_ROLE, role_label
 
 log = logging.getLogger(__name__)
 
@@ -80,25 +87,35 @@ def due(new: InstanceStatus, sent: InstanceStatus | None, since_sent: float) -> 
     return new != sent and since_sent >= LSN_INTERVAL
 
 
+UNSENT = "unsent"  # no label written yet (None means: the label removed)
+
+
 class Reporter:
-    def __init__(self, kube: Kube, pod: str) -> None:
+    def __init__(self, kube: Kube, pod: str, is_target: Callable[[], bool] = lambda: False) -> None:
         self.kube = kube
         self.pod = pod
+        self.is_target = is_target  # whether status.targetPrimary names this pod, as the manager last read it
         self.sent: InstanceStatus | None = None
+        self.sent_label: str | None = UNSENT
         self.sent_at = 0.0
         self.current = InstanceStatus()
 
     async def report(self, status: InstanceStatus, *, force: bool = False) -> bool:
-        """Write ``status`` if due; False when the API server could not be reached (retried on the next call)."""
+        """Write ``status`` (and the role label) if due; False when the API server could not be reached (retried
+        on the next call)."""
         self.current = status
-        if not force and not due(status, self.sent, time.monotonic() - self.sent_at):
+        label = role_label(status.role, self.is_target())
+        if not force and label == self.sent_label and not due(status, self.sent, time.monotonic() - self.sent_at):
             return True
         try:
-            await self.kube.patch_pod_annotations(self.pod, {ANNOTATION: status.to_json(dt.datetime.now(dt.UTC))})
+            await self.kube.patch_pod(self.pod, {ANNOTATION: status.to_json(dt.datetime.now(dt.UTC))},
+                                      {LABEL_ROLE: label})  # fmt: skip
         except ApiError as exc:
             log.warning("could not report status: %s", exc)
             return False
         if self.sent is None or status.significant() != self.sent.significant():
             log.info("reported %s", replace(status, message=status.message[:200]))
-        self.sent, self.sent_at = status, time.monotonic()
+        if label != self.sent_label:
+            log.info("role label %s", label or "removed")
+        self.sent, self.sent_at, self.sent_label = status, time.monotonic(), label
         return True

@@ -45,7 +45,7 @@ class ManagerState:
         self.lease = PrimaryLease(kube, settings.lease_name, settings.pod_name, settings.lease_seconds)
         self.lease_lock = asyncio.Lock()
         self.fence = Fence(settings.fence_after)
-        self.reporter = Reporter(kube, settings.pod_name)
+        self.reporter = Reporter(kube, settings.pod_name, lambda: self.target == settings.pod_name)
         self.wake = asyncio.Event()
         self.backups = Backups(settings, kube, self.pg, self.wake)
         self.restore = Restore(settings, self.pg)  # the bootstrap from another instance's backups

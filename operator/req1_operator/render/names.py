@@ -8,13 +8,13 @@ import re
 from typing import Any
 
 from req1_operator.render.types import RenderInput
+from req1_operator.roles import LABEL_ROLE, ROLE_PRIMARY, ROLE_REPLICA, role_label  # noqa: F401 - re-exported
 
 LABEL_NAME = "app.kubernetes.io/name"
 LABEL_INSTANCE = "app.kubernetes.io/instance"
 LABEL_COMPONENT = "app.kubernetes.io/component"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 LABEL_VERSION = "app.kubernetes.io/version"
-LABEL_ROLE = "req1.io/role"
 #: Pods carrying this label may open connections to PostgreSQL (API, migrate Job, later backup Jobs).
 LABEL_DB_CLIENT = "req1.io/db-client"
 MANAGED_BY = "req1-operator"
@@ -24,9 +24,6 @@ ANNOTATION_CONFIG_CHECKSUM = "req1.io/config-checksum"
 ANNOTATION_VERSION = "req1.io/version"
 #: What each PostgreSQL pod's instance manager reports (JSON, docs/postgres-ha.md).
 ANNOTATION_INSTANCE_STATUS = "req1.io/instance-status"
-
-ROLE_PRIMARY = "primary"
-ROLE_REPLICA = "replica"
 
 # Components (the app.kubernetes.io/component values).
 API = "api"
