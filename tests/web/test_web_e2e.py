@@ -5,8 +5,11 @@ Covers login (and a failed one), workspace → project → module navigation, th
 reload of a client route (SPA fallback), history, a suspect link marked and cleared, a structural
 move, inline create, a 409 edit conflict, search highlights, the baselines page, a comment with a
 mention, an attachment uploaded, verified and downloaded, impact, coverage and a traceability matrix
-with a suspect cell, the validation report, a refused password change and the users screen; fails
-on any console error or CSP violation.
+with a suspect cell, the validation report, a refused password change, the users screen, the audit log,
+webhooks, a lifecycle move, a notification, an e-signature, an object type created and given to objects
+(refused for one without the required attribute) and a change proposal created, moved along its status
+graph and applied (a stale one refused at apply), and a workspace member added, given another role and
+removed; fails on any console error or CSP violation.
 """
 
 from __future__ import annotations
@@ -81,8 +84,12 @@ def seed(base: str) -> dict[str, str]:
     api.call("PATCH", f"/modules/{m}/objects/{req['id']}", {"attributes": {"priority": "low"}, "expected_version": 1})
     api.call("POST", f"/modules/{m}/baselines", {"name": "v1.0"})
     # For the mention, traceability matrix and users screens: a reviewer and a test module.
-    api.call("POST", "/users", {"email": "rita@example.com", "display_name": "Rita Reviewer", "role": "editor",
-                                "password": "rita-password-123"})
+    rita_user = api.call("POST", "/users", {"email": "rita@example.com", "display_name": "Rita Reviewer",
+                                            "role": "editor", "password": "rita-password-123"})
+    # Per-workspace access: a user created after the workspace sees it once made a member.
+    api.call("PUT", f"/workspaces/{ws['id']}/members/{rita_user['id']}", {"role": "editor"})
+    # For the members screen: a user of the installation who is not a member yet.
+    api.call("POST", "/users", {"email": "vera@example.com", "display_name": "Vera Viewer", "role": "viewer"})
     rita = Api(base)
     rita.token = rita.call("POST", "/auth/login",
                            {"email": "rita@example.com", "password": "rita-password-123"})["token"]
@@ -93,6 +100,11 @@ def seed(base: str) -> dict[str, str]:
     package = rita.call("POST", f"/modules/{m}/review-packages", {"name": "Release 1.0 review"})
     for status in ("open", "in_review"):
         rita.call("POST", f"/modules/{m}/review-packages/{package['id']}/transition", {"status": status})
+    # A change proposal Rita had approved, whose object was edited afterwards: applying it must be refused.
+    stale = rita.call("POST", f"/modules/{m}/change-proposals", {"title": "Stale proposal", "diff_data": [
+        {"object_id": intro["id"], "field": "heading", "old_value": "Introduction", "new_value": "Overview"}]})
+    rita.call("PATCH", f"/modules/{m}/change-proposals/{stale['id']}", {"status": "approved"})
+    api.call("PATCH", f"/modules/{m}/objects/{intro['id']}", {"heading": "Introduction and scope"})
     tests = api.call("POST", "/modules", {"name": "Verification Tests", "project_id": project["id"], "prefix": "TST"})
     check = api.call("POST", f"/modules/{tests['id']}/objects",
                      {"heading": "Check pedal travel", "body": "<p>Press the pedal.</p>"})

@@ -42,9 +42,10 @@ class Api:
 def seed(base: str) -> str:
     api = Api(base)
     api.token = api.call("POST", "/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})["token"]
-    api.call("POST", "/users", {"email": EDITOR_EMAIL, "display_name": "Eddie Editor", "role": "editor",
-                                "password": EDITOR_PASSWORD})
+    eddie = api.call("POST", "/users", {"email": EDITOR_EMAIL, "display_name": "Eddie Editor", "role": "editor",
+                                        "password": EDITOR_PASSWORD})
     ws = api.call("POST", "/workspaces", {"name": "Grid"})
+    api.call("PUT", f"/workspaces/{ws['id']}/members/{eddie['id']}", {"role": "editor"})  # per-workspace access
     project = api.call("POST", f"/workspaces/{ws['id']}/projects", {"name": "Grid project"})
     module = api.call("POST", "/modules", {"name": "Grid module", "project_id": project["id"], "prefix": "GRD",
                                       "description": "What the brake pedal shall do, attribute by attribute"})

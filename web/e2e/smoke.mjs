@@ -351,6 +351,92 @@ try {
   await signature.locator(".verdict.ok", { hasText: "valid, package unchanged" }).waitFor();
   await shot("17-esignature");
 
+  step("object types: one that requires an attribute is created, refused for an object without it, given to one with it");
+  await page.goto(moduleUrl);
+  await page.locator(".module-tools").getByRole("link", { name: "Object types" }).click();
+  await page.getByRole("heading", { name: `Object types of ${opt.module}` }).waitFor();
+  const typeForm = page.locator("form.object-type-form");
+  await typeForm.getByLabel("Name").fill("Safety requirement");
+  await typeForm.getByLabel("Description").fill("Rated by priority");
+  await typeForm.getByRole("checkbox", { name: /priority/ }).check();
+  await typeForm.getByRole("button", { name: "Create type" }).click();
+  await page.locator("table.object-types tr", { hasText: "Safety requirement" }).locator("td.requires", { hasText: "priority" }).waitFor();
+  await shot("18-object-types");
+  await page.goto(moduleUrl);
+  const typeOf = async (heading) => {
+    await page.locator("article.document section.obj .obj-title", { hasText: heading }).click();
+    await page.locator("aside.panel h2", { hasText: heading }).waitFor();
+    await page.getByRole("tab", { name: "Details" }).click();
+    await page.locator("aside.panel .type-facts").getByLabel("Object type").selectOption({ label: "Safety requirement" });
+  };
+  await typeOf("Purpose");
+  await page.locator(".toast-error", { hasText: "requires attribute 'priority'" }).waitFor();
+  problems.length = 0; // the 400 is logged by the browser as a failed resource
+  await typeOf("Pedal travel sensing");
+  await page.locator(".toast-success", { hasText: "is now a Safety requirement" }).waitFor();
+  await page.locator("aside.panel .type-facts", { hasText: "requires priority" }).waitFor();
+  await shot("19-object-typed");
+
+  step("change proposals: a stale one is refused at apply; a new one goes draft → submitted → in_review → approved and is applied");
+  await page.locator(".module-tools").getByRole("link", { name: "Proposals" }).click();
+  await page.getByRole("heading", { name: `Change proposals of ${opt.module}` }).waitFor();
+  const stale = page.locator("section.proposal", { hasText: "Stale proposal" });
+  await stale.getByRole("button", { name: "Apply" }).click();
+  await page.locator(".toast-error", { hasText: "changed since the proposal was made" }).waitFor();
+  problems.length = 0; // the 409 is logged by the browser as a failed resource
+  await stale.locator(".badge.status-approved").waitFor();
+  const propose = page.locator("form.create-proposal");
+  await propose.getByLabel("Title").fill("Widen the purpose");
+  const purpose = await propose.locator("select[name=object] option", { hasText: "Purpose" }).getAttribute("value");
+  await propose.getByLabel("Object").selectOption(purpose);
+  await propose.getByLabel("Field").selectOption("heading");
+  await propose.getByLabel("New value").fill("Purpose and scope");
+  await propose.getByRole("button", { name: "Add change" }).click();
+  await propose.locator(".pending-changes td.after", { hasText: "Purpose and scope" }).waitFor();
+  await propose.getByRole("button", { name: "Create proposal" }).click();
+  const proposal = page.locator("section.proposal", { hasText: "Widen the purpose" });
+  await proposal.locator(".badge.status-draft").waitFor();
+  for (const status of ["submitted", "in_review", "approved"]) {
+    await proposal.getByRole("button", { name: `→ ${status}` }).click();
+    await proposal.locator(`.badge.status-${status}`).waitFor();
+  }
+  await proposal.getByRole("button", { name: "Apply" }).click();
+  await page.locator(".toast-success", { hasText: "1 object updated" }).waitFor();
+  await proposal.locator(".badge.status-applied").waitFor();
+  await shot("20-proposal-applied");
+  await page.goto(moduleUrl);
+  await page.locator("article.document .obj-title", { hasText: "Purpose and scope" }).waitFor();
+
+  step("workspace members: a user is added with a role, given another one, and removed");
+  await page.locator("nav.crumbs").getByRole("link", { name: opt.workspace }).click();
+  await page.getByRole("heading", { name: opt.workspace, level: 1 }).waitFor();
+  await page.locator("nav.workspace-tools").getByRole("link", { name: "Members" }).click();
+  await page.getByRole("heading", { name: `Members of ${opt.workspace}` }).waitFor();
+  await page.locator("table.members tr", { hasText: "rita@example.com" }).getByLabel(/^Role of/).waitFor();
+  const addMember = page.locator("form.add-member");
+  await addMember.getByLabel("User").selectOption({ label: "Vera Viewer <vera@example.com>" });
+  await addMember.getByLabel("Role", { exact: true }).selectOption("reviewer");
+  await addMember.getByRole("button", { name: "Add member" }).click();
+  const vera = page.locator("table.members tr", { hasText: "vera@example.com" });
+  const veraRole = vera.getByLabel("Role of vera@example.com in " + opt.workspace);
+  await veraRole.waitFor();
+  expect((await veraRole.inputValue()) === "reviewer", "the new member's role is not reviewer");
+  await veraRole.selectOption("editor");
+  await page.locator(".toast-success", { hasText: "vera@example.com is now editor" }).waitFor();
+  await shot("21-members");
+  page.once("dialog", (dialog) => void dialog.accept());
+  await vera.getByRole("button", { name: "Remove vera@example.com" }).click();
+  await page.locator(".toast-success", { hasText: "Removed vera@example.com" }).waitFor();
+  await vera.waitFor({ state: "detached" });
+  // What the server keeps, not only what the screen shows.
+  const kept = await page.evaluate(async () => {
+    const s = JSON.parse(window.sessionStorage.getItem("req1.session"));
+    const ws = window.location.pathname.split("/")[2];
+    const r = await fetch(`/api/v1/workspaces/${ws}/members`, { headers: { Authorization: `Bearer ${s.token}` } });
+    return (await r.json()).items.map((m) => `${m.email}:${m.role}`);
+  });
+  expect(kept.includes("rita@example.com:editor") && !kept.some((m) => m.startsWith("vera@")), `members kept: ${kept.join(", ")}`);
+
   if (problems.length) throw new Error(`browser problems:\n${problems.join("\n")}`);
   console.log("e2e: ok");
 } catch (err) {

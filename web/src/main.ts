@@ -16,6 +16,7 @@ import { renderTraceability } from "./views/traceability";
 import { renderAudit } from "./views/audit";
 import { notificationBell, renderNotifications } from "./views/notifications";
 import { renderReviews } from "./views/reviews";
+import { renderMembers } from "./views/members";
 import { renderObjectTypes } from "./views/objectTypes";
 import { renderProposals } from "./views/proposals";
 import { renderWebhooks } from "./views/webhooks";
@@ -146,6 +147,9 @@ async function show(route: Route): Promise<void> {
         break;
       case "proposals":
         await renderProposals(ctx, main, route.ws, route.p, route.m);
+        break;
+      case "members":
+        await renderMembers(ctx, main, route.ws);
         break;
       case "account":
         renderAccount(ctx, main);

@@ -16,6 +16,8 @@ describe("router", () => {
     expect(parseRoute(`/w/${ws}/p/p1/m/m1/validate`)).toEqual({ name: "validate", ws, p: "p1", m: "m1" });
     expect(parseRoute(`/w/${ws}/p/p1/m/m1/object-types`)).toEqual({ name: "objectTypes", ws, p: "p1", m: "m1" });
     expect(parseRoute(`/w/${ws}/p/p1/m/m1/proposals`)).toEqual({ name: "proposals", ws, p: "p1", m: "m1" });
+    expect(parseRoute(`/w/${ws}/members`)).toEqual({ name: "members", ws });
+    expect(parseRoute(`/w/${ws}/members/x`)).toEqual({ name: "notfound", path: `/w/${ws}/members/x` });
     expect(parseRoute("/admin/users")).toEqual({ name: "users" });
     expect(parseRoute("/account")).toEqual({ name: "account" });
     expect(parseRoute("/search", "?q=brake+pedal")).toEqual({ name: "search", q: "brake pedal" });
@@ -37,6 +39,7 @@ describe("router", () => {
       { name: "validate", ws, p: "p", m: "m" },
       { name: "objectTypes", ws, p: "p", m: "m" },
       { name: "proposals", ws, p: "p", m: "m" },
+      { name: "members", ws },
       { name: "users" },
       { name: "account" },
     ];

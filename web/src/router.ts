@@ -17,6 +17,7 @@ export type Route =
   | { name: "reviews"; ws: string; p: string; m: string }
   | { name: "objectTypes"; ws: string; p: string; m: string }
   | { name: "proposals"; ws: string; p: string; m: string }
+  | { name: "members"; ws: string }
   | { name: "users" }
   | { name: "notifications" }
   | { name: "audit"; filters: AuditFilters }
@@ -41,6 +42,7 @@ const PATTERNS: [RegExp, (m: RegExpMatchArray, q: URLSearchParams) => Route][] =
   [/^\/login$/, (_m, q) => ({ name: "login", next: q.get("next") ?? undefined })],
   [/^\/$/, () => ({ name: "workspaces" })],
   [new RegExp(`^/w/${UUIDISH}$`), (m) => ({ name: "workspace", ws: m[1] })],
+  [new RegExp(`^/w/${UUIDISH}/members$`), (m) => ({ name: "members", ws: m[1] })],
   [new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}$`), (m) => ({ name: "project", ws: m[1], p: m[2] })],
   [
     new RegExp(`^/w/${UUIDISH}/p/${UUIDISH}/m/${UUIDISH}$`),
@@ -121,6 +123,8 @@ export function hrefOf(route: Route): string {
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/object-types`;
     case "proposals":
       return `/w/${e(route.ws)}/p/${e(route.p)}/m/${e(route.m)}/proposals`;
+    case "members":
+      return `/w/${e(route.ws)}/members`;
     case "users":
       return "/admin/users";
     case "notifications":

@@ -75,6 +75,7 @@ export async function renderWorkspace(ctx: Ctx, root: HTMLElement, ws: string): 
     crumbs(link({ name: "workspaces" }, "Workspaces"), workspace.name),
     h("h1", null, workspace.name),
     workspace.description ? h("p", { class: "lead" }, workspace.description) : null,
+    h("nav", { class: "module-tools workspace-tools", "aria-label": "Workspace" }, link({ name: "members", ws }, "Members")),
     h("h2", null, "Projects"),
     listOf<Project>(page.items, (p) => link({ name: "project", ws, p: p.id }, p.name), "projects"),
     hasRole(ctx, "admin")
