@@ -22,7 +22,7 @@ from req1_server.ids import new_id
 from req1_server.net import client_ip
 from req1_server.redisstore import RedisUnavailable
 from req1_server.resources.users import Email
-from req1_server.routing import Role, Routes, user_of
+from req1_server.routing import ACCESS, Role, Routes, user_of
 from req1_server.store import audit, members, users
 from req1_server.typed import BodyModel, Name, Text
 
@@ -127,12 +127,15 @@ MEMBERSHIP = obj(["workspace_id", "role"], workspace_id=UUID, role=ROLE)
 @routes.get("/api/v1/auth/me", response=obj(["id", "email", "role", "display_name"], id=UUID, email=STR, role=ROLE,
                                              display_name=STR, workspaces=array(MEMBERSHIP)))
 async def me(request: web.Request) -> web.Response:
-    """The caller as the database sees them now, with their role in each workspace they belong to."""
+    """The caller as the database sees them now; with per-workspace access also their role in each workspace
+    they belong to (ACCESS_MODEL=global keeps the original shape)."""
     user = user_of(request)
-    async with database(request).acquire() as conn:
-        workspaces = [dict(r) for r in await members.of_user(conn, user.id)]
-    return json_response({"id": user.id, "email": user.email, "role": user.role.value,
-                          "display_name": user.display_name, "workspaces": workspaces})
+    me: dict[str, Any] = {"id": user.id, "email": user.email, "role": user.role.value,
+                          "display_name": user.display_name}
+    if request.app.get(ACCESS) is not None:
+        async with database(request).acquire() as conn:
+            me["workspaces"] = [dict(r) for r in await members.of_user(conn, user.id)]
+    return json_response(me)
 
 
 @routes.post("/api/v1/auth/change-password", role=Role.VIEWER, status=204, body=PasswordChange)
