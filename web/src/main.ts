@@ -4,7 +4,7 @@ import { ApiClient, ApiError } from "./api/client";
 import { MemorySessionStore, StorageSessionStore, type SessionStore } from "./api/session";
 import { h, replace } from "./lib/dom";
 import { currentRoute, hrefOf, navigate, startRouter, type Route } from "./router";
-import { button, leaveScreen, link, type Ctx } from "./ui/common";
+import { button, currentRole, enterWorkspace, leaveScreen, link, type Ctx } from "./ui/common";
 import { errorToast } from "./ui/toast";
 import { renderBaselines, renderDiff } from "./views/baselines";
 import { renderProject, renderWorkspace, renderWorkspaces } from "./views/browse";
@@ -75,7 +75,7 @@ function shell(route: Route): HTMLElement {
           { class: "user" },
           notificationBell(ctx),
           link({ name: "account" }, h("span", { title: session.user.email }, session.user.display_name || session.user.email)),
-          h("span", { class: "badge" }, session.user.role),
+          h("span", { class: "badge", title: currentRole(ctx) === session.user.role ? "your role" : `your role here (elsewhere: ${session.user.role})` }, currentRole(ctx) ?? session.user.role),
           session.user.role === "admin" ? link({ name: "users" }, "Users") : null,
           session.user.role === "admin" ? link({ name: "audit", filters: {} }, "Audit") : null,
           logout,
@@ -98,6 +98,9 @@ async function show(route: Route): Promise<void> {
     document.title = "Sign in · req1";
     return;
   }
+  // Inside a workspace the buttons a screen offers follow the user's role there (per-workspace access).
+  await enterWorkspace(ctx, "ws" in route ? route.ws : null);
+  if (mine !== generation) return;
   const main = h("main", { id: "main", tabindex: "-1" });
   replace(app, shell(route), main);
   try {

@@ -17,6 +17,8 @@ export interface AppUser {
   display_name: string;
   role: Role;
   active?: boolean;
+  /** GET /auth/me: the caller's role in each workspace they are a member of (per-workspace access). */
+  workspaces?: { workspace_id: string; role: Role }[];
 }
 
 export interface LoginResponse {

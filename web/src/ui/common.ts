@@ -2,7 +2,7 @@
 // labelled form fields and buttons that disable themselves while working.
 
 import type { ApiClient } from "../api/client";
-import type { Role } from "../api/types";
+import type { AppUser, Role } from "../api/types";
 import { h, type Child } from "../lib/dom";
 import { hrefOf, type Route } from "../router";
 import { errorToast } from "./toast";
@@ -20,9 +20,48 @@ export function roleAtLeast(mine: Role | undefined, role: Role): boolean {
   return mine !== undefined && RANK[mine] >= RANK[role];
 }
 
+/**
+ * The role a user acts with inside a workspace: global admins are admins everywhere; anyone else has the role of
+ * their membership there (per-workspace access), or their global role when they have none (ACCESS_MODEL=global).
+ */
+export function workspaceRoleOf(user: Pick<AppUser, "role" | "workspaces">, ws: string): Role {
+  if (user.role === "admin") return "admin";
+  return user.workspaces?.find((w) => w.workspace_id === ws)?.role ?? user.role;
+}
+
+// The signed-in user's role in the workspace of the current screen (null: not inside one, or not known).
+let scoped: { ws: string; role: Role } | null = null;
+let meCache: { user: string; at: number; me: Promise<AppUser> } | null = null;
+const ME_TTL_MS = 30_000;
+
+/** Forget the memberships read from /auth/me (after a change of members). */
+export function forgetMemberships(): void {
+  meCache = null;
+}
+
+/** Called by the router before a screen renders: the workspace it is in, or null. */
+export async function enterWorkspace(ctx: Ctx, ws: string | null): Promise<void> {
+  scoped = null;
+  const user = ctx.api.session?.user;
+  if (!ws || !user || user.role === "admin") return;
+  if (!meCache || meCache.user !== user.id || Date.now() - meCache.at > ME_TTL_MS) {
+    meCache = { user: user.id, at: Date.now(), me: ctx.api.me() };
+  }
+  try {
+    scoped = { ws, role: workspaceRoleOf(await meCache.me, ws) };
+  } catch {
+    meCache = null; // the global role stands; the server decides anyway
+  }
+}
+
+/** The signed-in user's role on the current screen: inside a workspace their role there, else their global role. */
+export function currentRole(ctx: Ctx): Role | undefined {
+  return scoped?.role ?? ctx.api.session?.user.role;
+}
+
 /** True when the logged-in user's role is at least `role` (the server decides; this only hides buttons). */
 export function hasRole(ctx: Ctx, role: Role): boolean {
-  return roleAtLeast(ctx.api.session?.user.role, role);
+  return roleAtLeast(currentRole(ctx), role);
 }
 
 const leaving: (() => void)[] = [];

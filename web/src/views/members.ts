@@ -4,7 +4,7 @@
 import type { AppUser, Role, WorkspaceMember } from "../api/types";
 import { h, replace } from "../lib/dom";
 import { formatTime } from "../lib/format";
-import { busy, button, crumbs, empty, field, link, loading, type Ctx } from "../ui/common";
+import { busy, button, crumbs, empty, field, forgetMemberships, link, loading, type Ctx } from "../ui/common";
 import { toast } from "../ui/toast";
 import { ROLES } from "./users";
 
@@ -40,6 +40,7 @@ export async function renderMembers(ctx: Ctx, root: HTMLElement, ws: string): Pr
       select.addEventListener("change", async () => {
         const done = await busy(select, () => ctx.api.setWorkspaceMember(ws, x.user_id, select.value as Role), `Role of ${x.email}`);
         if (done) {
+          forgetMemberships();
           toast(`${x.email} is now ${done.role} in ${workspace.name}`, "success");
           x.role = done.role;
         } else {
@@ -52,6 +53,7 @@ export async function renderMembers(ctx: Ctx, root: HTMLElement, ws: string): Pr
       ? button("Remove", async (ev) => {
           if (!window.confirm(`Remove ${x.email} from ${workspace.name}? They no longer see it.`)) return;
           if (await busy(ev.currentTarget as HTMLElement, () => ctx.api.removeWorkspaceMember(ws, x.user_id).then(() => true), x.email)) {
+            forgetMemberships();
             toast(`Removed ${x.email} from ${workspace.name}`, "success");
             await reload();
           }
@@ -83,6 +85,7 @@ export async function renderMembers(ctx: Ctx, root: HTMLElement, ws: string): Pr
       if (!user.value) return void toast("Choose a user", "error");
       const done = await busy(submit, () => ctx.api.setWorkspaceMember(ws, user.value, role.value as Role), "Add member");
       if (done) {
+        forgetMemberships();
         toast(`${done.email} is now a ${done.role} of ${workspace.name}`, "success");
         await reload();
       }

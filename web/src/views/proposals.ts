@@ -1,5 +1,5 @@
 // Change proposals of a module (extended contract §4): each proposal lists the changes it would make to
-// objects (field, value now, proposed value); its buttons are the moves its status allows on the server's graph,
+// objects (field, its value when proposed, the proposed value); its buttons are the moves its status allows on the server's graph,
 // `apply` edits every object of an approved proposal at once. Reviewers and up propose; a refusal (a role, a
 // stale value at apply) is shown as the server words it.
 
@@ -8,7 +8,7 @@ import { AttrInputError, attrToInput, coerceAttr } from "../lib/attrs";
 import { h, replace } from "../lib/dom";
 import { formatTime, shortId } from "../lib/format";
 import { plainText } from "../lib/richtext";
-import { busy, button, empty, field, hasRole, loading, moduleCrumbs, roleAtLeast, type Ctx } from "../ui/common";
+import { busy, button, currentRole, empty, field, hasRole, loading, moduleCrumbs, roleAtLeast, type Ctx } from "../ui/common";
 import { toast } from "../ui/toast";
 import { CLASSIFICATIONS } from "./objectTypes";
 
@@ -123,7 +123,7 @@ function changesTable(changes: ProposalChange[], objects: Map<string, ReqObject>
   return h(
     "table",
     { class: "changes proposal-changes" },
-    h("thead", null, h("tr", null, ["Object", "Field", "Now", "Proposed", onRemove ? "" : null].filter((t) => t !== null).map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", null, h("tr", null, ["Object", "Field", "Old value", "New value", onRemove ? "" : null].filter((t) => t !== null).map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
       null,
@@ -164,7 +164,9 @@ async function act(s: Screen, p: ChangeProposal, action: Action, trigger: HTMLEl
 }
 
 function proposalCard(s: Screen, p: ChangeProposal): HTMLElement {
-  const user = s.ctx.api.session?.user;
+  const session = s.ctx.api.session?.user;
+  const role = currentRole(s.ctx);
+  const user = session && role ? { id: session.id, role } : undefined;
   const buttons = hasRole(s.ctx, "reviewer") || user?.id === p.author_id
     ? actionsFor(p, user).map((a) =>
         button(a.label, (ev) => void act(s, p, a, ev.currentTarget as HTMLElement), {
