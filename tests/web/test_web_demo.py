@@ -34,6 +34,7 @@ def test_demo_walk(start_server: StartServer, tmp_path: Path) -> None:
     kinds = Counter(_kind(path) for path in walked["visited"])
     assert kinds["workspace"] >= 1 and kinds["project"] >= 1 and kinds["module"] >= 2, kinds
     assert kinds["baselines"] >= 2 and kinds["diff"] >= 1 and kinds["traceability"] >= 2, kinds
+    assert kinds["object-types"] >= 2 and kinds["proposals"] >= 2 and kinds["members"] >= 1, kinds
     assert checker.checked >= 50, f"only {checker.checked} responses validated"
 
 

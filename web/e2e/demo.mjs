@@ -36,7 +36,7 @@ const responses = [];
 const pending = [];
 const visited = [];
 let where = "(start)";
-const ROUTE = /^\/(w\/[^/?#]+(\/p\/[^/?#]+(\/m\/[^/?#]+(\/[a-z]+)?)?)?)?(\?.*)?$/;
+const ROUTE = /^\/(w\/[^/?#]+(\/members|\/p\/[^/?#]+(\/m\/[^/?#]+(\/[a-z-]+)?)?)?)?(\?.*)?$/;
 const ERROR_HEADINGS = new Set(["Something went wrong", "Not found", "Page not found"]);
 
 const browser = await chromium.launch({
