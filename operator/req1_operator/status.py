@@ -67,12 +67,18 @@ def _is_job_pod(pod: Mapping[str, Any]) -> bool:
     return any(r.get("kind") == "Job" for r in refs) or (pod.get("status") or {}).get("phase") in ("Succeeded",)
 
 
-def workload_state(live: Mapping[str, Any] | None, kind: str, name: str) -> ComponentState:
-    """Whether one Deployment or StatefulSet has all its replicas updated and ready."""
+def workload_state(
+    live: Mapping[str, Any] | None, kind: str, name: str, desired_replicas: int | None = None,
+) -> ComponentState:
+    """Whether one Deployment or StatefulSet has all its replicas updated and ready. `desired_replicas`: what this
+    pass renders (None when the count is not ours, e.g. an HPA's); the live object is from before this pass's
+    apply, so a count that differs is a scale still to happen (an API back from an in-place restore's 0)."""
     if live is None:
         return ComponentState(False, f"{kind} {name} does not exist yet", rolling=True)
     spec, st = live.get("spec") or {}, live.get("status") or {}
     want = int(spec.get("replicas", 1))
+    if desired_replicas is not None and desired_replicas != want:
+        return ComponentState(False, f"{kind} {name}: scaling from {want} to {desired_replicas} replicas", rolling=True)
     ready = int(st.get("readyReplicas") or 0)
     updated = int(st.get("updatedReplicas") or 0)
     if int(st.get("observedGeneration") or 0) < int((live.get("metadata") or {}).get("generation") or 0):
@@ -99,7 +105,8 @@ def component_states(desired: Sequence[Mapping[str, Any]], observed: Observed) -
         if kind == "Ingress":
             st = ComponentState(live is not None, "Ingress exists" if live else "Ingress does not exist yet", True)
         else:
-            st = workload_state(live, kind, meta["name"])
+            replicas = (obj.get("spec") or {}).get("replicas")
+            st = workload_state(live, kind, meta["name"], int(replicas) if replicas is not None else None)
         prev = states.get(comp)
         if prev is None or (prev.ready and not st.ready):
             states[comp] = st

@@ -181,3 +181,32 @@ def test_in_place_restore_to_a_moment_with_its_pre_restore_backup(
     listed = {str(b.get("backup_name")): b for b in backups_in_s3(admin, kube_cluster, ns)}
     assert "pre-restore-r1" in listed, sorted(listed)
     assert listed["pre-restore-r1"]["backup_id"] == record["preRestoreBackupId"], listed["pre-restore-r1"]
+
+
+def test_a_failed_in_place_restore_brings_the_api_back_on_the_data_it_had(
+    live: tuple[str, Operator], admin: Kubectl, kube_cluster: KubeCluster
+) -> None:
+    """A backup that does not exist: the pre-restore backup is taken and the API stops, the primary's manager fails
+    and puts its data back, the record says failed with the reason, and the API serves the same data again."""
+    ns, _ = live
+    wait_phase(admin, NAME, ns, "Ready", timeout=LIVE_WAIT)
+    app = login(admin, kube_cluster, ns)
+    app.ok("POST", "/api/v1/workspaces", {"name": "Kept through a failed restore"}, expect=201)
+    before = workspace_names(app)
+    admin.patch("req1", NAME, ns, {"spec": {"backup": {"restoreInPlace": {
+        "request": "r2", "backupId": "20000101T000000", "targetTime": None, "confirm": NAME}}}})
+    record = wait_for("status.restore.inPlace r2 ended", lambda: (
+        r := in_place(admin, ns)) and r.get("request") == "r2" and r.get("phase") in ("completed", "failed") and r,
+        timeout=LIVE_WAIT)
+    print(f"status.restore.inPlace: {json.dumps(record)}")
+    assert record["phase"] == "failed" and record["error"], record
+    assert record["preRestoreBackup"] == "pre-restore-r2" and record["preRestoreBackupId"], record
+    status = wait_phase(admin, NAME, ns, "Ready", timeout=LIVE_WAIT)
+    failed = condition(status, "InPlaceRestore")
+    assert (failed["status"], failed["reason"]) == ("False", "Failed") and record["error"][:200] in failed["message"]
+    warnings = [e.get("reason") for e in events_for(admin, NAME, ns) if e.get("type") == "Warning"]
+    assert "InPlaceRestoreFailed" in warnings, warnings
+    assert (admin.get("deployment", f"{NAME}-api", ns) or {})["spec"]["replicas"] == 1
+    app = login(admin, kube_cluster, ns)
+    assert workspace_names(app) == before  # the data it had, nothing lost, nothing from a backup
+    app.ok("POST", "/api/v1/workspaces", {"name": "After the failed restore"}, expect=201)

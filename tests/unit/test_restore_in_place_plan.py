@@ -380,3 +380,21 @@ def test_kubectl_req1_status_shows_the_in_place_restore() -> None:
     line = next(x for x in text.splitlines() if x.startswith("in-place restore"))
     assert "r1: completed" in line and "pre-restore-r1" in line and WANTED.target_time in line
     assert "timeline 2" in text and "lsn 0/9" in text and "restored from" not in text
+
+
+def test_the_api_is_not_ready_before_it_is_scaled_back() -> None:
+    """The pass that opens the gate sees the Deployment from before its apply (0 of 0 ready): that is a scale still
+    to happen, not a Ready instance (a live run saw Ready, then connection refused from the API Service)."""
+    from req1_operator.status import StatusInput, compute_status
+
+    live = _deploy(0)
+    live["metadata"]["generation"] = 2
+    live["status"] = {"observedGeneration": 2, "replicas": 0, "readyReplicas": 0, "updatedReplicas": 0}
+    status = compute_status(StatusInput(generation=1, desired=[_deploy(1)], observed=from_bodies([live]),
+                                        previous={"phase": "Provisioning"}, api_deployment="prod-api"))
+    assert status["phase"] == "Provisioning", status
+    assert status["components"]["api"] == {"ready": False,
+                                           "message": "Deployment prod-api: scaling from 0 to 1 replicas"}
+    with_hpa = compute_status(StatusInput(generation=1, desired=[_deploy(None)], observed=from_bodies([live]),
+                                          previous={"phase": "Provisioning"}, api_deployment="prod-api"))
+    assert with_hpa["components"]["api"]["ready"] is True  # the count is the HPA's, not ours
