@@ -7,7 +7,8 @@
 // Exits non-zero with a message on the first failed expectation, or when the page logs an
 // error or violates the Content-Security-Policy.
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
@@ -32,6 +33,7 @@ for (const k of ["base", "email", "password", "workspace", "project", "module"])
 }
 
 const problems = [];
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 /** Retry a short interaction a few times: for views that redraw asynchronously after navigation. */
 async function settle(action, attempts = 4) {
   for (let i = 1; ; i++) {
@@ -68,6 +70,18 @@ try {
     if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
   });
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  /** axe-core on the current page: serious and critical violations fail the run. */
+  const axe = async (where) => {
+    await page.evaluate(AXE);
+    const found = await page.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      const r = await axe.run(document, { resultTypes: ["violations"] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+    });
+    for (const v of found.filter((x) => x.impact === "serious" || x.impact === "critical")) {
+      problems.push(`axe ${where}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(", ")}`);
+    }
+  };
   const shot = async (name) => {
     if (!opt.shots) return;
     mkdirSync(opt.shots, { recursive: true });
@@ -362,6 +376,7 @@ try {
   await typeForm.getByRole("button", { name: "Create type" }).click();
   await page.locator("table.object-types tr", { hasText: "Safety requirement" }).locator("td.requires", { hasText: "priority" }).waitFor();
   await shot("18-object-types");
+  await axe("object types");
   await page.goto(moduleUrl);
   const typeOf = async (heading) => {
     await page.locator("article.document section.obj .obj-title", { hasText: heading }).click();
@@ -404,6 +419,7 @@ try {
   await page.locator(".toast-success", { hasText: "1 object updated" }).waitFor();
   await proposal.locator(".badge.status-applied").waitFor();
   await shot("20-proposal-applied");
+  await axe("change proposals");
   await page.goto(moduleUrl);
   await page.locator("article.document .obj-title", { hasText: "Purpose and scope" }).waitFor();
 
@@ -424,6 +440,7 @@ try {
   await veraRole.selectOption("editor");
   await page.locator(".toast-success", { hasText: "vera@example.com is now editor" }).waitFor();
   await shot("21-members");
+  await axe("workspace members");
   page.once("dialog", (dialog) => void dialog.accept());
   await vera.getByRole("button", { name: "Remove vera@example.com" }).click();
   await page.locator(".toast-success", { hasText: "Removed vera@example.com" }).waitFor();
