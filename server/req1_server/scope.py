@@ -18,10 +18,11 @@ Source = Literal["path", "query", "body"]
 
 # path parameters whose name says what they identify
 PATH_KINDS = {"ws": "workspace", "workspace_id": "workspace", "project_id": "project", "module_id": "module",
-              "object_id": "object", "package_id": "review_package"}
-# the e-signature entity types an ``entity`` locator resolves; the others (baseline_set, test_case,
-# test_execution) belong to no workspace, and an unknown type is left to the route's validation (400)
-WORKSPACE_ENTITIES = frozenset({"module", "object", "baseline", "review_package", "change_proposal"})
+              "object_id": "object", "package_id": "review_package", "test_case_id": "test_case"}
+# the e-signature entity types an ``entity`` locator resolves; the other (baseline_set) belongs to no
+# workspace, and an unknown type is left to the route's validation (400)
+WORKSPACE_ENTITIES = frozenset({"module", "object", "baseline", "review_package", "change_proposal", "test_case",
+                                "test_execution"})
 ENTITY = "entity"  # the kind is the value of the locator's ``type_field``
 USER = "user"  # not a workspace: visible when the user shares one with the caller (or is the caller)
 

@@ -75,6 +75,12 @@ INSIDE: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "/api/v1/modules/{module_id}/change-proposals": (None, ("",)),
     "/api/v1/modules/{module_id}/change-proposals/{id}": ("proposal", ("",)),
     "/api/v1/modules/{module_id}/events": (None, ("",)),
+    "/api/v1/modules/{module_id}/test-cases": (None, ("",)),
+    "/api/v1/modules/{module_id}/test-cases/{id}": ("test_case", ("",)),
+    "/api/v1/test-cases/{test_case_id}/executions": (None, ("",)),
+    "/api/v1/test-cases/{test_case_id}/executions/{id}": ("test_execution", ("",)),
+    "/api/v1/modules/{module_id}/test-coverage": (None, ("",)),
+    "/api/v1/modules/{module_id}/test-dashboard": (None, ("",)),
     "/api/v1/users/{id}": ("user", ("",)),  # a user who belongs to that workspace only
     "/api/v1/links": (None, ("module_id={module}", "source_object_id={object}", "target_object_id={object2}")),
     "/api/v1/modules": (None, ("project_id={project}",)),
@@ -112,7 +118,7 @@ OUTSIDE: dict[str, str] = {
     "/api/v1/_test/download": "test-only route (REQ1_TEST_ROUTES), reads no workspace data",
 }
 FILL = {"ws": "workspace", "workspace_id": "workspace", "project_id": "project", "module_id": "module",
-        "object_id": "object", "package_id": "package", "entity_id": "object"}
+        "object_id": "object", "package_id": "package", "entity_id": "object", "test_case_id": "test_case"}
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -60,6 +60,10 @@ IN_PATH: dict[str, str | None] = {
     "/api/v1/modules/{module_id}/change-proposals": None,
     "/api/v1/modules/{module_id}/change-proposals/{id}": "proposal",
     "/api/v1/modules/{module_id}/change-proposals/{id}/apply": "proposal",
+    "/api/v1/modules/{module_id}/test-cases": None,
+    "/api/v1/modules/{module_id}/test-cases/{id}": "test_case",
+    "/api/v1/test-cases/{test_case_id}/executions": None,
+    "/api/v1/test-cases/{test_case_id}/executions/{id}": "test_execution",
     "/api/v1/users/{id}": "user",  # PATCH: a user who belongs to B only
 }
 # Routes whose body names the workspace: (method, path) → body, filled from A's and B's ids.
@@ -94,7 +98,7 @@ OUTSIDE = {
 # Single routes outside a workspace whose path is classified above for other methods.
 OUTSIDE_ROUTES = {("DELETE", "/api/v1/users/{id}"): "global admins only: 403 before anything is looked up"}
 FILL = {"ws": "workspace", "workspace_id": "workspace", "project_id": "project", "module_id": "module",
-        "object_id": "object", "package_id": "package"}
+        "object_id": "object", "package_id": "package", "test_case_id": "test_case"}
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ def upload(content: bytes, name: str = "note.txt") -> aiohttp.FormData:
 async def world(api: Api, name: str, mention: str) -> dict[str, str]:
     """Workspace ``name`` with a project, a module, two objects (one says "needle"), a link, an enum attribute
     definition, a baseline, a view, a comment mentioning ``mention``, an attachment, a review package with an
-    assignment and a comment, a change proposal, an object type, a lifecycle model, a webhook and a signature."""
+    assignment and a comment, a change proposal, an object type, a lifecycle model, a webhook, a test case with an
+    execution and a signature."""
     ids: dict[str, str] = {}
     ids["workspace"] = (await api.post("/workspaces", {"name": name}))["id"]
     ids["project"] = (await api.post(f"/workspaces/{ids['workspace']}/projects", {"name": f"P{name}"}))["id"]
@@ -50,6 +51,9 @@ async def world(api: Api, name: str, mention: str) -> dict[str, str]:
     ids["object_type"] = (await api.post("/object-types", {"module_id": m, "name": f"T{name}"}))["id"]
     ids["lifecycle_model"] = (await api.post(f"/modules/{m}/lifecycle-models", {"name": f"L{name}"}))["id"]
     ids["webhook"] = (await api.post(f"/modules/{m}/webhooks", {"name": "w", "url": "https://example.com/hook"}))["id"]
+    ids["test_case"] = (await api.post(f"/modules/{m}/test-cases", {"name": f"TC{name}",
+                                                                  "requirement_ids": [ids["object"]]}))["id"]
+    ids["test_execution"] = (await api.post(f"/test-cases/{ids['test_case']}/executions", {"status": "passed"}))["id"]
     ids["signature"] = (await api.post("/e-signatures", {"entity_type": "object", "entity_id": ids["object"],
                                                          "password": ADMIN_PASSWORD, "meaning": "Approved"}))["id"]
     return ids

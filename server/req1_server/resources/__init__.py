@@ -36,5 +36,6 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.project_templates",
     "req1_server.resources.reviews",
     "req1_server.resources.change_proposals",
+    "req1_server.resources.test_cases",
     "req1_server.live",
 ]
