@@ -97,6 +97,10 @@ async def test_test_case_validation(api: Api) -> None:
     await api.error("DELETE", f"/modules/{other}/test-cases/{case['id']}", status=404,
                     message=f"test case {case['id']} not found")
     await api.error("GET", f"{base}/abc", status=400, message="invalid UUID 'abc' for parameter 'id'")
+    # the core's 501 stub is gone with the feature shipped: test cases live under their module
+    await api.error("GET", "/test-cases", status=404, message="no route for GET /api/v1/test-cases")
+    await api.error("GET", f"/test-cases/{case['id']}", status=404,
+                    message=f"no route for GET /api/v1/test-cases/{case['id']}")
 
 
 async def test_executions_route_by_route(api: Api, pg_dsn: str) -> None:

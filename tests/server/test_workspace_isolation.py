@@ -99,8 +99,6 @@ EVERYWHERE: dict[str, tuple[str, ...]] = {
 }
 # Not inside any workspace, with the reason; those without path parameters are still called and must not show B.
 OUTSIDE: dict[str, str] = {
-    "/api/v1/test-cases": "501 stub of a feature req1 does not have",
-    "/api/v1/test-cases/{id}": "501 stub of a feature req1 does not have",
     "/api/v1/diagrams": "501 stub of a feature req1 does not have",
     "/api/v1/diagrams/{id}": "501 stub of a feature req1 does not have",
     "/api/v1/dashboards": "501 stub of a feature req1 does not have",

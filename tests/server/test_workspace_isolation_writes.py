@@ -85,7 +85,6 @@ OUTSIDE = {
     "/api/v1/auth/logout": "the caller's own session",
     "/api/v1/auth/link-token": "a token for the caller; the route it is used on checks the workspace",
     "/api/v1/users": "global admins only",
-    "/api/v1/test-cases": "501 stub", "/api/v1/test-cases/{id}": "501 stub",
     "/api/v1/diagrams": "501 stub", "/api/v1/diagrams/{id}": "501 stub",
     "/api/v1/dashboards": "501 stub", "/api/v1/dashboards/{id}": "501 stub",
     "/api/v1/workspaces": "creating a workspace: global admins only",
