@@ -34,6 +34,7 @@ for (const k of ["base", "email", "password", "workspace", "project", "module"])
 
 const problems = [];
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const axeProblems = []; // apart from `problems`, which steps clear after a provoked error
 /** Retry a short interaction a few times: for views that redraw asynchronously after navigation. */
 async function settle(action, attempts = 4) {
   for (let i = 1; ; i++) {
@@ -79,7 +80,7 @@ try {
       return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
     });
     for (const v of found.filter((x) => x.impact === "serious" || x.impact === "critical")) {
-      problems.push(`axe ${where}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(", ")}`);
+      axeProblems.push(`axe ${where}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(", ")}`);
     }
   };
   const shot = async (name) => {
@@ -454,6 +455,7 @@ try {
   });
   expect(kept.includes("rita@example.com:editor") && !kept.some((m) => m.startsWith("vera@")), `members kept: ${kept.join(", ")}`);
 
+  problems.push(...axeProblems);
   if (problems.length) throw new Error(`browser problems:\n${problems.join("\n")}`);
   console.log("e2e: ok");
 } catch (err) {
