@@ -134,8 +134,8 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str | None]] = [
      401, "invalid credentials"),
     ("unknown email", "POST", "/api/v1/auth/login", {"json": {"email": "ghost@localhost", "password": "whatever1"}},
      401, "invalid credentials"),
-    ("stub not implemented", "GET", "/api/v1/diagrams", {"headers": {"Authorization": "{admin}"}}, 501,
-     "diagrams is not supported"),
+    ("stub not implemented", "GET", "/api/v1/dashboards", {"headers": {"Authorization": "{admin}"}}, 501,
+     "dashboards is not supported"),
 ]
 
 

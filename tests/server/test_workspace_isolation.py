@@ -81,6 +81,8 @@ INSIDE: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "/api/v1/test-cases/{test_case_id}/executions/{id}": ("test_execution", ("",)),
     "/api/v1/modules/{module_id}/test-coverage": (None, ("",)),
     "/api/v1/modules/{module_id}/test-dashboard": (None, ("",)),
+    "/api/v1/modules/{module_id}/diagrams": (None, ("",)),
+    "/api/v1/modules/{module_id}/diagrams/{id}": ("diagram", ("",)),
     "/api/v1/users/{id}": ("user", ("",)),  # a user who belongs to that workspace only
     "/api/v1/links": (None, ("module_id={module}", "source_object_id={object}", "target_object_id={object2}")),
     "/api/v1/modules": (None, ("project_id={project}",)),
@@ -99,8 +101,6 @@ EVERYWHERE: dict[str, tuple[str, ...]] = {
 }
 # Not inside any workspace, with the reason; those without path parameters are still called and must not show B.
 OUTSIDE: dict[str, str] = {
-    "/api/v1/diagrams": "501 stub of a feature req1 does not have",
-    "/api/v1/diagrams/{id}": "501 stub of a feature req1 does not have",
     "/api/v1/dashboards": "501 stub of a feature req1 does not have",
     "/api/v1/dashboards/{id}": "501 stub of a feature req1 does not have",
     "/api/v1/link-types": "link types are global (no workspace column)",

@@ -64,6 +64,8 @@ IN_PATH: dict[str, str | None] = {
     "/api/v1/modules/{module_id}/test-cases/{id}": "test_case",
     "/api/v1/test-cases/{test_case_id}/executions": None,
     "/api/v1/test-cases/{test_case_id}/executions/{id}": "test_execution",
+    "/api/v1/modules/{module_id}/diagrams": None,
+    "/api/v1/modules/{module_id}/diagrams/{id}": "diagram",
     "/api/v1/users/{id}": "user",  # PATCH: a user who belongs to B only
 }
 # Routes whose body names the workspace: (method, path) → body, filled from A's and B's ids.
@@ -85,7 +87,6 @@ OUTSIDE = {
     "/api/v1/auth/logout": "the caller's own session",
     "/api/v1/auth/link-token": "a token for the caller; the route it is used on checks the workspace",
     "/api/v1/users": "global admins only",
-    "/api/v1/diagrams": "501 stub", "/api/v1/diagrams/{id}": "501 stub",
     "/api/v1/dashboards": "501 stub", "/api/v1/dashboards/{id}": "501 stub",
     "/api/v1/workspaces": "creating a workspace: global admins only",
     "/api/v1/link-types": "global", "/api/v1/link-types/{id}": "global",

@@ -25,7 +25,7 @@ async def world(api: Api, name: str, mention: str) -> dict[str, str]:
     """Workspace ``name`` with a project, a module, two objects (one says "needle"), a link, an enum attribute
     definition, a baseline, a view, a comment mentioning ``mention``, an attachment, a review package with an
     assignment and a comment, a change proposal, an object type, a lifecycle model, a webhook, a test case with an
-    execution and a signature."""
+    execution, a diagram and a signature."""
     ids: dict[str, str] = {}
     ids["workspace"] = (await api.post("/workspaces", {"name": name}))["id"]
     ids["project"] = (await api.post(f"/workspaces/{ids['workspace']}/projects", {"name": f"P{name}"}))["id"]
@@ -54,6 +54,8 @@ async def world(api: Api, name: str, mention: str) -> dict[str, str]:
     ids["test_case"] = (await api.post(f"/modules/{m}/test-cases", {"name": f"TC{name}",
                                                                   "requirement_ids": [ids["object"]]}))["id"]
     ids["test_execution"] = (await api.post(f"/test-cases/{ids['test_case']}/executions", {"status": "passed"}))["id"]
+    ids["diagram"] = (await api.post(f"/modules/{m}/diagrams", {"name": f"D{name}",
+                                                               "linked_object_ids": [ids["object"]]}))["id"]
     ids["signature"] = (await api.post("/e-signatures", {"entity_type": "object", "entity_id": ids["object"],
                                                          "password": ADMIN_PASSWORD, "meaning": "Approved"}))["id"]
     return ids

@@ -37,5 +37,6 @@ RESOURCE_MODULES: list[str] = [
     "req1_server.resources.reviews",
     "req1_server.resources.change_proposals",
     "req1_server.resources.test_cases",
+    "req1_server.resources.diagrams",
     "req1_server.live",
 ]

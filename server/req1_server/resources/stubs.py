@@ -35,7 +35,6 @@ async def scripts(request: web.Request, path: InModule) -> web.Response:
 
 
 UNSUPPORTED = {
-    "diagrams": "/api/v1/diagrams",
     "dashboards": "/api/v1/dashboards",
 }
 
