@@ -33,6 +33,7 @@ from req1_testenv.seaweedfs import SeaweedS3
 
 pytestmark = pytest.mark.dataplane
 
+
 def test_archiving_backup_and_point_in_time_restore_across_a_promotion(
     clusters: Callable[..., Cluster], namespaces: Callable[[], str], s3: SeaweedS3
 ) -> None:
@@ -249,7 +250,9 @@ def test_retention_deletes_what_the_window_no_longer_needs(
     clusters: Callable[..., Cluster], namespaces: Callable[[], str], s3: SeaweedS3
 ) -> None:
     """RECOVERY WINDOW OF 7 DAYS after every backup: of two backups made to look 30 and 20 days old, the older one
-    and the WAL before the other go; the 20-day one stays (it is where a restore to the window's start begins)."""
+    and the WAL before the other go; the 20-day one stays (it is where a restore to the window's start begins).
+    What is kept restores: a new instance from the 20-day backup by its id replays every archived segment after it
+    and has the rows written before it, between it and the next backup, and after the last backup."""
     ns = namespaces()
     c = clusters(ns, replicas=1)
     m0 = c.start(0, env=backup_env(s3))
@@ -260,6 +263,7 @@ def test_retention_deletes_what_the_window_no_longer_needs(
     def backup(request: str) -> dict[str, Any]:
         c.core.patch_namespaced_pod(m0.name, ns, {"metadata": {"annotations": {
             "req1.io/backup-request": json.dumps({"id": request})}}})  # fmt: skip
+
         def finished() -> dict[str, Any] | None:
             b = c.status(m0.name).get("backup") or {}
             return b if b.get("requestId") == request and b.get("phase") in ("completed", "failed") else None
@@ -280,9 +284,12 @@ def test_retention_deletes_what_the_window_no_longer_needs(
                  for k, _, v in (line.partition("=") for line in text.splitlines())]  # fmt: skip
         s3.client().put_object(Bucket=BUCKET, Key=key, Body="\n".join(lines).encode() + b"\n")
 
+    query(m0.pg_port, f"CREATE TABLE events ({COLUMNS})", db="req1", user="req1", password=APP_PW)
     old = backup("old")
+    write_batch(m0.pg_port, "before")  # its WAL goes with "old"; only the kept backup's files hold these rows
     archive_now(c, m0)
     mid = backup("mid")
+    write_batch(m0.pg_port, "between")  # only in the WAL after the kept backup
     archive_now(c, m0)
     age(old["backupId"], 30)
     age(mid["backupId"], 20)
@@ -294,3 +301,10 @@ def test_retention_deletes_what_the_window_no_longer_needs(
     wals = sorted(k.rsplit("/", 1)[1].removesuffix(".gz") for k in keys(s3, f"{base}/wals/"))
     segments = [w for w in wals if len(w) == 24]
     assert segments and segments[0] == mid["beginWal"], (mid["beginWal"], wals)  # older WAL deleted, its own kept
+
+    # What retention kept restores: the window's first backup by its id, then every archived segment after it.
+    write_batch(m0.pg_port, "after")
+    archive_now(c, m0)
+    _, r, done = restore_into(clusters, namespaces(), s3, ns, REQ1_RESTORE_BACKUP_ID=mid["backupId"])
+    assert done["backupId"] == mid["backupId"] and done["targetTime"] == "", done
+    assert labels(r.pg_port) == {"before": 20, "between": 20, "after": 20}
