@@ -212,13 +212,16 @@ try {
   step("comment with a mention, resolved");
   await page.locator("nav.crumbs").getByRole("link", { name: opt.module }).click();
   await page.locator(".module-tools").getByRole("link", { name: "Document" }).click();
-  // The module view may still be redrawing after navigation: select and open the tab until the form shows.
+  // The module view may still be redrawing after navigation (on a busy machine the form was replaced while
+  // typing, "element was detached"): select, open the tab and type until the text stays in the form.
+  const comment = "Please check the travel range, @Rita Reviewer";
   await settle(async () => {
     await page.locator("article.document .obj-title", { hasText: "Pedal travel sensing" }).click();
     await page.getByRole("tab", { name: "Comments" }).click();
-    await page.getByLabel("New comment").waitFor({ timeout: 4000 });
-  });
-  await page.getByLabel("New comment").fill("Please check the travel range, @Rita Reviewer");
+    const box = page.getByLabel("New comment");
+    await box.fill(comment, { timeout: 4000 });
+    expect((await box.inputValue()) === comment, "the comment form was redrawn while typing");
+  }, 6);
   await page.getByRole("button", { name: "Add comment" }).click();
   await page.locator("li.comment .mention", { hasText: "@Rita Reviewer" }).waitFor();
   await page.locator("li.comment").getByRole("button", { name: "Resolve" }).click();
