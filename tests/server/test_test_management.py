@@ -136,6 +136,7 @@ async def test_executions_route_by_route(api: Api, pg_dsn: str) -> None:
             ({"duration_ms": 2**63}, f"duration_ms must be at most {2**63 - 1}"),
             ({"executed_at": "2026-03-01T10:00:00"}, "executed_at must be an ISO 8601 time with a UTC offset"),
             ({"executed_at": "yesterday"}, "executed_at must be an ISO 8601 time with a UTC offset"),
+            ({"executed_at": "0001-01-01T00:00:00+14:00"}, "executed_at must be an ISO 8601 time with a UTC offset"),
             ({"executed_at": 5}, "field 'executed_at' must be a string"),
             ({"executor": 5}, "field 'executor' must be a string"),
         ]:
