@@ -67,7 +67,7 @@ async def test_round_trip(api: Api, client: Any) -> None:
                                 expect=201)
         assert result["objects_created"] == 4 and result["links_created"] == 1
         assert result["attribute_definitions_created"] == 7 and result["link_types_created"] == 0
-        assert result["object_types_created"] == 0 and result["module_ids"] == [result["module_id"]]
+        assert result["object_types_created"] == 1 and result["module_ids"] == [result["module_id"]]
         imported = await api.objects(result["module_id"])
         assert shape(imported) == shape(original)
         links = (await api.get(f"/links?module_id={result['module_id']}"))["items"]

@@ -8,9 +8,11 @@ import zipfile
 
 import pytest
 
-from req1_server.domain.reqif.model import AttrSpec, ExportLink, ExportModule, ExportObject, ReqifError
+from req1_server.domain.object_types import check_layout
+from req1_server.domain.reqif.model import AttrSpec, ExportLink, ExportModule, ExportObject, ExportType, ReqifError
 from req1_server.domain.reqif.parse import MAX_VALUE_CHARS, parse, unpack
 from req1_server.domain.reqif.serialize import serialize, to_reqifz
+from req1_server.domain.reqif.types import type_layout, unique_names
 from req1_server.domain.sanitize import sanitize_html
 
 U = [str(uuid.uuid4()) for _ in range(10)]
@@ -159,3 +161,30 @@ def test_dtds_are_refused_in_any_encoding(data: bytes) -> None:
     """The fast C-parser path is only taken when a byte scan proves there is no DTD."""
     with pytest.raises(ReqifError, match=r"^invalid reqif XML: "):
         parse(data)
+
+
+def test_object_types_travel_with_their_objects() -> None:
+    """Extended spec §1: one SPEC-OBJECT-TYPE per type plus the default one for untyped objects."""
+    module = sample()
+    typed = str(uuid.uuid4())
+    module.object_types = [ExportType(typed, "Shall", "statements")]
+    module.roots[0].type_id = typed
+    doc = parse(serialize(module))
+    assert [(t.identifier, t.name, t.description) for t in doc.object_types] == [
+        (f"req1-{typed}", "Shall", "statements"), (f"req1-default-type-{module.id}", "Requirement", None)]
+    assert doc.object_types[0].attribute_names == [spec.name for _, spec in module.attributes]
+    (root_node,) = doc.specifications[0].roots
+    child_ref = root_node.children[0].object_ref
+    assert doc.objects[root_node.object_ref].type_ref == f"req1-{typed}"
+    assert doc.objects[child_ref].type_ref == f"req1-default-type-{module.id}"
+    assert doc.objects[child_ref].attributes == module.roots[0].children[0].attributes
+
+
+def test_imported_type_names_and_layouts() -> None:
+    assert unique_names(["A", "A", "A (2)", "A", "B"]) == ["A", "A (2)", "A (2) (2)", "A (3)", "B"]
+    assert unique_names(["A"], taken=["A"]) == ["A (2)"]
+    layout = type_layout("Shall", ["owner", "risk", "owner"])
+    assert check_layout(layout) == layout
+    assert [(f["attribute_name"], f["order"]) for f in layout["sections"][0]["fields"]] == [("owner", 0), ("risk", 1)]
+    assert check_layout(type_layout("Empty", [])) == {"sections": [{"id": "reqif", "title": "Empty", "columns": 1,
+                                                                     "fields": []}]}

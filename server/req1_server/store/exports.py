@@ -10,9 +10,10 @@ import asyncpg
 
 from req1_server.domain.object_types import required_names
 from req1_server.domain.publish import PubObject
-from req1_server.domain.reqif.model import AttrSpec, ExportLink, ExportModule, ExportObject
+from req1_server.domain.reqif.model import AttrSpec, ExportLink, ExportModule, ExportObject, ExportType
 from req1_server.domain.validation import VLink, VObject, validate
 from req1_server.errors import not_found
+from req1_server.store import object_types
 
 EXPORT_MODULE = "SELECT id, name FROM module WHERE id = $1"
 EXPORT_DEFINITIONS = """
@@ -20,7 +21,7 @@ SELECT DISTINCT ON (name) id, name, data_type, enum_values, multi_select FROM at
 WHERE module_id = $1 OR module_id IS NULL ORDER BY name, (module_id IS NULL), id
 """
 EXPORT_OBJECTS = """
-SELECT id, parent_id, heading, body, attributes FROM object
+SELECT id, parent_id, heading, body, attributes, object_type_id FROM object
 WHERE module_id = $1 AND deleted_at IS NULL ORDER BY level_path, id
 """
 EXPORT_LINKS = """
@@ -65,20 +66,23 @@ async def module_name(conn: asyncpg.Connection, module_id: uuid.UUID) -> str:
 
 
 async def reqif_module(conn: asyncpg.Connection, module_id: uuid.UUID) -> ExportModule:
-    """The module as the ReqIF writer takes it: definitions, the object tree and the links inside it."""
+    """The module as the ReqIF writer takes it: definitions, object types, the object tree and the links inside it."""
     name = await module_name(conn, module_id)
     specs = [(str(r["id"]), AttrSpec(r["name"], r["data_type"], r["enum_values"], r["multi_select"]))
              for r in await conn.fetch(EXPORT_DEFINITIONS, module_id)]
     nodes: dict[Any, ExportObject] = {}
     roots: list[ExportObject] = []
     for r in await conn.fetch(EXPORT_OBJECTS, module_id):
-        node = ExportObject(str(r["id"]), r["heading"], r["body"], r["attributes"] or {})
+        type_id = None if r["object_type_id"] is None else str(r["object_type_id"])
+        node = ExportObject(str(r["id"]), r["heading"], r["body"], r["attributes"] or {}, type_id=type_id)
         nodes[r["id"]] = node
         parent = nodes.get(r["parent_id"])
         (parent.children if parent is not None else roots).append(node)
     links = [ExportLink(str(r["id"]), str(r["source_object_id"]), str(r["target_object_id"]),
                         str(r["link_type_id"]), r["type_name"]) for r in await conn.fetch(EXPORT_LINKS, module_id)]
-    return ExportModule(str(module_id), name, specs, roots, links)
+    types = [ExportType(str(r["id"]), r["name"], r["description"])
+             for r in await object_types.of_module(conn, module_id)]
+    return ExportModule(str(module_id), name, specs, roots, links, types)
 
 
 async def publishable(conn: asyncpg.Connection, module_id: uuid.UUID) -> tuple[str, list[PubObject], list[str]]:

@@ -21,6 +21,7 @@ TABLE = crud.Table("object_type", "object_type", COLUMNS, "name, id", nullable=f
                    touch=True)
 LIST = f"SELECT {COLUMNS} FROM object_type WHERE module_id = $1 ORDER BY name, id OFFSET $2 LIMIT $3"
 COUNT = "SELECT count(*) FROM object_type WHERE module_id = $1"
+ALL = f"SELECT {COLUMNS} FROM object_type WHERE module_id = $1 ORDER BY name, id"
 KNOWN = """
 SELECT coalesce(array_agg(name), '{}') FROM attribute_definition
 WHERE (module_id = $1 OR module_id IS NULL) AND name = ANY($2::text[])
@@ -33,6 +34,11 @@ FOR_OBJECT = "SELECT id, module_id, name, default_classification, required_attri
 async def page(conn: asyncpg.Connection, module_id: uuid.UUID, window: Page) -> tuple[list[asyncpg.Record], int]:
     await require_module(conn, module_id)
     return await paged(conn, LIST, COUNT, (module_id,), window)
+
+
+async def of_module(conn: asyncpg.Connection, module_id: uuid.UUID) -> list[asyncpg.Record]:
+    """Every type of the module, by name (exports)."""
+    return await conn.fetch(ALL, module_id)
 
 
 async def check(conn: asyncpg.Connection, module_id: uuid.UUID, values: Mapping[str, Any],

@@ -1,4 +1,5 @@
-"""ReqIF import into a project (spec §4.13): one module per SPECIFICATION, planned in a worker thread in
+"""ReqIF import into a project (spec §4.13): one module per SPECIFICATION, with an object type per
+SPEC-OBJECT-TYPE (extended spec §1), planned in a worker thread in
 batches (validation, sanitizing, fingerprints) while PostgreSQL inserts the previous batch, all in the
 import's one transaction, so a bad file changes nothing."""
 
@@ -16,9 +17,11 @@ import asyncpg
 from req1_server.domain.attributes import AttrDef, AttributeError_, validate_attributes
 from req1_server.domain.fingerprint import content_fingerprint
 from req1_server.domain.ids import new_id
-from req1_server.domain.reqif.model import AttrSpec, HierNode, ReqifDocument
+from req1_server.domain.reqif.model import AttrSpec, HierNode, ObjectTypeSpec, ReqifDocument
+from req1_server.domain.reqif.types import type_layout, unique_names
 from req1_server.domain.sanitize import html_to_text, sanitize_html
 from req1_server.errors import bad_request, not_found
+from req1_server.store import object_types
 from req1_server.store.outline import NewModuleFiller, NewObject
 
 PROJECT = "SELECT 1 FROM project WHERE id = $1"
@@ -36,6 +39,11 @@ SELECT u.id, u.s, u.t, u.ty, s.content_fingerprint, t.content_fingerprint
 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) AS u(id, s, t, ty)
 JOIN object s ON s.id = u.s JOIN object t ON t.id = u.t
 ON CONFLICT DO NOTHING
+"""
+# as an object create does: the row first, then its type (history snapshots do not carry the type)
+SET_TYPES = """
+UPDATE object o SET object_type_id = u.type_id
+FROM unnest($1::uuid[], $2::uuid[]) AS u(id, type_id) WHERE o.id = u.id
 """
 
 
@@ -63,6 +71,7 @@ class ImportPlanner:
         self.placed: dict[str, uuid.UUID] = {}
         self.modules = [PlannedModule(new_id(), spec.name[:500] or "ReqIF import") for spec in doc.specifications]
         self.objects_planned = 0
+        self.typed: list[tuple[uuid.UUID, int, str]] = []  # (object id, module index, SPEC-OBJECT-TYPE ref)
 
     def batches(self) -> Iterator[tuple[int, list[NewObject]]]:
         """(module index, up to BATCH objects); a module's batches come in order, parents first."""
@@ -75,8 +84,7 @@ class ImportPlanner:
                 node, parent = stack.pop()
                 if node.object_ref in self.placed:
                     continue  # an object shown twice is created once, where it first appears
-                obj = new_object(doc, node.object_ref, parent, self.definitions)
-                self.placed[node.object_ref] = obj.id
+                obj = self.place(node.object_ref, parent, index)
                 objects.append(obj)
                 stack.extend((child, obj.id) for child in reversed(node.children))
                 if len(objects) == BATCH:
@@ -85,11 +93,19 @@ class ImportPlanner:
             if index == 0:  # unreferenced objects go to the first module's root (Δ)
                 for ref in doc.objects:
                     if ref not in referenced:
-                        obj = new_object(doc, ref, None, self.definitions)
-                        self.placed[ref] = obj.id
+                        obj = self.place(ref, None, index)
                         objects.append(obj)
             if objects:
                 yield index, objects
+
+    def place(self, ref: str, parent: uuid.UUID | None, index: int) -> NewObject:
+        """The object planned, its id and its type reference noted."""
+        obj = new_object(self.doc, ref, parent, self.definitions)
+        self.placed[ref] = obj.id
+        type_ref = self.doc.objects[ref].type_ref
+        if type_ref is not None:
+            self.typed.append((obj.id, index, type_ref))
+        return obj
 
     def links(self) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
         """(source id, target id, relation type name), once every batch has been planned."""
@@ -137,10 +153,15 @@ async def store(conn: asyncpg.Connection, project_id: uuid.UUID, doc: ReqifDocum
             await conn.execute(INSERT_LINK_TYPE, existing[name], name)
             types_created += 1
     definitions_created = 0
+    module_types: list[dict[str, uuid.UUID]] = []
     for module in planner.modules:
         await conn.execute(INSERT_MODULE, module.id, project_id, module.name)
         definitions_created += await insert_definitions(conn, module.id, doc.attributes)
+        module_types.append(await insert_object_types(conn, module.id, doc.object_types))
     objects_created = await store_objects(conn, planner, user_id)
+    typed = [(obj, module_types[index][ref]) for obj, index, ref in planner.typed if ref in module_types[index]]
+    if typed:
+        await conn.execute(SET_TYPES, [obj for obj, _ in typed], [ty for _, ty in typed])
     links = planner.links()
     links_created = 0
     if links:
@@ -150,7 +171,8 @@ async def store(conn: asyncpg.Connection, project_id: uuid.UUID, doc: ReqifDocum
     return {
         "module_id": planner.modules[-1].id, "module_ids": [m.id for m in planner.modules],
         "objects_created": objects_created, "links_created": links_created,
-        "attribute_definitions_created": definitions_created, "object_types_created": 0,
+        "attribute_definitions_created": definitions_created,
+        "object_types_created": sum(len(types) for types in module_types),
         "link_types_created": types_created,
     }
 
@@ -175,6 +197,20 @@ async def insert_definitions(conn: asyncpg.Connection, module_id: uuid.UUID, spe
         [s.multi_select for s in items],
     )
     return len(items)
+
+
+async def insert_object_types(conn: asyncpg.Connection, module_id: uuid.UUID,
+                              specs: list[ObjectTypeSpec]) -> dict[str, uuid.UUID]:
+    """The module's types, one per SPEC-OBJECT-TYPE, created as the object-type route does (same checks and
+    audit); type ids by SPEC-OBJECT-TYPE identifier."""
+    created: dict[str, uuid.UUID] = {}
+    for spec, name in zip(specs, unique_names(spec.name for spec in specs), strict=True):
+        row = await object_types.insert(conn, {
+            "id": new_id(), "module_id": module_id, "name": name, "description": spec.description,
+            "default_classification": "normative", "required_attributes": [],
+            "attribute_schema": type_layout(name, spec.attribute_names)})
+        created[spec.identifier] = row["id"]
+    return created
 
 
 def new_object(doc: ReqifDocument, ref: str, parent: uuid.UUID | None,

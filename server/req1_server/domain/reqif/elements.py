@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from req1_server.domain.reqif.model import AttrSpec, HierNode, Specification, SpecObject
+from req1_server.domain.reqif.model import AttrSpec, HierNode, ObjectTypeSpec, Specification, SpecObject
 from req1_server.domain.reqif.xhtml import local, the_value_to_html
 from req1_server.domain.reqif.xmlstream import bad
 
@@ -93,18 +93,20 @@ def parse_datatypes(element: ET.Element | None) -> dict[str, dict[str, Any]]:
 
 def parse_spec_types(
     element: ET.Element | None, datatypes: dict[str, dict[str, Any]]
-) -> tuple[dict[str, dict[str, Any]], dict[str, str], dict[str, str]]:
-    """Attribute definitions by identifier, spec-object type names, relation type names."""
+) -> tuple[dict[str, dict[str, Any]], dict[str, ObjectTypeSpec], dict[str, str]]:
+    """Attribute definitions by identifier, spec-object types by identifier, relation type names."""
     attr_defs: dict[str, dict[str, Any]] = {}
-    spec_types: dict[str, str] = {}
+    spec_types: dict[str, ObjectTypeSpec] = {}
     relation_types: dict[str, str] = {}
     for spec_type in _elements(element):
         kind = local(spec_type.tag)
         ident = spec_type.get("IDENTIFIER", "")
+        names: list[str] = []
         if kind == "SPEC-RELATION-TYPE":
             relation_types[ident] = _name(spec_type)
         elif kind == "SPEC-OBJECT-TYPE":
-            spec_types[ident] = _name(spec_type)
+            spec_types[ident] = ObjectTypeSpec(ident, _name(spec_type) or "SPEC-OBJECT-TYPE",
+                                               spec_type.get("DESC") or None, names)
         for attr in _elements(_child(spec_type, "SPEC-ATTRIBUTES")):
             attr_kind = local(attr.tag)
             attr_id = attr.get("IDENTIFIER")
@@ -129,6 +131,8 @@ def parse_spec_types(
                 "spec": AttrSpec(_name(attr), data_type, enum_values, multi and data_type == "enum"),
                 "datatype": type_ref,
             }
+            if _name(attr) not in {CHAPTER_NAME, TEXT, *names}:  # heading and body are no attributes
+                names.append(_name(attr))
     return attr_defs, spec_types, relation_types
 
 
@@ -203,7 +207,7 @@ def parse_object(
             attributes[definition["name"]] = value
     if heading is None:
         heading = obj.get("LONG-NAME") or None
-    return SpecObject(ident, heading, body, attributes)
+    return SpecObject(ident, heading, body, attributes, ref_text(obj, "TYPE"))
 
 
 def parse_specification(spec: ET.Element) -> Specification:

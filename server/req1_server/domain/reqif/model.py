@@ -35,6 +35,17 @@ class SpecObject:
     heading: str | None
     body: str | None
     attributes: dict[str, Any]
+    type_ref: str | None = None  # the IDENTIFIER of its SPEC-OBJECT-TYPE
+
+
+@dataclass
+class ObjectTypeSpec:
+    """A SPEC-OBJECT-TYPE in req1 terms: it becomes an object type of every imported module."""
+
+    identifier: str
+    name: str
+    description: str | None
+    attribute_names: list[str]  # its attributes, heading and body excluded, each name once
 
 
 @dataclass
@@ -60,6 +71,7 @@ class ReqifDocument:
     specifications: list[Specification]
     relations: list[Relation]
     relation_types: list[str]
+    object_types: list[ObjectTypeSpec] = field(default_factory=list)  # in file order
 
 
 @dataclass
@@ -69,6 +81,14 @@ class ExportObject:
     body: str | None
     attributes: dict[str, Any]
     children: list[ExportObject] = field(default_factory=list)
+    type_id: str | None = None  # its object type; None: the module's default type
+
+
+@dataclass
+class ExportType:
+    id: str
+    name: str
+    description: str | None
 
 
 @dataclass
@@ -87,3 +107,4 @@ class ExportModule:
     attributes: list[tuple[str, AttrSpec]]  # (definition id, spec)
     roots: list[ExportObject]
     links: list[ExportLink]
+    object_types: list[ExportType] = field(default_factory=list)

@@ -28,7 +28,15 @@ from req1_server.domain.reqif.elements import (
     parse_specification,
     ref_text,
 )
-from req1_server.domain.reqif.model import AttrSpec, Relation, ReqifDocument, ReqifError, Specification, SpecObject
+from req1_server.domain.reqif.model import (
+    AttrSpec,
+    ObjectTypeSpec,
+    Relation,
+    ReqifDocument,
+    ReqifError,
+    Specification,
+    SpecObject,
+)
 from req1_server.domain.reqif.xhtml import local
 from req1_server.domain.reqif.xmlstream import bad, events, fast_path_safe, opener, stream_safe, unpack
 
@@ -63,6 +71,7 @@ def parse_stream(stream: IO[bytes], safe: bool) -> ReqifDocument:
     seen_content = False
     datatypes: dict[str, dict[str, Any]] | None = None
     attr_defs: dict[str, dict[str, Any]] = {}
+    object_types: dict[str, ObjectTypeSpec] = {}
     relation_type_names: dict[str, str] = {}
     objects: dict[str, SpecObject] = {}
     specifications: list[Specification] = []
@@ -86,7 +95,7 @@ def parse_stream(stream: IO[bytes], safe: bool) -> ReqifDocument:
             if name == "DATATYPES":
                 datatypes = parse_datatypes(element)
             elif name == "SPEC-TYPES":
-                attr_defs, _, relation_type_names = parse_spec_types(element, datatypes or {})
+                attr_defs, object_types, relation_type_names = parse_spec_types(element, datatypes or {})
             element.clear()
         elif where == (*CONTENT_PATH, "SPEC-OBJECTS") and name == "SPEC-OBJECT":
             obj = parse_object(element, attr_defs, datatypes or {})
@@ -127,4 +136,5 @@ def parse_stream(stream: IO[bytes], safe: bool) -> ReqifDocument:
         specifications=specifications,
         relations=relations,
         relation_types=sorted(set(relation_type_names.values())),
+        object_types=list(object_types.values()),
     )

@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 
 from req1_server.domain.reqif.model import AttrSpec, ExportModule, ExportObject
 from req1_server.domain.reqif.parse import CHAPTER_NAME, TEXT
+from req1_server.domain.reqif.types import default_type_key, definition_id
 from req1_server.domain.reqif.xhtml import XHTML_NS, html_to_xhtml_div
 
 REQIF_NS = "http://www.omg.org/spec/ReqIF/20110401/reqif.xsd"
@@ -113,25 +114,14 @@ def serialize(module: ExportModule, now: dt.datetime | None = None) -> bytes:
         else:
             datatype_of[def_id] = simple[kind][1]
 
+    flat: list[ExportObject] = []
+    stack = list(reversed(module.roots))
+    while stack:
+        node = stack.pop()
+        flat.append(node)
+        stack.extend(reversed(node.children))
     spec_types = _sub(content, "SPEC-TYPES")
-    object_type = _sub(
-        spec_types, "SPEC-OBJECT-TYPE", {"IDENTIFIER": _rid(f"type-{module.id}"), "LONG-NAME": "Requirement", **common}
-    )
-    attrs_el = _sub(object_type, "SPEC-ATTRIBUTES")
-    chapter_id, text_id = _rid(f"attr-chapter-{module.id}"), _rid(f"attr-text-{module.id}")
-    ad = _sub(attrs_el, "ATTRIBUTE-DEFINITION-STRING", {"IDENTIFIER": chapter_id, "LONG-NAME": CHAPTER_NAME, **common})
-    _ref(ad, "TYPE", "DATATYPE-DEFINITION-STRING-REF", string_dt)
-    ad = _sub(attrs_el, "ATTRIBUTE-DEFINITION-XHTML", {"IDENTIFIER": text_id, "LONG-NAME": TEXT, **common})
-    _ref(ad, "TYPE", "DATATYPE-DEFINITION-XHTML-REF", xhtml_dt)
-    attr_ids: dict[str, tuple[str, AttrSpec]] = {}
-    for def_id, spec in module.attributes:
-        kind = KIND[spec.data_type]
-        attrib = {"IDENTIFIER": _rid(def_id), "LONG-NAME": spec.name, **common}
-        if kind == "ENUMERATION":
-            attrib["MULTI-VALUED"] = "true" if spec.multi_select else "false"
-        ad = _sub(attrs_el, f"ATTRIBUTE-DEFINITION-{kind}", attrib)
-        _ref(ad, "TYPE", f"DATATYPE-DEFINITION-{kind}-REF", datatype_of[def_id])
-        attr_ids[spec.name] = (def_id, spec)
+    type_defs = _object_types(spec_types, module, flat, string_dt, xhtml_dt, datatype_of, common)
     type_ids: dict[str, str] = {}
     for link in module.links:
         if link.type_id not in type_ids:
@@ -145,15 +135,12 @@ def serialize(module: ExportModule, now: dt.datetime | None = None) -> bytes:
     _sub(spec_types, "SPECIFICATION-TYPE", {"IDENTIFIER": spec_type_id, "LONG-NAME": "Specification", **common})
 
     spec_objects = _sub(content, "SPEC-OBJECTS")
-    flat: list[ExportObject] = []
-    stack = list(reversed(module.roots))
-    while stack:
-        node = stack.pop()
-        flat.append(node)
-        stack.extend(reversed(node.children))
+    default_key = default_type_key(module.id)
     for obj in flat:
+        type_key = obj.type_id if obj.type_id is not None and obj.type_id in type_defs else default_key
+        chapter_id, text_id, attr_ids = type_defs[type_key]
         so = _sub(spec_objects, "SPEC-OBJECT", {"IDENTIFIER": _rid(obj.id), "LONG-NAME": obj.heading or "", **common})
-        _ref(so, "TYPE", "SPEC-OBJECT-TYPE-REF", _rid(f"type-{module.id}"))
+        _ref(so, "TYPE", "SPEC-OBJECT-TYPE-REF", _rid(type_key))
         values = _sub(so, "VALUES")
         if obj.heading is not None:
             v = _sub(values, "ATTRIBUTE-VALUE-STRING", {"THE-VALUE": obj.heading})
@@ -165,8 +152,8 @@ def serialize(module: ExportModule, now: dt.datetime | None = None) -> bytes:
         for name, value in obj.attributes.items():
             if name not in attr_ids or value is None:
                 continue
-            def_id, spec = attr_ids[name]
-            _write_value(values, def_id, spec, value)
+            ident, def_id, spec = attr_ids[name]
+            _write_value(values, ident, def_id, spec, value)
 
     relations = _sub(content, "SPEC-RELATIONS")
     for link in module.links:
@@ -194,18 +181,57 @@ def serialize(module: ExportModule, now: dt.datetime | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def _write_value(values: ET.Element, def_id: str, spec: AttrSpec, value: Any) -> None:
+# per SPEC-OBJECT-TYPE key: the heading's and the body's definition IDENTIFIERs, and by attribute name the
+# definition's IDENTIFIER in that type, the req1 definition id and its spec
+TypeDefs = tuple[str, str, dict[str, tuple[str, str, AttrSpec]]]
+
+
+def _object_types(spec_types: ET.Element, module: ExportModule, flat: list[ExportObject], string_dt: str,
+                  xhtml_dt: str, datatype_of: dict[str, str], common: dict[str, str]) -> dict[str, TypeDefs]:
+    """One SPEC-OBJECT-TYPE per object type of the module, plus the default type when objects have none (or the
+    module has no type, so its definitions still travel); each with its own definitions."""
+    types = [(t.id, t.name, t.description) for t in module.object_types]
+    known = {t.id for t in module.object_types}
+    if not types or any(obj.type_id not in known for obj in flat):
+        types.append((default_type_key(module.id), "Requirement", None))
+    out: dict[str, TypeDefs] = {}
+    for key, name, description in types:
+        attrib = {"IDENTIFIER": _rid(key), "LONG-NAME": name, **common}
+        if description is not None:
+            attrib["DESC"] = description
+        attrs_el = _sub(_sub(spec_types, "SPEC-OBJECT-TYPE", attrib), "SPEC-ATTRIBUTES")
+        chapter_id, text_id = definition_id(key, module.id, "chapter"), definition_id(key, module.id, "text")
+        ad = _sub(attrs_el, "ATTRIBUTE-DEFINITION-STRING", {"IDENTIFIER": chapter_id, "LONG-NAME": CHAPTER_NAME,
+                                                            **common})
+        _ref(ad, "TYPE", "DATATYPE-DEFINITION-STRING-REF", string_dt)
+        ad = _sub(attrs_el, "ATTRIBUTE-DEFINITION-XHTML", {"IDENTIFIER": text_id, "LONG-NAME": TEXT, **common})
+        _ref(ad, "TYPE", "DATATYPE-DEFINITION-XHTML-REF", xhtml_dt)
+        attr_ids: dict[str, tuple[str, str, AttrSpec]] = {}
+        for def_id, spec in module.attributes:
+            kind = KIND[spec.data_type]
+            ident = definition_id(key, def_id, "attribute")
+            attrib = {"IDENTIFIER": ident, "LONG-NAME": spec.name, **common}
+            if kind == "ENUMERATION":
+                attrib["MULTI-VALUED"] = "true" if spec.multi_select else "false"
+            ad = _sub(attrs_el, f"ATTRIBUTE-DEFINITION-{kind}", attrib)
+            _ref(ad, "TYPE", f"DATATYPE-DEFINITION-{kind}-REF", datatype_of[def_id])
+            attr_ids[spec.name] = (ident, def_id, spec)
+        out[key] = (chapter_id, text_id, attr_ids)
+    return out
+
+
+def _write_value(values: ET.Element, ident: str, def_id: str, spec: AttrSpec, value: Any) -> None:
     kind = KIND[spec.data_type]
     ref_name = f"ATTRIBUTE-DEFINITION-{kind}-REF"
     if kind == "XHTML":
         v = _sub(values, "ATTRIBUTE-VALUE-XHTML")
-        _ref(v, "DEFINITION", ref_name, _rid(def_id))
+        _ref(v, "DEFINITION", ref_name, ident)
         _sub(v, "THE-VALUE").append(html_to_xhtml_div(str(value)))
         return
     if kind == "ENUMERATION":
         items = value if isinstance(value, list) else [value]
         v = _sub(values, "ATTRIBUTE-VALUE-ENUMERATION")
-        _ref(v, "DEFINITION", ref_name, _rid(def_id))
+        _ref(v, "DEFINITION", ref_name, ident)
         refs = _sub(v, "VALUES")
         for item in items:
             _sub(refs, "ENUM-VALUE-REF", text=_enum_value_id(def_id, str(item)))
@@ -217,7 +243,7 @@ def _write_value(values: ET.Element, def_id: str, spec: AttrSpec, value: Any) ->
     else:
         text = str(value)
     v = _sub(values, f"ATTRIBUTE-VALUE-{kind}", {"THE-VALUE": text})
-    _ref(v, "DEFINITION", ref_name, _rid(def_id))
+    _ref(v, "DEFINITION", ref_name, ident)
 
 
 def to_reqifz(xml: bytes, module_id: str) -> bytes:
