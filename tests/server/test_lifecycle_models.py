@@ -165,3 +165,19 @@ async def test_module_from_template_copies_types_and_models(api: Api) -> None:
     assert objects["typed"]["object_type_id"] == copied_type["id"] and objects["plain"]["object_type_id"] is None
     assert {o["lifecycle_model_id"] for o in objects.values()} == {copied_model["id"]}
     assert {o["lifecycle_state"] for o in objects.values()} == {"draft"}
+
+
+async def test_csv_import_applies_the_module_default_model(api: Api, client: Any) -> None:
+    """Imported objects start like created ones: in the module's default model, at its initial state."""
+    m = (await api.module())["id"]
+    model = await api.post(f"/modules/{m}/lifecycle-models", {"name": "Std", "initial_state": "draft",
+                                                              "states": STATES, "transitions": TRANSITIONS})
+    await api.patch(f"/modules/{m}", {"default_lifecycle_model_id": model["id"]})
+    resp = await client.post(f"/api/v1/modules/{m}/import/csv", data=b"level,heading\n1,One\n1,Two\n",
+                             headers={"Authorization": f"Bearer {api.token}", "Content-Type": "text/csv"})
+    assert resp.status == 200, await resp.text()
+    items = (await api.get(f"/modules/{m}/objects"))["items"]
+    assert [(o["heading"], o["lifecycle_model_id"], o["lifecycle_state"]) for o in items] == [
+        ("One", model["id"], "draft"), ("Two", model["id"], "draft")]
+    moved = await api.patch(f"/modules/{m}/objects/{items[0]['id']}", {"lifecycle_state": "review"})
+    assert moved["lifecycle_state"] == "review"  # the model's transitions apply to imported objects

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -16,7 +17,7 @@ from req1_server.domain.fingerprint import content_fingerprint
 from req1_server.domain.ids import new_id
 from req1_server.domain.sanitize import html_to_text, sanitize_html
 from req1_server.errors import bad_request
-from req1_server.store import audit
+from req1_server.store import audit, lifecycle
 from req1_server.store.definitions import visible
 from req1_server.store.outline import NewObject, create_objects, lock_module
 from req1_server.store.rows import require_row
@@ -62,6 +63,9 @@ def prepare(data: bytes, definitions: dict[str, AttrDef], required: list[str],
     return objects
 
 
+SET_MODEL = "UPDATE object SET lifecycle_model_id = $2 WHERE id = ANY($1::uuid[])"
+
+
 async def import_csv(db: Database, module_id: uuid.UUID, data: bytes, user_id: uuid.UUID) -> int:
     """Create one object per row, all or none; returns how many. The rows are built off the event loop and
     outside the module lock, then inserted under it (rebuilt there only if the module's definitions, required
@@ -78,7 +82,13 @@ async def import_csv(db: Database, module_id: uuid.UUID, data: bytes, user_id: u
         now = (await visible(conn, module_id), list(locked["required_attributes"]), locked["default_classification"])
         if now != basis:
             objects = await asyncio.to_thread(prepare, data, *now)
+        model_id = locked["default_lifecycle_model_id"]
+        if model_id is not None:  # as a single create does: the module's default model, in its initial state
+            model = await lifecycle.in_module(conn, model_id, module_id)
+            objects = [replace(o, lifecycle_state=model.initial_state) for o in objects]
         await create_objects(conn, module_id, objects, user_id)
+        if model_id is not None:
+            await conn.execute(SET_MODEL, [o.id for o in objects], model_id)
         await audit.record(conn, "import", "module", module_id, user_id=user_id, details={
             "format": "csv", "objects_created": len(objects), "objects_updated": 0, "links_created": 0})
         return len(objects)
