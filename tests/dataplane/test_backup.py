@@ -24,6 +24,7 @@ from backup_support import (  # fixtures (s3, namespaces, clusters) are in conft
     labels,
     mark_time,
     restore_into,
+    take_backup,
     wait_archiving,
     write_batch,
 )
@@ -308,3 +309,36 @@ def test_retention_deletes_what_the_window_no_longer_needs(
     _, r, done = restore_into(clusters, namespaces(), s3, ns, REQ1_RESTORE_BACKUP_ID=mid["backupId"])
     assert done["backupId"] == mid["backupId"] and done["targetTime"] == "", done
     assert labels(r.pg_port) == {"before": 20, "between": 20, "after": 20}
+
+
+def test_restore_without_a_target_fails_at_a_gap_in_the_archive(
+    clusters: Callable[..., Cluster], namespaces: Callable[[], str], s3: SeaweedS3
+) -> None:
+    """PostgreSQL takes a segment missing from the archive for the end of WAL and promotes there: a restore of
+    "every archived segment" with one deleted after the backup must say failed and name it, not completed."""
+    ns = namespaces()
+    c = clusters(ns, replicas=1)
+    m0 = c.start(0, env=backup_env(s3))
+    c.wait_status(m0.name, "bootstrap", role="primary", ready=True)
+    c.set_target(m0.name)
+    query(m0.pg_port, f"CREATE TABLE events ({COLUMNS})", db="req1", user="req1", password=APP_PW)
+    backup = take_backup(c, m0.name, "b1")
+    closed: list[str] = []
+    for label in ("first", "second", "third"):
+        write_batch(m0.pg_port, label)
+        closed.append(archive_now(c, m0))
+    assert closed[0] > backup["endWal"], (backup, closed)
+    gone = f"{PREFIX}/{ns}/{INSTANCE}/wals/{closed[1][:16]}/{closed[1]}.gz"
+    assert gone in keys(s3, f"{PREFIX}/{ns}/{INSTANCE}/wals/"), gone
+    s3.client().delete_object(Bucket=BUCKET, Key=gone)
+
+    r_ns = namespaces()
+    rc = clusters(r_ns, replicas=1)
+    r = rc.start(0, env=backup_env(s3, REQ1_RESTORE_SOURCE=f"s3://{BUCKET}/{PREFIX}/{ns}/{INSTANCE}"))
+    done: dict[str, Any] = wait_for(lambda: (rep := rc.status(r.name).get("restore") or {}).get("phase")
+                                    in ("completed", "failed") and rep, "the restore to end", timeout=180,
+                                    interval=0.5)  # fmt: skip
+    assert done["phase"] == "failed", done
+    assert f"segment {closed[1]} is missing or unreadable" in done["error"], done
+    assert f"timeline 1 up to {closed[2]}" in done["error"], done
+    assert labels(r.pg_port) == {"first": 20}  # what recovery reached before the gap, kept for inspection

@@ -3,9 +3,10 @@
 Target primary: stop the server (fast; the Lease stays held and renewed), rename PGDATA aside, download the base
 backup and recover with the restore bootstrap's mechanism (restore.py), let PostgreSQL promote itself on a new
 timeline, write its settings back as primary, report ``completed``, and only then delete the old PGDATA. Any failure
-before the promotion (download, a damaged backup, the server exiting during recovery) moves the old PGDATA back and
-starts it as it was, reporting ``failed``. A manager killed at any point resumes from the persisted phase: the old
-copy is deleted only after ``completed`` was written, the new one only while the old one is still there.
+before the promotion (download, a damaged backup, the server exiting during recovery), or a promotion at a gap in
+the archive (restore.py's check), moves the old PGDATA back and starts it as it was, reporting ``failed``. A
+manager killed at any point resumes from the persisted phase: the old copy is deleted only after ``completed`` was
+written, the new one only while the old one is still there.
 
 Replicas keep their data (and their server) until the target primary reports ``completed`` for the request: its
 history now forks before their position, and pg_rewind needs WAL back to that fork, so they re-clone with
@@ -131,6 +132,9 @@ class InPlaceRestoring(Transitions):
         if self.obs.in_recovery:  # never promote early: PostgreSQL promotes itself at the target
             self.message = f"in-place restore {request}: replaying archived WAL (at {self.obs.replay_lsn})"
             return True
+        if why := await self.inplace.archive_gap(self.obs.timeline):  # stopped at a gap: the old data is better
+            await self._roll_back(why)
+            return False
         self.inplace.finish(self.obs.timeline, self.obs.lsn)
         self.write_conf(standby=False)  # drops restore_command and the target
         self.pg.reload()

@@ -103,7 +103,7 @@ class Manager(DesiredState, InPlaceRestoring):
             if self.obs.in_recovery:  # never promote early: PostgreSQL promotes itself at the target
                 self.message = f"restoring: replaying archived WAL (at {self.obs.replay_lsn})"
                 return
-            self.restore.finish(self.obs.timeline, self.obs.lsn)
+            self.restore.finish(self.obs.timeline, self.obs.lsn, await self.restore.archive_gap(self.obs.timeline))
             self.write_conf(standby=False)  # drops restore_command and the target
             self.pg.reload()
         if not self.obs.in_recovery:

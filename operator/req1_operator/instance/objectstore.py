@@ -201,12 +201,27 @@ def child_env() -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join([*dirs, *([current] if current else [])])}
 
 
-def _client(loc: Location) -> tuple[Any, str, str]:
-    """(boto3 client, bucket, key prefix of the instance); boto3 reads the same AWS_* variables barman does."""
+def _client(loc: Location, credentials: Mapping[str, str] | None = None) -> tuple[Any, str, str]:
+    """(boto3 client, bucket, key prefix of the instance); boto3 reads the same AWS_* variables barman does, unless
+    ``credentials`` (a restore source's own AWS_*) say otherwise."""
     import boto3
 
     bucket, _, prefix = loc.full.removeprefix("s3://").partition("/")
-    return boto3.client("s3", endpoint_url=loc.endpoint_url or None), bucket, prefix
+    own = credentials or {}
+    client = boto3.client("s3", endpoint_url=loc.endpoint_url or None, aws_access_key_id=own.get("AWS_ACCESS_KEY_ID"),
+                          aws_secret_access_key=own.get("AWS_SECRET_ACCESS_KEY"),
+                          region_name=own.get("AWS_DEFAULT_REGION"))  # fmt: skip
+    return client, bucket, prefix
+
+
+def archived_wals(cfg: RestoreConfig, timeline: int) -> list[str]:
+    """File names in the restore source's WAL archive for ``timeline`` (barman's ``wals/<TLI><log>/``, any suffix),
+    read with the credentials the restore used. Blocking."""
+    client, bucket, prefix = _client(cfg.location, restore_credentials(cfg))
+    out: list[str] = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/wals/{timeline:08X}"):
+        out += [str(o["Key"]).rsplit("/", 1)[-1] for o in page.get("Contents", [])]
+    return out
 
 
 def stored_bytes(loc: Location, below: str) -> int:

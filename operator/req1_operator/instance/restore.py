@@ -11,7 +11,9 @@ Two phases, each persisted beside PGDATA so a restart of the manager lands back 
   segment. It promotes by itself on a new timeline; the manager must not promote it earlier, and keeps the
   recovery settings across its own restarts until then.
 
-Then ``completed`` records what was restored: backup, target, timeline, the LSN reached and the duration.
+Then ``completed`` records what was restored: backup, target, timeline, the LSN reached and the duration. Without a
+target time PostgreSQL takes a segment missing from the archive for the end of WAL and promotes there; so the end
+of recovery is compared with the archive first (walgap.py) and a gap is recorded as ``failed``, not ``completed``.
 
 One mechanism, two users: the bootstrap (``REQ1_RESTORE_*``, ``restore.json``) and the in-place restore of an
 existing instance from its own backups (inplace.py, ``inplace-restore.json``), which adds its own keys (the
@@ -20,12 +22,13 @@ request, where the old PGDATA waits) to the same persisted document.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from typing import Any
 
-from req1_operator.instance import objectstore
+from req1_operator.instance import objectstore, walgap
 from req1_operator.instance.control import Postgres, ToolError
 from req1_operator.instance.objectstore import RestoreConfig
 from req1_operator.instance.settings import Settings
@@ -109,13 +112,33 @@ class Restore:
         doc["downloadSeconds"] = round(time.time() - doc["startedAtEpoch"], 1)
         self._save(doc)
 
-    def finish(self, timeline: int, lsn: str) -> dict[str, Any]:
-        """The restored server has promoted: record what was reached."""
+    async def archive_gap(self, timeline: int) -> str:
+        """After the promotion onto ``timeline``, without a target time: why recovery stopped before the archive's
+        last segment of the timeline it recovered on, or "" (also when the comparison cannot be made)."""
+        cfg = self.cfg
+        if cfg is None or cfg.target_time:
+            return ""  # a target not reached fails in PostgreSQL itself
+        try:
+            history = await asyncio.to_thread((self.s.pgdata / "pg_wal" / walgap.history_name(timeline)).read_text)
+            parent, _ = walgap.parse_history(history)
+            names = await asyncio.to_thread(objectstore.archived_wals, cfg, parent)
+        except Exception as exc:  # no history file, the store unreachable, boto3's errors: the restore stands
+            log.warning("restore: could not compare the end of recovery with the archive: %s", exc)
+            return ""
+        why = walgap.gap(history, names)
+        if why:
+            log.error("restore incomplete: %s", why)
+        return why
+
+    def finish(self, timeline: int, lsn: str, error: str = "") -> dict[str, Any]:
+        """The restored server has promoted: record what was reached (``failed`` with ``error``: a gap)."""
         doc = dict(self.result or {})
-        doc.update(phase="completed", timeline=timeline, lsn=lsn, completedAt=utc_now(),
+        doc.update(phase="failed" if error else "completed", timeline=timeline, lsn=lsn, completedAt=utc_now(),
                    durationSeconds=round(time.time() - float(doc.get("startedAtEpoch", time.time())), 1))  # fmt: skip
+        if error:
+            doc["error"] = error[-500:]
         self._save(doc)
-        log.info("restore completed: backup %s, timeline %s, LSN %s", doc.get("backupId"), timeline, lsn)
+        log.info("restore %s: backup %s, timeline %s, LSN %s", doc["phase"], doc.get("backupId"), timeline, lsn)
         return doc
 
     def failed(self, why: str) -> None:
