@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEY = ROOT / ".cache" / "bin" / "hey"
 PAGE = ROOT / "docs" / "benchmarks" / "http.md"
 ADMIN_PASSWORD = "bench-admin-password"
+MEMBER_PASSWORD = "bench-member-password"
 CHAPTERS, PER_CHAPTER = 20, 99  # 20 + 20 * 99 = 2,000 objects
 EDITS = 200
 # requests/s of the original req1 server (Rust/Axum, release build), hey -c 16, issue #16
@@ -118,8 +119,18 @@ def seed(base: str, token: str) -> dict[str, str]:
     multipart = head.encode() + content + f"\r\n--{boundary}--\r\n".encode()
     attachment = api(base, "POST", f"/api/v1/objects/{target}/attachments", token, raw=multipart,
                      content_type=f"multipart/form-data; boundary={boundary}")["id"]
-    return {"module": module, "object": target, "patched": objects[600]["id"], "a": baseline_a,
+    return {"workspace": ws, "module": module, "object": target, "patched": objects[600]["id"], "a": baseline_a,
             "b": baseline_b, "attachment": attachment}
+
+
+def member_token(base: str, admin: str, workspace: str) -> str:
+    """A new editor made a member (editor) of ``workspace``; its token. Under ACCESS_MODEL=global the membership
+    is recorded and ignored, so both settings are measured with the same user."""
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    user = api(base, "POST", "/api/v1/users", admin, {"email": email, "display_name": "Bench Editor",
+                                                       "role": "editor", "password": MEMBER_PASSWORD})
+    api(base, "PUT", f"/api/v1/workspaces/{workspace}/members/{user['id']}", admin, {"role": "editor"})
+    return str(api(base, "POST", "/api/v1/auth/login", None, {"email": email, "password": MEMBER_PASSWORD})["token"])
 
 
 def routes(ids: dict[str, str]) -> list[Route]:
@@ -192,6 +203,7 @@ class Target:
 
     label: str
     src: str | None
+    extra_env: tuple[str, ...] = ()  # NAME=value for this target only (e.g. ACCESS_MODEL=global)
     server: ManagedProcess | None = None
     base: str = ""
     token: str = ""
@@ -209,7 +221,7 @@ def start_target(target: Target, index: int, root: Path, common: dict[str, str],
         env["WEB_WORKERS"] = str(args.workers)
     if target.src:  # another checkout's server package, e.g. the code before a change
         env["PYTHONPATH"] = str(Path(target.src).resolve())
-    env.update(dict(kv.split("=", 1) for kv in args.env))
+    env.update(dict(kv.split("=", 1) for kv in (*args.env, *target.extra_env)))
     target.server = ManagedProcess(f"req1-server-{index}", [str(Path(sys.executable).parent / "req1-server"), "serve"],
                                    root / f"server-{index}", env=env, ready=lambda: live(port), timeout=120)
     target.server.start()
@@ -217,7 +229,10 @@ def start_target(target: Target, index: int, root: Path, common: dict[str, str],
     target.base = f"http://127.0.0.1:{port}"
     target.token = api(target.base, "POST", "/api/v1/auth/login", None,
                        {"email": "admin@localhost", "password": ADMIN_PASSWORD})["token"]
-    table = routes(seed(target.base, target.token))
+    ids = seed(target.base, target.token)
+    if args.as_member:
+        target.token = member_token(target.base, target.token, ids["workspace"])
+    table = routes(ids)
     if args.only:
         table = [r for r in table if any(k in r.name for k in args.only.split(","))]
     target.table, target.best = table, {}
@@ -243,7 +258,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     }
     targets = [Target(args.label, args.server_src)]
     if args.against:
-        targets.insert(0, Target(args.against_label, args.against))
+        targets.insert(0, Target(args.against_label, args.against, tuple(args.against_env)))
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     loads: list[list[float]] = []
     try:
@@ -352,6 +367,12 @@ def main() -> int:
     parser.add_argument("--against", help="also run the req1_server package in this directory (e.g. the code "
                                           "before a change), measured cell by cell in turn with this one")
     parser.add_argument("--against-label", default="before")
+    parser.add_argument("--against-env", action="append", default=[],
+                        help="NAME=value for the --against server only (repeatable); with --against server, the "
+                        "same code under another setting, e.g. ACCESS_MODEL=global")
+    parser.add_argument("--as-member", action="store_true",
+                        help="drive the routes as an editor who is a member of the seeded workspace, not as the "
+                        "global admin (what per-workspace access filters)")
     parser.add_argument("--env", action="append", default=[], help="NAME=value for the server (repeatable)")
     parser.add_argument("--only", default="", help="comma-separated substrings of route names to run")
     parser.add_argument("--json", type=Path, help="also write the raw results here")

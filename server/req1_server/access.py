@@ -17,6 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from req1_server.auth import links
+from req1_server.auth.usercache import TtlCache
 from req1_server.db import Database
 from req1_server.errors import not_found
 from req1_server.routing import ACCESS, ROLE_RANK, USER, CurrentUser, Role, RouteSpec
@@ -42,9 +43,23 @@ def unrestricted(user: CurrentUser | None) -> bool:
     return user is None or user.global_admin or user.id == links.NIL_USER
 
 
+#: How stale a cached member role may be in another process (as the user row, auth/usercache.py): a membership
+#: changed through this process is seen at once, through another replica within this many seconds.
+TTL_SECONDS = 2.0
+Found = Any  # (workspace, role) of a resource for a user, or whether a user shares a workspace
+
+
 class WorkspaceAccess:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, ttl: float = TTL_SECONDS) -> None:
         self.db = db
+        # One lookup per request was a fifth of a cheap GET's cost: the answers are kept for a moment per process.
+        self.found: TtlCache[tuple[uuid.UUID, str, uuid.UUID], Found] = TtlCache(ttl)
+        self.memberships: TtlCache[uuid.UUID, list[uuid.UUID]] = TtlCache(ttl)
+
+    def forget(self) -> None:
+        """A membership changed through this process: every cached answer goes (they are cheap to rebuild)."""
+        self.found.clear()
+        self.memberships.clear()
 
     async def narrow(self, request: web.Request, spec: RouteSpec, user: CurrentUser,
                      body: BaseModel | None) -> CurrentUser:
@@ -97,10 +112,27 @@ class WorkspaceAccess:
         return Role(role)
 
     async def lookup(self, user: CurrentUser, kind: str, key: uuid.UUID) -> Any:
-        async with self.db.acquire() as conn:
+        cached = self.found.get((user.id, kind, key))
+        if cached is not None:
+            return cached
+        ticket = self.found.ticket()
+        async with self.db.primary.acquire() as conn:  # a read: no actor to bind for the audit triggers
             if kind == USER_KIND:
-                return key == user.id or await store.share_a_workspace(conn, user.id, key)
-            return await store.workspace_and_role(conn, kind, key, user.id)
+                found: Found = key == user.id or await store.share_a_workspace(conn, user.id, key)
+            else:
+                found = await store.workspace_and_role(conn, kind, key, user.id)
+        self.found.put((user.id, kind, key), found, ticket)
+        return found
+
+    async def workspaces_of(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        cached = self.memberships.get(user_id)
+        if cached is not None:
+            return cached
+        ticket = self.memberships.ticket()
+        async with self.db.primary.acquire() as conn:
+            found = await store.workspaces_of(conn, user_id)
+        self.memberships.put(user_id, found, ticket)
+        return found
 
 
 WORKSPACES: web.RequestKey[list[uuid.UUID]] = web.RequestKey("req1.workspaces", list)
@@ -114,6 +146,12 @@ async def visible_workspaces(request: web.Request) -> list[uuid.UUID] | None:
         return None
     assert user is not None
     if WORKSPACES not in request:
-        async with access.db.acquire() as conn:
-            request[WORKSPACES] = await store.workspaces_of(conn, user.id)
+        request[WORKSPACES] = await access.workspaces_of(user.id)
     return request[WORKSPACES]
+
+
+def memberships_changed(request: web.Request) -> None:
+    """Call after a membership write commits, so this process answers from the database again at once."""
+    access = request.app.get(ACCESS)
+    if isinstance(access, WorkspaceAccess):
+        access.forget()

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import Field
 
+from req1_server.access import memberships_changed
 from req1_server.apischema import COMPONENTS, ROLE, STR, TIME, UUID, envelope, obj, ref
 from req1_server.db import database
 from req1_server.http import json_response, no_content, page_envelope
@@ -63,6 +64,7 @@ async def put_member(request: web.Request, path: MemberPath, body: MemberPut) ->
     global_admin = user_of(request).global_admin
     row = await database(request).transaction(
         lambda conn: store.put(conn, path.workspace_id, path.user_id, body.role, global_admin))
+    memberships_changed(request)
     return json_response(row)
 
 
@@ -72,4 +74,5 @@ async def delete_member(request: web.Request, path: MemberPath) -> web.Response:
     global_admin = user_of(request).global_admin
     await database(request).transaction(
         lambda conn: store.remove(conn, path.workspace_id, path.user_id, global_admin))
+    memberships_changed(request)
     return no_content()
