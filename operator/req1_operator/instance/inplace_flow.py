@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from req1_operator.instance import inplace
+from req1_operator.instance import inplace, objectstore
 from req1_operator.instance.control import ToolError
 from req1_operator.instance.inplace import InPlaceRequest
 from req1_operator.instance.kube import ApiError
@@ -133,7 +133,9 @@ class InPlaceRestoring(Transitions):
             self.message = f"in-place restore {request}: replaying archived WAL (at {self.obs.replay_lsn})"
             return True
         if why := await self.inplace.archive_gap(self.obs.timeline):  # stopped at a gap: the old data is better
+            abandoned = self.obs.timeline
             await self._roll_back(why)
+            await self._forget_timeline(abandoned)
             return False
         self.inplace.finish(self.obs.timeline, self.obs.lsn)
         self.write_conf(standby=False)  # drops restore_command and the target
@@ -166,6 +168,18 @@ class InPlaceRestoring(Transitions):
         inplace.finished(self.inplace, "failed")
         self.message = f"in-place restore {doc['request']} failed; the data before it is back: {why[:200]}"
         self.wake.set()  # the usual path starts it again as primary (Lease first)
+
+    async def _forget_timeline(self, timeline: int) -> None:
+        """The rolled-back server archived its new timeline for a few seconds: remove it, or a later restore to the
+        latest timeline would follow it away from the data that is back (and a promotion could reuse its number)."""
+        if self.s.backup is None:
+            return
+        try:
+            gone = await asyncio.to_thread(objectstore.drop_timeline, self.s.backup.location, timeline)
+        except Exception as exc:  # boto3's errors: said loudly, the rollback stands
+            log.error("in-place restore: the abandoned timeline %s stays in the archive: %s", timeline, exc)
+            return
+        log.warning("in-place restore: removed the abandoned timeline %s from the archive: %s", timeline, gone)
 
     # -- replicas
 

@@ -244,6 +244,16 @@ def list_keys(loc: Location, below: str, limit: int = 0) -> list[str]:
     return out
 
 
+def drop_timeline(loc: Location, timeline: int) -> list[str]:
+    """Delete a timeline's history file and segments from this instance's archive (an abandoned promotion); the
+    keys deleted. Blocking."""
+    if timeline < 2:
+        raise ValueError(f"timeline {timeline} is never an abandoned promotion's")
+    found = list_keys(loc, f"wals/{timeline:08X}")
+    delete_keys(loc, found)
+    return found
+
+
 def put_json(loc: Location, key: str, doc: Mapping[str, Any]) -> None:
     """Write ``<instance>/<key>`` (req1's own records beside barman's). Blocking."""
     client, bucket, prefix = _client(loc)
