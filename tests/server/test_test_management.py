@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from conftest import ADMIN_PASSWORD  # at import time: a later "conftest" may be another directory's
 from domain_api import Api
 
 TYPES = "manual, automated, exploratory"
@@ -277,8 +278,6 @@ async def test_coverage_and_dashboard(api: Api, pg_dsn: str) -> None:
 
 async def test_test_cases_can_be_signed(api: Api) -> None:
     """The e-signature entity types test_case and test_execution now name real rows."""
-    from conftest import ADMIN_PASSWORD
-
     m = (await api.module())["id"]
     case = await api.post(f"/modules/{m}/test-cases", {"name": "c"})
     execution = await api.post(f"/test-cases/{case['id']}/executions", {"status": "passed"})
