@@ -139,7 +139,13 @@ try {
     await set(editor);
     await editor.locator("select, input, [contenteditable]").first().press(name === "tags" || name === "rationale" ? "Control+Enter" : "Enter");
     await editor.waitFor({ state: "detached" });
-    const shown = (await cellOf(a, "Pedal travel sensing", col).textContent()).trim();
+    // The cell is redrawn when the save answers and again when its own live event arrives: on a busy machine the
+    // first read came between the two. The value must be shown within a few seconds.
+    let shown = "";
+    for (const until = Date.now() + 8000; Date.now() < until; await a.waitForTimeout(200)) {
+      shown = (await cellOf(a, "Pedal travel sensing", col).textContent()).trim();
+      if (shown === text) break;
+    }
     expect(shown === text, `${name}: the cell shows ${JSON.stringify(shown)}, expected ${JSON.stringify(text)}`);
     const stored = (await objectByHeading(a, "Pedal travel sensing")).attributes[name];
     if (json !== null) expect(JSON.stringify(stored) === JSON.stringify(json), `${name}: stored ${JSON.stringify(stored)}`);
