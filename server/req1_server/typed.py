@@ -103,6 +103,28 @@ def _uuid(value: Any, name: str) -> uuid.UUID:
     return parse_uuid(value, name)
 
 
+def member_of(allowed: tuple[str, ...], what: str) -> BeforeValidator:
+    """A string field limited to ``allowed``: 400 ``invalid <what> 'x', must be one of: a, b`` (the contract's
+    long form, the same on create and update)."""
+
+    def check(value: Any, name: str) -> str:
+        as_str(value, name)
+        if value not in allowed:
+            raise reject(f"invalid {what} '{value}', must be one of: {', '.join(allowed)}")
+        return str(value)
+
+    return checked(check)
+
+
+def uuid_list(value: Any, name: str) -> list[uuid.UUID]:
+    """An array of UUIDs, each once, in the order given."""
+    as_list(value, name)
+    try:
+        return list(dict.fromkeys(uuid.UUID(item) for item in value))
+    except (TypeError, ValueError, AttributeError):
+        raise reject(f"field '{name}' must be an array of UUIDs") from None
+
+
 def classification_of(value: Any, name: str) -> str:
     """One of the three classifications (body field or query parameter)."""
     as_str(value, name)

@@ -22,13 +22,6 @@ class TestRuleError(ValueError):
     __test__ = False  # not a pytest class
 
 
-def one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
-    """``value`` if allowed, else the long-form message (§5: the same on create and update)."""
-    if value not in allowed:
-        raise TestRuleError(f"invalid {what} '{value}', must be one of: {', '.join(allowed)}")
-    return value
-
-
 def duration(value: int) -> int:
     if value < 0:
         raise TestRuleError("duration_ms must not be negative")

@@ -14,7 +14,18 @@ from req1_server.resources.crud import Resource, Values, declare
 from req1_server.routing import CurrentUser, Routes
 from req1_server.store import diagrams as store
 from req1_server.store.rows import require_module
-from req1_server.typed import BodyModel, LongPaged, Name, OptName, OptText, as_list, as_str, checked, reject
+from req1_server.typed import (
+    BodyModel,
+    LongPaged,
+    Name,
+    OptName,
+    OptText,
+    as_str,
+    checked,
+    member_of,
+    reject,
+    uuid_list,
+)
 
 routes = Routes(tag="diagrams")
 DIAGRAM_TYPES = ("use_case", "sequence", "class", "flowchart", "state", "er")
@@ -29,13 +40,6 @@ COMPONENTS.update({  # this feature's response shapes, kept beside it
 })
 
 
-def _type(value: Any, name: str) -> str:
-    as_str(value, name)
-    if value not in DIAGRAM_TYPES:
-        raise reject(f"invalid diagram_type '{value}', must be one of: {', '.join(DIAGRAM_TYPES)}")
-    return str(value)
-
-
 def _source(value: Any, name: str) -> str:
     as_str(value, name)
     if len(value.encode("utf-8", "surrogatepass")) > MAX_SOURCE:
@@ -43,17 +47,9 @@ def _source(value: Any, name: str) -> str:
     return str(value)
 
 
-def _ids(value: Any, name: str) -> list[uuid.UUID]:
-    as_list(value, name)
-    try:
-        return list(dict.fromkeys(uuid.UUID(item) for item in value))
-    except (TypeError, ValueError, AttributeError):
-        raise reject(f"field '{name}' must be an array of UUIDs") from None
-
-
-DiagramType = Annotated[str | None, checked(_type)]
+DiagramType = Annotated[str | None, member_of(DIAGRAM_TYPES, "diagram_type")]
 Source = Annotated[str | None, checked(_source)]
-ObjectIds = Annotated[list[uuid.UUID] | None, checked(_ids)]
+ObjectIds = Annotated[list[uuid.UUID] | None, checked(uuid_list)]
 
 
 class DiagramCreate(BodyModel):

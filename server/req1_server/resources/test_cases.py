@@ -24,7 +24,6 @@ from req1_server.domain.test_management import (
     TEST_TYPES,
     TestRuleError,
     duration,
-    one_of,
     timestamp,
 )
 from req1_server.http import json_response
@@ -32,7 +31,19 @@ from req1_server.resources.crud import Resource, Values, declare
 from req1_server.routing import CurrentUser, Routes
 from req1_server.store import test_cases as store
 from req1_server.store.rows import require_module
-from req1_server.typed import BodyModel, InModule, Name, OptName, OptText, as_int, as_list, as_str, checked, reject
+from req1_server.typed import (
+    BodyModel,
+    InModule,
+    Name,
+    OptName,
+    OptText,
+    as_int,
+    as_str,
+    checked,
+    member_of,
+    reject,
+    uuid_list,
+)
 
 routes = Routes(tag="test management")
 EVERY_VERB = frozenset({"list", "create", "get", "update", "delete"})
@@ -78,23 +89,11 @@ def ruled(rule: Any) -> Any:
     return checked(check)
 
 
-def choice(allowed: tuple[str, ...], what: str) -> Any:
-    return ruled(lambda value, name: one_of(as_str(value, name), allowed, what))
-
-
-def _uuids(value: Any, name: str) -> list[uuid.UUID]:
-    as_list(value, name)
-    try:
-        return store.unique([uuid.UUID(item) for item in value])
-    except (TypeError, ValueError, AttributeError):
-        raise reject(f"field '{name}' must be an array of UUIDs") from None
-
-
-TestType = Annotated[str | None, choice(TEST_TYPES, "test_type")]
-Priority = Annotated[str | None, choice(PRIORITIES, "priority")]
-CaseStatus = Annotated[str | None, choice(CASE_STATUSES, "status")]
-ExecutionStatus = Annotated[str | None, choice(EXECUTION_STATUSES, "execution status")]
-Requirements = Annotated[list[uuid.UUID] | None, checked(_uuids)]
+TestType = Annotated[str | None, member_of(TEST_TYPES, "test_type")]
+Priority = Annotated[str | None, member_of(PRIORITIES, "priority")]
+CaseStatus = Annotated[str | None, member_of(CASE_STATUSES, "status")]
+ExecutionStatus = Annotated[str | None, member_of(EXECUTION_STATUSES, "execution status")]
+Requirements = Annotated[list[uuid.UUID] | None, checked(uuid_list)]
 Moment = Annotated[dt.datetime | None, ruled(lambda value, name: timestamp(as_str(value, name), name))]
 Duration = Annotated[int | None, ruled(lambda value, name: duration(as_int(value, name)))]
 

@@ -51,11 +51,6 @@ WHERE tc.module_id = $1 ORDER BY e.created_at DESC, e.id DESC LIMIT $2
 RECENT_LIMIT = 20
 
 
-def unique(ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    """The ids in the order given, each once."""
-    return list(dict.fromkeys(ids))
-
-
 async def check_requirements(conn: asyncpg.Connection, module_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
     """400 ``requirement <id> not found`` unless every id is a live object of the module."""
     found = {r["id"] for r in await conn.fetch(LIVE_IN_MODULE, ids, module_id)} if ids else set()
