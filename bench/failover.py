@@ -22,10 +22,9 @@ import os
 import platform
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
-from ha_common import ROOT, operated_instance, pct, status, streaming, wait
+from ha_common import bed_arguments, operated_instance, pct, status, streaming, wait
 from live_harness import WriteLoad
 from test_live_failover import stored
 
@@ -88,10 +87,7 @@ def report(rounds: list[dict[str, Any]], lost: int | None, acked: int, mode: str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=20)
-    parser.add_argument("--mode", choices=["off", "preferred", "required"], default="required")
-    parser.add_argument("--replicas", type=int, default=3, help="PostgreSQL replicas (members = replicas + 1)")
-    parser.add_argument("--dir", type=Path, default=ROOT / ".run" / "bench-failover")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "failover.md")
+    bed_arguments(parser, "failover", replicas=3)
     args = parser.parse_args()
     started = time.time()
     with operated_instance(args.dir.resolve(), args.replicas, args.mode) as (cluster, admin, ns, app):

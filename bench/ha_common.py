@@ -3,6 +3,7 @@ process with the chart's ServiceAccount, one Req1Instance under a logged-in API 
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections.abc import Iterator
@@ -22,6 +23,14 @@ from req1_testenv.kube import NODE_SELECTOR_ANNOTATION, PROCESS_NODE_SELECTOR, K
 #: The API's own rate limit (600 requests a minute per user, fixed windows) is off: the one client writes back to
 #: back, and its 429s until the next minute were once measured as the failover (the 34-49 s rounds).
 API = {"replicas": 1, "extraEnv": [{"name": "RATE_LIMIT_ENABLED", "value": "false"}]}
+
+
+def bed_arguments(parser: argparse.ArgumentParser, name: str, replicas: int) -> None:
+    """The options both HA benchmarks take: synchronous mode, replicas, work directory, report file."""
+    parser.add_argument("--mode", choices=["off", "preferred", "required"], default="required")
+    parser.add_argument("--replicas", type=int, default=replicas, help="PostgreSQL replicas (members = replicas + 1)")
+    parser.add_argument("--dir", type=Path, default=ROOT / ".run" / f"bench-{name}")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / f"{name}.md")
 
 
 def wait(what: str, probe: Any, timeout: float) -> Any:

@@ -22,10 +22,9 @@ import os
 import platform
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
-from ha_common import ROOT, operated_instance, pct, status, streaming, wait
+from ha_common import bed_arguments, operated_instance, pct, status, streaming, wait
 from live_harness import WriteLoad
 from test_live_failover import NAME, stored
 
@@ -75,10 +74,7 @@ def report(rounds: list[dict[str, Any]], lost: int | None, acked: int, mode: str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--mode", choices=["off", "preferred", "required"], default="required")
-    parser.add_argument("--replicas", type=int, default=2, help="PostgreSQL replicas (members = replicas + 1)")
-    parser.add_argument("--dir", type=Path, default=ROOT / ".run" / "bench-switchover")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "switchover.md")
+    bed_arguments(parser, "switchover", replicas=2)
     args = parser.parse_args()
     started = time.time()
     with operated_instance(args.dir.resolve(), args.replicas, args.mode, ns="switchover") as (cluster, admin, ns, app):
